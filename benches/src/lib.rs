@@ -1,0 +1,1 @@
+//! `indiv-benches`: benchmark support (filled in by its own issue).

@@ -1,0 +1,1 @@
+//! `indiv-engine`: the reference engine (filled in by its own issue).

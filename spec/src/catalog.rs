@@ -1,0 +1,595 @@
+//! Loads and validates `spec/individualization.toml` into typed data: sources,
+//! enumerations, the session phase table, the HTTP status order, and the rule
+//! catalog.
+//!
+//! Loading refuses unknown keys, duplicate ids, names that point at nothing,
+//! and any disagreement between the file and the code (an enumeration whose
+//! names or values differ from `vocab`, a rule without a check in [`Rule`], a
+//! check without a rule in the file).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::vocab::{Api, HttpStatus, IndiStatus, KnownHresult, MfEvent, ReaderFlag, SecurityFlag, WmtStatus};
+
+/// The spec file as shipped, embedded at build time.
+pub const BUILTIN_TOML: &str = include_str!("../individualization.toml");
+/// Where the embedded spec file lives in the repository, for diagnostics.
+pub const BUILTIN_PATH: &str = "spec/individualization.toml";
+
+macro_rules! rules {
+    ($($variant:ident = $id:literal),+ $(,)?) => {
+        /// A rule of the spec, as the code knows it: every variant has a check in
+        /// the monitor and a `[[rule]]` with the same id in the spec file.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule { $(#[doc = $id] $variant),+ }
+
+        impl Rule {
+            /// Every rule, in the spec file's order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),+];
+
+            /// The stable id, e.g. `SESSION-ENDS`.
+            pub fn id(self) -> &'static str {
+                match self { $(Rule::$variant => $id),+ }
+            }
+
+            /// The rule with this id.
+            pub fn from_id(id: &str) -> Option<Rule> {
+                match id { $($id => Some(Rule::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+rules! {
+    StatusIndiValue = "STATUS-INDI-VALUE",
+    StatusHttpValue = "STATUS-HTTP-VALUE",
+    StatusHrMatches = "STATUS-HR-MATCHES",
+    StatusUrlForm = "STATUS-URL-FORM",
+    SessionUnsolicited = "SESSION-UNSOLICITED",
+    SessionChannel = "SESSION-CHANNEL",
+    SessionBeginFirst = "SESSION-BEGIN-FIRST",
+    SessionBeginClean = "SESSION-BEGIN-CLEAN",
+    SessionPhaseOrder = "SESSION-PHASE-ORDER",
+    SessionOneTerminal = "SESSION-ONE-TERMINAL",
+    SessionEnds = "SESSION-ENDS",
+    SessionInstallAfterDownload = "SESSION-INSTALL-AFTER-DOWNLOAD",
+    SessionSucceedInstalled = "SESSION-SUCCEED-INSTALLED",
+    SessionOneAtATime = "SESSION-ONE-AT-A-TIME",
+    HttpCountMonotonic = "HTTP-COUNT-MONOTONIC",
+    HttpCountStep = "HTTP-COUNT-STEP",
+    HttpPhaseOrder = "HTTP-PHASE-ORDER",
+    HttpCompletedCounted = "HTTP-COMPLETED-COUNTED",
+    HttpSucceedCompleted = "HTTP-SUCCEED-COMPLETED",
+    ProgressWithinTotal = "PROGRESS-WITHIN-TOTAL",
+    ProgressMonotonic = "PROGRESS-MONOTONIC",
+    ProgressTotalStable = "PROGRESS-TOTAL-STABLE",
+    CancelRequiresCall = "CANCEL-REQUIRES-CALL",
+    CancelStopsWork = "CANCEL-STOPS-WORK",
+    ReaderFlagsValid = "READER-FLAGS-VALID",
+    ReaderNoReindiv = "READER-NO-REINDIV",
+    ReaderReindivAllowed = "READER-REINDIV-ALLOWED",
+    ReaderNeedsWhenOutdated = "READER-NEEDS-WHEN-OUTDATED",
+    ReaderNoRightsAfterSucceed = "READER-NO-RIGHTS-AFTER-SUCCEED",
+    ReaderNoRightsNotBefore = "READER-NO-RIGHTS-NOT-BEFORE",
+    SecurityFlagsOne = "SECURITY-FLAGS-ONE",
+    SecurityCompletedOnce = "SECURITY-COMPLETED-ONCE",
+    SecurityCompletedMatches = "SECURITY-COMPLETED-MATCHES",
+    SecurityAsNeeded = "SECURITY-AS-NEEDED",
+    SecurityForce = "SECURITY-FORCE",
+    SecurityRevocationOnly = "SECURITY-REVOCATION-ONLY",
+    SecurityVersionForm = "SECURITY-VERSION-FORM",
+    SecurityVersionReflects = "SECURITY-VERSION-REFLECTS",
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// How binding a rule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Breaking it fails the trace.
+    Must,
+    /// Breaking it fails the trace only with `--strict`.
+    Should,
+}
+
+/// How a rule is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// It restates a sentence of a source.
+    Documented,
+    /// The sources are silent; the rule is the spec's reading.
+    Inferred,
+    /// It needs what only the certification harness sees.
+    Harness,
+}
+
+/// The part of the stream a rule is about, for grouping in documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    /// The values inside one status.
+    Values,
+    /// The shape of one session.
+    Sessions,
+    /// Round trips and download progress.
+    Http,
+    /// Cancellation.
+    Cancellation,
+    /// The `IWMDRMReader` path.
+    Reader,
+    /// The `IWMDRMSecurity` path.
+    Security,
+    /// What the certification harness's service saw.
+    Service,
+}
+
+/// Where a rule comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// The id of a `[[source]]`.
+    pub source: Option<String>,
+    /// The sentence of that source the rule rests on.
+    pub quote: Option<String>,
+    /// Why the rule holds, where no source says it outright.
+    pub reasoning: Option<String>,
+}
+
+/// One rule of the catalog.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInfo {
+    /// The stable id.
+    pub id: String,
+    /// `must` or `should`.
+    pub level: Level,
+    /// `documented`, `inferred` or `harness`.
+    pub basis: Basis,
+    /// The group it belongs to.
+    pub area: Area,
+    /// The records it looks at.
+    pub applies_to: Vec<String>,
+    /// One sentence.
+    pub statement: String,
+    /// Its source or reasoning.
+    pub citation: Citation,
+    /// Further interpretations the checker makes.
+    #[serde(default)]
+    pub readings: Vec<String>,
+}
+
+/// A document the spec cites.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Short id used in citations.
+    pub id: String,
+    /// The document's title.
+    pub title: String,
+    /// The copy under `spec/sources/`, if the project keeps one.
+    pub file: Option<String>,
+    /// The facts taken from a document the project does not keep.
+    pub note: Option<String>,
+}
+
+/// One named value of an enumeration.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValue {
+    /// Symbolic name.
+    pub name: String,
+    /// Numeric value.
+    pub value: u32,
+    /// What it means.
+    pub meaning: String,
+}
+
+/// An enumeration of the spec.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enumeration {
+    /// Its C name.
+    pub name: String,
+    /// The id of the source that defines it.
+    pub source: String,
+    /// Its values.
+    pub values: Vec<EnumValue>,
+}
+
+/// The API names and Media Foundation events.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// Application calls.
+    pub apis: Vec<String>,
+    /// Security-path events.
+    pub events: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    first: String,
+    terminal: Vec<String>,
+    readings: Vec<String>,
+    may_follow: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    order: Vec<String>,
+    before_any_trip: String,
+    trip_finished: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadingsFile {
+    general: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    format: String,
+    source: Vec<Source>,
+    enumeration: Vec<Enumeration>,
+    vocabulary: Vocabulary,
+    session: SessionFile,
+    http: HttpFile,
+    readings: ReadingsFile,
+    rule: Vec<RuleInfo>,
+}
+
+/// The session phase table, read from `[session]`.
+#[derive(Clone, Debug)]
+pub struct PhaseTable {
+    /// The status every session starts with.
+    pub first: IndiStatus,
+    /// Bit set (of `IndiStatus` values) of the terminal statuses.
+    terminal_mask: u32,
+    /// For each defined status value, the bit set of statuses that may follow it.
+    may_follow: Vec<(IndiStatus, u32)>,
+    /// Readings written next to the table.
+    pub readings: Vec<String>,
+}
+
+impl PhaseTable {
+    /// Whether `status` ends a session.
+    pub fn is_terminal(&self, status: IndiStatus) -> bool {
+        self.terminal_mask & status.value() != 0
+    }
+
+    /// Whether `next` may follow `current` within one session.
+    pub fn may_follow(&self, current: IndiStatus, next: IndiStatus) -> bool {
+        self.may_follow.iter().find(|(from, _)| *from == current).is_some_and(|(_, mask)| mask & next.value() != 0)
+    }
+
+    /// The statuses that may follow `current`, in value order.
+    pub fn successors(&self, current: IndiStatus) -> Vec<IndiStatus> {
+        IndiStatus::ALL.iter().copied().filter(|next| self.may_follow(current, *next)).collect()
+    }
+
+    /// The statuses the table has a row for (every phase), in value order.
+    pub fn phases(&self) -> Vec<IndiStatus> {
+        self.may_follow.iter().map(|(from, _)| *from).collect()
+    }
+
+    /// The terminal statuses, in value order.
+    pub fn terminals(&self) -> Vec<IndiStatus> {
+        IndiStatus::ALL.iter().copied().filter(|s| self.is_terminal(*s)).collect()
+    }
+}
+
+/// The HTTP status order within one round trip, read from `[http]`.
+#[derive(Clone, Debug)]
+pub struct HttpOrder {
+    /// First to last.
+    pub order: Vec<HttpStatus>,
+    /// The status that comes before every trip.
+    pub before_any_trip: HttpStatus,
+    /// The status that says the trip has completed.
+    pub trip_finished: HttpStatus,
+    rank_by_value: [u8; 8],
+}
+
+impl HttpOrder {
+    /// The position of `status` in the order (0 first).
+    pub fn rank(&self, status: HttpStatus) -> u8 {
+        // `validate` checked that every defined status is in the order and that
+        // values fit the table.
+        self.rank_by_value[status.value() as usize]
+    }
+}
+
+/// The loaded, validated spec.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// The documents cited.
+    pub sources: Vec<Source>,
+    /// The enumerations.
+    pub enumerations: Vec<Enumeration>,
+    /// The API and event names.
+    pub vocabulary: Vocabulary,
+    /// Which status may follow which.
+    pub phases: PhaseTable,
+    /// The HTTP status order.
+    pub http: HttpOrder,
+    /// Readings that hold across rules.
+    pub readings: Vec<String>,
+    /// The rules, in the file's order.
+    pub rules: Vec<RuleInfo>,
+    rule_index: Vec<usize>,
+}
+
+impl Spec {
+    /// The spec embedded in this build. Loaded once; a failure means the
+    /// shipped file and the code disagree, which the tests rule out.
+    pub fn builtin() -> Result<&'static Spec, Error> {
+        static BUILTIN: OnceLock<Result<Spec, String>> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| Spec::from_toml(BUILTIN_TOML).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|message| Error::SpecInvalid(format!("{BUILTIN_PATH}: {message}")))
+    }
+
+    /// Loads and validates spec text.
+    pub fn from_toml(text: &str) -> Result<Spec, Error> {
+        let file: SpecFile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|span| line_column(text, span.start)).unwrap_or((1, 1));
+            Error::SpecSyntax { line, column, message: e.message().trim_end_matches('.').to_string() }
+        })?;
+        validate(file)
+    }
+
+    /// The catalog entry of `rule`.
+    pub fn rule(&self, rule: Rule) -> &RuleInfo {
+        // `validate` built one index per `Rule::ALL` entry, in that order.
+        &self.rules[self.rule_index[rule as usize]]
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    /// The enumeration with this name.
+    pub fn enumeration(&self, name: &str) -> Option<&Enumeration> {
+        self.enumerations.iter().find(|e| e.name == name)
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    (line, offset - line_start + 1)
+}
+
+fn invalid(message: String) -> Error {
+    Error::SpecInvalid(message)
+}
+
+/// Checks that an enumeration of the file has exactly the names and values of
+/// the code's table.
+fn check_enumeration(file: &SpecFile, name: &str, code: &[(&str, u32)]) -> Result<(), Error> {
+    let Some(e) = file.enumeration.iter().find(|e| e.name == name) else {
+        return Err(invalid(format!("enumeration {name} is missing")));
+    };
+    let in_file: Vec<(&str, u32)> = e.values.iter().map(|v| (v.name.as_str(), v.value)).collect();
+    if in_file != code {
+        return Err(invalid(format!(
+            "enumeration {name} differs from the code: file has {in_file:?}, code has {code:?}"
+        )));
+    }
+    Ok(())
+}
+
+fn table<T: Copy>(all: &[T], name: fn(T) -> &'static str, value: fn(T) -> u32) -> Vec<(&'static str, u32)> {
+    all.iter().map(|v| (name(*v), value(*v))).collect()
+}
+
+fn indi(name: &str, what: &str) -> Result<IndiStatus, Error> {
+    IndiStatus::from_name(name)
+        .filter(|s| *s != IndiStatus::Undefined)
+        .ok_or_else(|| invalid(format!("{what}: `{name}` is not an individualization status")))
+}
+
+fn http(name: &str, what: &str) -> Result<HttpStatus, Error> {
+    HttpStatus::from_name(name).ok_or_else(|| invalid(format!("{what}: `{name}` is not a DRM_HTTP_STATUS")))
+}
+
+fn validate(file: SpecFile) -> Result<Spec, Error> {
+    if file.format != "indiv-spec/1" {
+        return Err(invalid(format!("format is `{}`, expected `indiv-spec/1`", file.format)));
+    }
+    let mut source_ids = HashSet::new();
+    for s in &file.source {
+        if !source_ids.insert(s.id.as_str()) {
+            return Err(invalid(format!("duplicate source id `{}`", s.id)));
+        }
+        if s.file.is_none() == s.note.is_none() {
+            return Err(invalid(format!("source `{}` needs exactly one of file and note", s.id)));
+        }
+    }
+    let mut enum_names = HashSet::new();
+    for e in &file.enumeration {
+        if !enum_names.insert(e.name.as_str()) {
+            return Err(invalid(format!("duplicate enumeration `{}`", e.name)));
+        }
+        if !source_ids.contains(e.source.as_str()) {
+            return Err(invalid(format!("enumeration `{}` cites unknown source `{}`", e.name, e.source)));
+        }
+        let mut seen = HashSet::new();
+        if let Some(v) = e.values.iter().find(|v| !seen.insert(v.name.as_str())) {
+            return Err(invalid(format!("enumeration `{}` repeats `{}`", e.name, v.name)));
+        }
+    }
+    check_enumeration(&file, IndiStatus::SPEC_NAME, &table(IndiStatus::ALL, IndiStatus::name, IndiStatus::value))?;
+    check_enumeration(&file, HttpStatus::SPEC_NAME, &table(HttpStatus::ALL, HttpStatus::name, HttpStatus::value))?;
+    check_enumeration(&file, WmtStatus::SPEC_NAME, &table(WmtStatus::ALL, WmtStatus::name, WmtStatus::value))?;
+    check_enumeration(
+        &file,
+        SecurityFlag::SPEC_NAME,
+        &table(SecurityFlag::ALL, SecurityFlag::name, SecurityFlag::value),
+    )?;
+    check_enumeration(&file, ReaderFlag::SPEC_NAME, &table(ReaderFlag::ALL, ReaderFlag::name, ReaderFlag::value))?;
+    check_enumeration(
+        &file,
+        KnownHresult::SPEC_NAME,
+        &table(KnownHresult::ALL, KnownHresult::name, KnownHresult::value),
+    )?;
+    let code_apis: Vec<&str> = Api::ALL.iter().map(|a| a.name()).collect();
+    if file.vocabulary.apis != code_apis {
+        return Err(invalid(format!("vocabulary.apis differs from the code: {code_apis:?}")));
+    }
+    let code_events: Vec<&str> = MfEvent::ALL.iter().map(|e| e.name()).collect();
+    if file.vocabulary.events != code_events {
+        return Err(invalid(format!("vocabulary.events differs from the code: {code_events:?}")));
+    }
+
+    let phases = phase_table(&file.session)?;
+    let http_order = http_order(&file.http)?;
+
+    let mut rule_ids = HashSet::new();
+    let known_targets: HashSet<&str> = WmtStatus::ALL
+        .iter()
+        .map(|s| s.name())
+        .chain(file.vocabulary.apis.iter().map(String::as_str))
+        .chain(file.vocabulary.events.iter().map(String::as_str))
+        .collect();
+    for r in &file.rule {
+        if !rule_ids.insert(r.id.as_str()) {
+            return Err(invalid(format!("duplicate rule id `{}`", r.id)));
+        }
+        if Rule::from_id(&r.id).is_none() {
+            return Err(invalid(format!("rule `{}` has no check in the code", r.id)));
+        }
+        if r.applies_to.is_empty() {
+            return Err(invalid(format!("rule `{}` applies to nothing", r.id)));
+        }
+        if let Some(t) = r.applies_to.iter().find(|t| !known_targets.contains(t.as_str())) {
+            return Err(invalid(format!("rule `{}` applies to unknown record `{t}`", r.id)));
+        }
+        if r.statement.trim().is_empty() {
+            return Err(invalid(format!("rule `{}` has an empty statement", r.id)));
+        }
+        let c = &r.citation;
+        if let Some(source) = &c.source {
+            if !source_ids.contains(source.as_str()) {
+                return Err(invalid(format!("rule `{}` cites unknown source `{source}`", r.id)));
+            }
+        }
+        if c.source.is_some() != c.quote.is_some() {
+            return Err(invalid(format!("rule `{}`: a citation's source and quote go together", r.id)));
+        }
+        match r.basis {
+            Basis::Documented if c.quote.is_none() => {
+                return Err(invalid(format!("documented rule `{}` needs a source and a quote", r.id)));
+            }
+            Basis::Inferred | Basis::Harness if c.reasoning.is_none() => {
+                return Err(invalid(format!("rule `{}` is not documented and needs its reasoning", r.id)));
+            }
+            _ => {}
+        }
+    }
+    let mut rule_index = Vec::with_capacity(Rule::ALL.len());
+    for rule in Rule::ALL {
+        let Some(at) = file.rule.iter().position(|r| r.id == rule.id()) else {
+            return Err(invalid(format!("the code checks `{}` but the spec file has no such rule", rule.id())));
+        };
+        rule_index.push(at);
+    }
+
+    Ok(Spec {
+        sources: file.source,
+        enumerations: file.enumeration,
+        vocabulary: file.vocabulary,
+        phases,
+        http: http_order,
+        readings: file.readings.general,
+        rules: file.rule,
+        rule_index,
+    })
+}
+
+fn phase_table(session: &SessionFile) -> Result<PhaseTable, Error> {
+    let first = indi(&session.first, "session.first")?;
+    let mut terminal_mask = 0;
+    for t in &session.terminal {
+        terminal_mask |= indi(t, "session.terminal")?.value();
+    }
+    let mut may_follow = Vec::new();
+    for (from, to) in &session.may_follow {
+        let from = indi(from, "session.may_follow")?;
+        let mut mask = 0;
+        for next in to {
+            let next = indi(next, &format!("session.may_follow.{from}"))?;
+            if next == first {
+                return Err(invalid(format!("session.may_follow.{from}: `{first}` only starts a session")));
+            }
+            mask |= next.value();
+        }
+        if terminal_mask & from.value() != 0 && mask != 0 {
+            return Err(invalid(format!("session.may_follow.{from}: nothing may follow a terminal status")));
+        }
+        may_follow.push((from, mask));
+    }
+    may_follow.sort_by_key(|(from, _)| from.value());
+    for status in IndiStatus::ALL.iter().filter(|s| **s != IndiStatus::Undefined) {
+        if !may_follow.iter().any(|(from, _)| from == status) {
+            return Err(invalid(format!("session.may_follow has no row for `{status}`")));
+        }
+    }
+    Ok(PhaseTable { first, terminal_mask, may_follow, readings: session.readings.clone() })
+}
+
+fn http_order(file: &HttpFile) -> Result<HttpOrder, Error> {
+    let order = file.order.iter().map(|name| http(name, "http.order")).collect::<Result<Vec<_>, _>>()?;
+    let mut rank_by_value = [u8::MAX; 8];
+    for (rank, status) in order.iter().enumerate() {
+        let slot = rank_by_value
+            .get_mut(status.value() as usize)
+            .ok_or_else(|| invalid(format!("http.order: `{status}` has a value too large for the table")))?;
+        if *slot != u8::MAX {
+            return Err(invalid(format!("http.order repeats `{status}`")));
+        }
+        *slot = rank as u8;
+    }
+    if order.len() != HttpStatus::ALL.len() {
+        return Err(invalid("http.order must list every DRM_HTTP_STATUS once".to_string()));
+    }
+    let before_any_trip = http(&file.before_any_trip, "http.before_any_trip")?;
+    let trip_finished = http(&file.trip_finished, "http.trip_finished")?;
+    if order.first() != Some(&before_any_trip) || order.last() != Some(&trip_finished) {
+        return Err(invalid(
+            "http.before_any_trip must be first in http.order and http.trip_finished last".to_string(),
+        ));
+    }
+    Ok(HttpOrder { order, before_any_trip, trip_finished, rank_by_value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_spec_loads_and_has_every_rule() {
+        let spec = Spec::builtin().expect("the shipped spec loads");
+        assert_eq!(spec.rules.len(), Rule::ALL.len());
+        for rule in Rule::ALL {
+            assert_eq!(spec.rule(*rule).id, rule.id());
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Reads `indiv-trace/1` JSON Lines from any `BufRead`, one record at a time,
+//! into a buffer it reuses, so memory does not grow with the trace.
+//!
+//! Accepted around the records: a UTF-8 byte order mark before line 1 and
+//! CRLF line ends (Windows tools write both). Refused with a positioned error:
+//! an empty trace, an empty line, a line over [`MAX_LINE_BYTES`], invalid
+//! UTF-8, and anything the record grammar refuses.
+
+use std::io::BufRead;
+
+use crate::Error;
+use crate::record::{Body, Record};
+
+/// The longest line read, in bytes without the line end. Longer lines are an
+/// input error rather than a reason to grow memory without bound.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A streaming reader of trace records.
+pub struct TraceReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    line: usize,
+    records: u64,
+}
+
+impl<R: BufRead> TraceReader<R> {
+    /// Reads from `inner`.
+    pub fn new(inner: R) -> TraceReader<R> {
+        TraceReader { inner, buf: Vec::with_capacity(4096), line: 0, records: 0 }
+    }
+
+    /// The 1-based line of the record returned last.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// How many records have been read.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The next record, or `None` at the end of the trace.
+    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, Error> {
+        self.buf.clear();
+        let line = self.line + 1;
+        if !self.read_line(line)? {
+            if self.records == 0 {
+                return Err(input(1, 1, "empty trace: no records"));
+            }
+            return Ok(None);
+        }
+        self.line = line;
+        let mut bytes = self.buf.as_slice();
+        if let Some(rest) = bytes.strip_suffix(b"\n") {
+            bytes = rest;
+        }
+        if let Some(rest) = bytes.strip_suffix(b"\r") {
+            bytes = rest;
+        }
+        let mut offset = 0;
+        if line == 1 {
+            if let Some(rest) = bytes.strip_prefix(BOM) {
+                bytes = rest;
+                offset = BOM.len();
+            }
+        }
+        if bytes.len() > MAX_LINE_BYTES {
+            return Err(too_long(line));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(input(line, offset + 1, "empty line: every line must hold one JSON object"));
+        }
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| input(line, offset + e.valid_up_to() + 1, "invalid UTF-8"))?;
+        let record: Record<'_> = serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
+            input(line, offset + e.column().max(1), &message)
+        })?;
+        if matches!(record.body, Body::Header { .. }) && line != 1 {
+            return Err(input(line, offset + 1, "a header is only allowed on line 1"));
+        }
+        self.records += 1;
+        Ok(Some(record))
+    }
+
+    /// Appends the next line (with its end) to `buf`; false at end of input.
+    fn read_line(&mut self, line: usize) -> Result<bool, Error> {
+        loop {
+            let available = match self.inner.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(Error::Io { line, source }),
+            };
+            if available.is_empty() {
+                return Ok(!self.buf.is_empty());
+            }
+            let (take, done) = match memchr::memchr(b'\n', available) {
+                Some(at) => (at + 1, true),
+                None => (available.len(), false),
+            };
+            self.buf.extend_from_slice(&available[..take]);
+            self.inner.consume(take);
+            // +2 leaves room for a CRLF end and, on line 1, the BOM.
+            if self.buf.len() > MAX_LINE_BYTES + 2 + BOM.len() {
+                return Err(too_long(line));
+            }
+            if done {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+fn too_long(line: usize) -> Error {
+    input(line, MAX_LINE_BYTES + 1, &format!("line is longer than {MAX_LINE_BYTES} bytes"))
+}
+
+fn input(line: usize, column: usize, message: &str) -> Error {
+    Error::Input { line, column, message: message.to_string() }
+}
