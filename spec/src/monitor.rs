@@ -916,8 +916,7 @@ pub fn check_reader<R: std::io::BufRead>(
     let mut reader = crate::TraceReader::new(input);
     let mut monitor = Monitor::new(spec, options);
     let mut outcome = Outcome::default();
-    while let Some(record) = reader.next_record()? {
-        let line = reader.line();
+    while let Some((line, record)) = reader.next_record()? {
         monitor.feed(line, &record);
         outcome.violations.extend(monitor.drain_violations());
     }

@@ -41,8 +41,8 @@ impl<R: BufRead> TraceReader<R> {
         self.records
     }
 
-    /// The next record, or `None` at the end of the trace.
-    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, Error> {
+    /// The next record with its 1-based line, or `None` at the end of the trace.
+    pub fn next_record(&mut self) -> Result<Option<(usize, Record<'_>)>, Error> {
         self.buf.clear();
         let line = self.line + 1;
         if !self.read_line(line)? {
@@ -84,7 +84,7 @@ impl<R: BufRead> TraceReader<R> {
             return Err(input(line, offset + 1, "a header is only allowed on line 1"));
         }
         self.records += 1;
-        Ok(Some(record))
+        Ok(Some((line, record)))
     }
 
     /// Appends the next line (with its end) to `buf`; false at end of input.
