@@ -1,1 +1,15 @@
-//! x
+//! `indiv-conformance`: the library behind the `indiv` binary.
+//!
+//! - [`cli`] parses the command line and runs a command.
+//! - [`check`] drives the streaming monitor of `indiv-spec` over one input.
+//! - [`render`] writes findings as human diagnostics, JSON or JUnit, and the
+//!   rule catalog.
+//!
+//! The binary is a thin `main` over [`cli::run`].
+
+pub mod check;
+pub mod cli;
+mod error;
+pub mod render;
+
+pub use error::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION, Error};

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `indiv` command: see `indiv --help`.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(indiv_conformance::cli::run())
+}

@@ -17,6 +17,17 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// One line of a trace, read.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// 1-based line number.
+    pub number: usize,
+    /// The line's text, without its line end (and without a BOM).
+    pub text: &'a str,
+    /// The record it holds.
+    pub record: Record<'a>,
+}
+
 /// A streaming reader of trace records.
 pub struct TraceReader<R> {
     inner: R,
@@ -43,6 +54,11 @@ impl<R: BufRead> TraceReader<R> {
 
     /// The next record with its 1-based line, or `None` at the end of the trace.
     pub fn next_record(&mut self) -> Result<Option<(usize, Record<'_>)>, Error> {
+        Ok(self.next_line()?.map(|l| (l.number, l.record)))
+    }
+
+    /// The next record with its line number and text, or `None` at the end.
+    pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
         self.buf.clear();
         let line = self.line + 1;
         if !self.read_line(line)? {
@@ -84,7 +100,7 @@ impl<R: BufRead> TraceReader<R> {
             return Err(input(line, offset + 1, "a header is only allowed on line 1"));
         }
         self.records += 1;
-        Ok(Some((line, record)))
+        Ok(Some(Line { number: line, text, record }))
     }
 
     /// Appends the next line (with its end) to `buf`; false at end of input.

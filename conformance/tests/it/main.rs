@@ -1,0 +1,4 @@
+//! The integration tests of `indiv-conformance`: one binary, one module per
+//! behaviour area.
+
+mod rules;
