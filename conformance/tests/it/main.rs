@@ -1,4 +1,5 @@
 //! The integration tests of `indiv-conformance`: one binary, one module per
 //! behaviour area.
 
+mod bad_input;
 mod rules;
