@@ -77,7 +77,7 @@ fn numbers_out_of_range_are_refused() {
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":4294967296}\n", 1, 55, "out of range");
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":-1}\n", 1, 47, "out of range");
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1,\"hr\":-2147483649}\n", 1, 63, "out of the 32-bit range");
-    check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1.5}\n", 1, 49, "integer");
+    check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1.5}\n", 1, 48, "integer");
 }
 
 #[test]
