@@ -2,4 +2,5 @@
 //! behaviour area.
 
 mod bad_input;
+mod cli;
 mod rules;
