@@ -4,3 +4,4 @@
 mod bad_input;
 mod cli;
 mod rules;
+mod snapshots;

@@ -1,0 +1,29 @@
+//! The human report for every violating fixture example, pinned with insta so
+//! a change in wording, order or position shows up in review.
+
+use indiv_conformance::check::CheckConfig;
+use indiv_conformance::cli::human_report;
+use indiv_spec::Spec;
+
+use crate::rules::load_fixtures;
+
+#[test]
+fn human_reports_of_violating_examples_are_stable() {
+    let spec = Spec::builtin().expect("builtin spec loads");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for (_, fixture) in load_fixtures() {
+            for (i, example) in fixture.example.iter().enumerate() {
+                if example.expect.is_empty() {
+                    continue;
+                }
+                let name = format!("{}.jsonl", fixture.rule);
+                let config = CheckConfig { partial: example.partial, ..CheckConfig::default() };
+                let (report, _) = human_report(spec, &name, &example.trace, config);
+                insta::assert_snapshot!(format!("{}-{}", fixture.rule, i + 1), report, &example.name);
+            }
+        }
+    });
+}
