@@ -737,14 +737,13 @@ impl<'s> Monitor<'s> {
         }
         if let Some(t) = trip {
             match s.trip_total {
-                Some((tt, total)) if tt == t => {
-                    if v.total != total {
-                        found.push((
-                            Rule::ProgressTotalStable,
-                            format!("dwHTTPReadTotal changed from {total} to {} within round trip {}", v.total, t + 1),
-                        ));
-                    }
+                Some((tt, total)) if tt == t && v.total != total => {
+                    found.push((
+                        Rule::ProgressTotalStable,
+                        format!("dwHTTPReadTotal changed from {total} to {} within round trip {}", v.total, t + 1),
+                    ));
                 }
+                Some((tt, _)) if tt == t => {}
                 _ if v.total != 0 => s.trip_total = Some((t, v.total)),
                 _ => {}
             }

@@ -184,7 +184,7 @@ enum StatusRecord {
 /// An event record, by event name.
 #[derive(JsonSchema)]
 #[serde(tag = "event", deny_unknown_fields)]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::enum_variant_names)]
 enum EventRecord {
     /// A progress event with its status.
     MEWMDRMIndividualizationProgress {
