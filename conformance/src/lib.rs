@@ -10,6 +10,8 @@
 pub mod check;
 pub mod cli;
 mod error;
+pub mod legal;
+pub mod mutate;
 pub mod render;
 
 pub use error::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION, Error};

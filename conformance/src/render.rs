@@ -97,11 +97,9 @@ pub fn human_summary(result: &FileResult, strict: bool) -> String {
     }
     let verdict = result.verdict(strict);
     let _ = match verdict {
-        Verdict::Error => writeln!(
-            out,
-            "{}: ERROR: not a readable trace after {} records; no verdict",
-            result.name, result.records
-        ),
+        Verdict::Error => {
+            writeln!(out, "{}: ERROR: not a readable trace after {} records; no verdict", result.name, result.records)
+        }
         _ => writeln!(
             out,
             "{}: {}: {} must and {} should violations in {} records{}",
@@ -135,11 +133,8 @@ pub fn json_result(spec: &Spec, result: &FileResult, strict: bool, partial: bool
             o
         })
         .collect();
-    let not_applicable: Vec<Value> = result
-        .notes
-        .iter()
-        .map(|n| json!({"rule": n.rule.id(), "line": n.line, "message": n.message}))
-        .collect();
+    let not_applicable: Vec<Value> =
+        result.notes.iter().map(|n| json!({"rule": n.rule.id(), "line": n.line, "message": n.message})).collect();
     let mut o = json!({
         "file": result.name,
         "verdict": result.verdict(strict).as_str(),
@@ -201,7 +196,11 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
                     xml(&details)
                 );
             } else if count > 0 {
-                let _ = write!(cases, "<system-out>{}</system-out>", xml(&format!("should rule broken {count} times\n{details}")));
+                let _ = write!(
+                    cases,
+                    "<system-out>{}</system-out>",
+                    xml(&format!("should rule broken {count} times\n{details}"))
+                );
             }
             cases.push_str("</testcase>\n");
         }
@@ -272,7 +271,8 @@ pub fn catalog_human(spec: &Spec) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "{} rules. `indiv explain RULE-ID` shows one with its citation and readings.", spec.rules.len());
+    let _ =
+        writeln!(out, "{} rules. `indiv explain RULE-ID` shows one with its citation and readings.", spec.rules.len());
     out
 }
 
@@ -304,7 +304,14 @@ pub fn catalog_json(spec: &Spec) -> Value {
 pub fn explain(spec: &Spec, rule: Rule) -> String {
     let info = spec.rule(rule);
     let mut out = String::new();
-    let _ = writeln!(out, "{}  ({}, {}, {})", info.id, level_name(info.level), basis_name(info.basis), area_title(info.area));
+    let _ = writeln!(
+        out,
+        "{}  ({}, {}, {})",
+        info.id,
+        level_name(info.level),
+        basis_name(info.basis),
+        area_title(info.area)
+    );
     let _ = writeln!(out, "\n  {}\n", info.statement);
     let _ = writeln!(out, "applies to: {}", info.applies_to.join(", "));
     if let (Some(source), Some(quote)) = (&info.citation.source, &info.citation.quote) {

@@ -9,12 +9,8 @@ fn run_check(bytes: &[u8], extra: &[&str]) -> (Output, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("trace.jsonl");
     std::fs::File::create(&path).and_then(|mut f| f.write_all(bytes)).expect("write trace");
-    let output = Command::new(env!("CARGO_BIN_EXE_indiv"))
-        .arg("check")
-        .args(extra)
-        .arg(&path)
-        .output()
-        .expect("run indiv");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_indiv")).arg("check").args(extra).arg(&path).output().expect("run indiv");
     (output, path.display().to_string())
 }
 
@@ -49,8 +45,18 @@ fn invalid_utf8_is_refused_at_the_first_bad_byte() {
 
 #[test]
 fn unknown_fields_are_refused() {
-    check(format!("{CALL}\n{{\"kind\":\"call\",\"api\":\"Open\",\"color\":1}}\n").as_bytes(), 2, 35, "unknown field `color`");
-    check(b"{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":\"2.2\",\"flags\":1}\n", 1, 63, "field `flags` does not belong in a call to Open");
+    check(
+        format!("{CALL}\n{{\"kind\":\"call\",\"api\":\"Open\",\"color\":1}}\n").as_bytes(),
+        2,
+        35,
+        "unknown field `color`",
+    );
+    check(
+        b"{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":\"2.2\",\"flags\":1}\n",
+        1,
+        63,
+        "field `flags` does not belong in a call to Open",
+    );
     check(
         b"{\"kind\":\"status\",\"status\":\"WMT_INDIVIDUALIZE\",\"value\":{\"enIndiStatus\":1,\"bogus\":0}}\n",
         1,
@@ -68,7 +74,12 @@ fn unknown_enumeration_names_are_refused() {
         84,
         "unknown enIndiStatus name `INDI_WORKING`",
     );
-    check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1,\"hr\":\"E_WHATEVER\"}\n", 1, 64, "unknown HRESULT name");
+    check(
+        b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1,\"hr\":\"E_WHATEVER\"}\n",
+        1,
+        64,
+        "unknown HRESULT name",
+    );
     check(b"{\"kind\":\"record\"}\n", 1, 16, "unknown record kind `record`");
 }
 
@@ -76,7 +87,12 @@ fn unknown_enumeration_names_are_refused() {
 fn numbers_out_of_range_are_refused() {
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":4294967296}\n", 1, 55, "out of range");
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":-1}\n", 1, 47, "out of range");
-    check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1,\"hr\":-2147483649}\n", 1, 63, "out of the 32-bit range");
+    check(
+        b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1,\"hr\":-2147483649}\n",
+        1,
+        63,
+        "out of the 32-bit range",
+    );
     check(b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1.5}\n", 1, 48, "integer");
 }
 
@@ -105,9 +121,19 @@ fn empty_lines_are_refused() {
 
 #[test]
 fn a_header_after_line_one_is_refused() {
-    check(format!("{CALL}\n{{\"kind\":\"header\",\"format\":\"indiv-trace/1\"}}\n").as_bytes(), 2, 1, "only allowed on line 1");
+    check(
+        format!("{CALL}\n{{\"kind\":\"header\",\"format\":\"indiv-trace/1\"}}\n").as_bytes(),
+        2,
+        1,
+        "only allowed on line 1",
+    );
     check(b"{\"kind\":\"header\",\"format\":\"indiv-trace/2\"}\n", 1, 41, "unsupported format");
-    check(b"{\"kind\":\"header\",\"format\":\"indiv-trace/1\",\"component_version\":\"2.1.0.7\"}\n", 1, 71, "malformed component_version");
+    check(
+        b"{\"kind\":\"header\",\"format\":\"indiv-trace/1\",\"component_version\":\"2.1.0.7\"}\n",
+        1,
+        71,
+        "malformed component_version",
+    );
 }
 
 #[test]
@@ -120,7 +146,11 @@ fn a_line_over_one_mebibyte_is_refused() {
 
 #[test]
 fn deeply_nested_json_is_refused() {
-    let nested = format!("{{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":{}{}}}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let nested = format!(
+        "{{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":{}{}}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     check(nested.as_bytes(), 1, 47, "invalid type");
     let deep_value = format!("{}{}\n", "[".repeat(200), "]".repeat(200));
     check(deep_value.as_bytes(), 1, 1, "invalid type");
@@ -138,7 +168,8 @@ fn binary_garbage_is_refused() {
 
 #[test]
 fn a_missing_file_is_a_usage_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_indiv")).args(["check", "/nonexistent/trace.jsonl"]).output().expect("run");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_indiv")).args(["check", "/nonexistent/trace.jsonl"]).output().expect("run");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: /nonexistent/trace.jsonl: "), "{stderr}");

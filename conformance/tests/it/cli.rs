@@ -76,7 +76,11 @@ fn a_broken_should_rule_fails_only_when_strict() {
     assert!(stdout(&lax).starts_with("warning[STATUS-URL-FORM]"), "{}", stdout(&lax));
     let strict = indiv(&["check", "--strict", "t.jsonl"], &files, "");
     assert_eq!(strict.status.code(), Some(1));
-    assert!(stdout(&strict).ends_with("FAIL: 0 must and 1 should violations in 3 records (strict)\n"), "{}", stdout(&strict));
+    assert!(
+        stdout(&strict).ends_with("FAIL: 0 must and 1 should violations in 3 records (strict)\n"),
+        "{}",
+        stdout(&strict)
+    );
 }
 
 #[test]
@@ -117,7 +121,10 @@ fn junit_output_has_a_test_case_per_rule() {
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"38\" failures=\"1\" errors=\"0\">"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 38);
     assert_eq!(xml.matches("<failure ").count(), 1);
-    assert!(xml.contains("name=\"SESSION-ENDS\"><failure type=\"must\" message=\"1 violations: every opened session"), "{xml}");
+    assert!(
+        xml.contains("name=\"SESSION-ENDS\"><failure type=\"must\" message=\"1 violations: every opened session"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -153,7 +160,10 @@ fn usage_errors_exit_2() {
     assert_eq!(indiv(&["check", "-", "-"], &[], "").status.code(), Some(2));
     let o = indiv(&["explain", "NO-SUCH-RULE"], &[], "");
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 38 rules\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 38 rules\n"
+    );
 }
 
 #[test]

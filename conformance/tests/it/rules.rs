@@ -37,8 +37,7 @@ pub fn load_fixtures() -> Vec<(PathBuf, Fixture)> {
         let path = entry.expect("readable dir entry").path();
         if path.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&path).expect("readable fixture");
-            let fixture: Fixture =
-                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let fixture: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             out.push((path, fixture));
         }
     }

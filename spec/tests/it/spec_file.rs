@@ -26,7 +26,11 @@ fn the_shipped_spec_loads() {
 #[test]
 fn unknown_keys_are_load_errors() {
     check("format = \"indiv-spec/1\"", "format = \"indiv-spec/1\"\ncolour = 1", "unknown field `colour`");
-    check("id = \"SESSION-ENDS\"\nlevel = \"must\"", "id = \"SESSION-ENDS\"\nseverity = 2\nlevel = \"must\"", "unknown field `severity`");
+    check(
+        "id = \"SESSION-ENDS\"\nlevel = \"must\"",
+        "id = \"SESSION-ENDS\"\nseverity = 2\nlevel = \"must\"",
+        "unknown field `severity`",
+    );
     check("level = \"should\"", "level = \"may\"", "unknown variant `may`");
 }
 
@@ -51,10 +55,18 @@ fn duplicate_ids_are_load_errors() {
 #[test]
 fn dangling_references_are_load_errors() {
     check("source = \"nserror\", quote", "source = \"nowhere\", quote", "cites unknown source `nowhere`");
-    check("applies_to = [\"Individualize\", \"PerformSecurityUpdate\"]", "applies_to = [\"Individualise\"]", "unknown record `Individualise`");
+    check(
+        "applies_to = [\"Individualize\", \"PerformSecurityUpdate\"]",
+        "applies_to = [\"Individualise\"]",
+        "unknown record `Individualise`",
+    );
     check("first = \"INDI_BEGIN\"", "first = \"INDI_START\"", "`INDI_START` is not an individualization status");
     check("INDI_INSTALL = [\"INDI_INSTALL\",", "INDI_INSTALL = [\"INDI_UPGRADE\",", "`INDI_UPGRADE`");
-    check("trip_finished = \"HTTP_COMPLETED\"", "trip_finished = \"HTTP_DONE\"", "`HTTP_DONE` is not a DRM_HTTP_STATUS");
+    check(
+        "trip_finished = \"HTTP_COMPLETED\"",
+        "trip_finished = \"HTTP_DONE\"",
+        "`HTTP_DONE` is not a DRM_HTTP_STATUS",
+    );
 }
 
 #[test]
@@ -76,7 +88,11 @@ fn enumerations_that_differ_from_the_code_are_load_errors() {
 #[test]
 fn the_phase_table_must_be_consistent() {
     check("INDI_SUCCEED = []", "INDI_SUCCEED = [\"INDI_FAIL\"]", "nothing may follow a terminal status");
-    check("INDI_BEGIN = [\"INDI_DOWNLOAD\",", "INDI_BEGIN = [\"INDI_BEGIN\", \"INDI_DOWNLOAD\",", "only starts a session");
+    check(
+        "INDI_BEGIN = [\"INDI_DOWNLOAD\",",
+        "INDI_BEGIN = [\"INDI_BEGIN\", \"INDI_DOWNLOAD\",",
+        "only starts a session",
+    );
     check("INDI_CANCEL = []\n", "", "no row for `INDI_CANCEL`");
 }
 

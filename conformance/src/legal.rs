@@ -1,0 +1,1 @@
+//! A generator of legal traces driven by the spec's own tables (placeholder).
