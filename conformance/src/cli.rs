@@ -40,6 +40,8 @@ enum Command {
         /// A rule id, e.g. SESSION-ENDS (case-insensitive).
         rule: String,
     },
+    /// Run the reference engine against the simulated service and write the trace.
+    Simulate(SimulateArgs),
     /// Print a JSON Schema.
     Schema {
         /// Which schema.
@@ -65,6 +67,22 @@ struct CheckArgs {
     /// Keep and print at most N violations per file; the rest are counted.
     #[arg(long, value_name = "N")]
     max_violations: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    /// A named scenario (see --list).
+    #[arg(long, conflicts_with_all = ["seed", "list"])]
+    scenario: Option<String>,
+    /// A generated scenario: the same seed gives the same scenario everywhere.
+    #[arg(long, conflicts_with = "list")]
+    seed: Option<u64>,
+    /// Write the trace here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// List the named scenarios.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -125,12 +143,44 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             out.write_all(render::explain(spec, rule).as_bytes())?;
             Ok(EXIT_OK)
         }
+        Command::Simulate(args) => simulate(args, &mut out),
         Command::Schema { which: SchemaKind::Trace } => {
             let schema = indiv_spec::schema::trace_schema();
             writeln!(out, "{}", serde_json::to_string_pretty(&schema).map_err(io::Error::other)?)?;
             Ok(EXIT_OK)
         }
     }
+}
+
+fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, Error> {
+    if args.list {
+        let named = indiv_engine::scenario::named();
+        let width = named.iter().map(|n| n.name.len()).max().unwrap_or(0);
+        for n in named {
+            writeln!(out, "{:width$}  {}", n.name, n.about)?;
+        }
+        return Ok(EXIT_OK);
+    }
+    let scenario = match (&args.scenario, args.seed) {
+        (Some(name), _) => {
+            indiv_engine::scenario::by_name(name)
+                .ok_or_else(|| Error::Usage(format!("unknown scenario `{name}`; `indiv simulate --list` lists them")))?
+                .scenario
+        }
+        (None, Some(seed)) => indiv_engine::Scenario::from_seed(seed),
+        (None, None) => return Err(Error::Usage("name a --scenario, a --seed, or --list".into())),
+    };
+    let mut text = String::new();
+    for record in indiv_engine::simulate(&scenario) {
+        text.push_str(&record.to_string());
+        text.push('\n');
+    }
+    match &args.out {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|source| Error::Open { path: path.clone(), source })?,
+        None => out.write_all(text.as_bytes())?,
+    }
+    Ok(EXIT_OK)
 }
 
 fn check(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<u8, Error> {

@@ -155,6 +155,8 @@ named_enum! {
         SOk = "S_OK" => 0x0000_0000,
         /// A null or invalid argument.
         EInvalidArg = "E_INVALIDARG" => 0x8007_0057,
+        /// The call was unexpected at this time.
+        EUnexpected = "E_UNEXPECTED" => 0x8000_FFFF,
         /// The component was individualized.
         NsSDrmIndividualized = "NS_S_DRM_INDIVIDUALIZED" => 0x000D_2727,
         /// A security upgrade is required.

@@ -1,0 +1,254 @@
+//! Scenarios: a component version, a service behaviour, and a script of
+//! application calls with the moments they are made. Named scenarios cover
+//! every rule's conforming side; `Arbitrary` (and, with the `proptest`
+//! feature, a proptest `Strategy`) generate the rest.
+
+use arbitrary::{Arbitrary, Unstructured};
+use indiv_spec::vocab::{RequiredVersion, SecurityFlag, SecurityVersion};
+
+use crate::core::AppCall;
+use crate::service::{Exchange, Fault, Pace, ServiceBehavior};
+
+/// When a step's call is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// Right after the previous step.
+    Now,
+    /// After this many more individualization statuses (or when nothing is left to happen).
+    AfterStatuses(u32),
+    /// When everything under way has finished.
+    WhenIdle,
+}
+
+/// One call of the script.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Step {
+    /// When.
+    pub trigger: Trigger,
+    /// What.
+    pub call: AppCall,
+}
+
+/// A complete, deterministic run description.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scenario {
+    /// The component's security version at the start.
+    pub component_version: SecurityVersion,
+    /// The individualization service.
+    pub service: ServiceBehavior,
+    /// The application's calls.
+    pub steps: Vec<Step>,
+}
+
+/// A named scenario with what it shows.
+#[derive(Clone, Debug)]
+pub struct Named {
+    /// Stable name, e.g. `reader-happy`.
+    pub name: &'static str,
+    /// What it shows.
+    pub about: &'static str,
+    /// The scenario.
+    pub scenario: Scenario,
+}
+
+const OLD: SecurityVersion = SecurityVersion([2, 1, 0, 0]);
+const OFFERED: SecurityVersion = SecurityVersion([2, 4, 0, 1]);
+const NEEDS: RequiredVersion = RequiredVersion { major: 2, minor: 2 };
+
+fn service(fault: Option<Fault>) -> ServiceBehavior {
+    ServiceBehavior {
+        offered_version: OFFERED,
+        package_size: 65536,
+        pace: Pace { chunk_size: 16384, delay_ms: 0 },
+        fault,
+    }
+}
+
+fn now(call: AppCall) -> Step {
+    Step { trigger: Trigger::Now, call }
+}
+
+fn idle(call: AppCall) -> Step {
+    Step { trigger: Trigger::WhenIdle, call }
+}
+
+fn after(statuses: u32, call: AppCall) -> Step {
+    Step { trigger: Trigger::AfterStatuses(statuses), call }
+}
+
+fn individualize(flags: u32) -> AppCall {
+    AppCall::Individualize { flags }
+}
+
+fn update(flag: SecurityFlag) -> AppCall {
+    AppCall::PerformSecurityUpdate { flags: flag.value() }
+}
+
+fn scenario(component: SecurityVersion, fault: Option<Fault>, steps: Vec<Step>) -> Scenario {
+    Scenario { component_version: component, service: service(fault), steps }
+}
+
+fn faulted(fault: Fault) -> Scenario {
+    scenario(OLD, Some(fault), vec![now(individualize(1)), idle(AppCall::GetSecurityVersion)])
+}
+
+/// The named scenarios, covering every rule's conforming side.
+pub fn named() -> Vec<Named> {
+    use AppCall::{CancelAsyncOperation, CancelIndividualization, GetSecurityVersion};
+    let open = AppCall::Open { required: NEEDS };
+    let n = |name, about, scenario| Named { name, about, scenario };
+    let mut trickle = faulted(Fault::DropAfter(u32::MAX));
+    trickle.service.fault = None;
+    trickle.service.package_size = 8192;
+    trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5 };
+    vec![
+        n("reader-happy", "Open needs an upgrade; Individualize(0x1) downloads, installs, succeeds; WMT_NO_RIGHTS_EX follows", scenario(OLD, None, vec![now(open.clone()), now(individualize(1)), idle(GetSecurityVersion)])),
+        n("security-happy", "PerformSecurityUpdate(INDIV) on an out-of-date client: Progress events, one Completed", scenario(OLD, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)])),
+        n("security-as-needed-up-to-date", "PerformSecurityUpdate(INDIV) on an up-to-date client succeeds without installing", scenario(OFFERED, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)])),
+        n("security-force-up-to-date", "PerformSecurityUpdate(FORCE_INDIV) downloads and installs although up to date", scenario(OFFERED, None, vec![now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
+        n("revocation-refresh", "PerformSecurityUpdate(REVOCATION_REFRESH): no statuses, one MEWMDRMRevocationDownloadCompleted", scenario(OLD, None, vec![now(update(SecurityFlag::RevocationRefresh))])),
+        n("needs-not-needed", "Open of content the component already satisfies: no WMT_NEEDS_INDIVIDUALIZATION", scenario(OFFERED, None, vec![now(open.clone()), now(GetSecurityVersion)])),
+        n("busy", "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING", scenario(OLD, None, vec![now(individualize(0)), now(individualize(0)), now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
+        n("invalid-flags", "Individualize(0x2), PerformSecurityUpdate(0x3) and (0x0) return E_INVALIDARG", scenario(OLD, None, vec![now(individualize(2)), now(AppCall::PerformSecurityUpdate { flags: 3 }), now(AppCall::PerformSecurityUpdate { flags: 0 })])),
+        n("no-reindiv-after-final", "after Individualize(0x1) succeeds, Individualize returns NS_E_DRM_ALREADY_INDIVIDUALIZED; FORCE_INDIV still works", scenario(OLD, None, vec![now(individualize(1)), idle(individualize(0)), now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
+        n("reindiv-after-0", "after Individualize(0x0) succeeds, Individualize is accepted again", scenario(OLD, None, vec![now(individualize(0)), idle(individualize(0)), idle(GetSecurityVersion)])),
+        n("reader-cancel-begin", "CancelIndividualization right after the start: INDI_CANCEL, nothing more", scenario(OLD, None, vec![now(individualize(1)), now(CancelIndividualization), idle(GetSecurityVersion)])),
+        n("reader-cancel-download", "CancelIndividualization while the package downloads", scenario(OLD, None, vec![now(individualize(1)), after(7, CancelIndividualization), idle(GetSecurityVersion)])),
+        n("reader-cancel-install", "CancelIndividualization while installing", scenario(OLD, None, vec![now(individualize(1)), after(12, CancelIndividualization), idle(GetSecurityVersion)])),
+        n("security-cancel-download", "CancelAsyncOperation while downloading: INDI_CANCEL, then a failed Completed", scenario(OLD, None, vec![now(update(SecurityFlag::ForceIndiv)), after(6, CancelAsyncOperation), idle(GetSecurityVersion)])),
+        n("cancel-nothing-running", "a cancel with nothing running returns E_UNEXPECTED", scenario(OLD, None, vec![now(CancelIndividualization), now(CancelAsyncOperation)])),
+        n("fault-unavailable", "the service answers 503: INDI_FAIL with NS_E_DRM_INDIV_SERVICE_UNAVAILABLE", faulted(Fault::Unavailable(Exchange::Query))),
+        n("fault-unavailable-package", "the package request answers 503", faulted(Fault::Unavailable(Exchange::Package))),
+        n("fault-refused", "the connection is refused", faulted(Fault::Refused(Exchange::Query))),
+        n("fault-reset-package", "the connection is reset before the package response", faulted(Fault::Reset(Exchange::Package))),
+        n("fault-drop-after-bytes", "the connection drops after 20000 package bytes: NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE", faulted(Fault::DropAfter(20000))),
+        n("fault-short-body", "the package body is 100 bytes shorter than its Content-Length", faulted(Fault::ShortBody(100))),
+        n("fault-daily-limit", "the service answers 429: NS_E_DRM_INDIV_FRAUD", faulted(Fault::DailyLimit)),
+        n("fault-package-missing", "the package answers 404: NS_E_DRM_INDIV_NO_CABS", faulted(Fault::PackageMissing)),
+        n("fault-install-failure", "installing fails: NS_E_DRM_INDIVIDUALIZE_ERROR", faulted(Fault::InstallFailure)),
+        n("slow-trickle", "an 8192-byte package in 512-byte pieces: one progress status per piece", trickle),
+    ]
+}
+
+/// The named scenario called `name`.
+pub fn by_name(name: &str) -> Option<Named> {
+    named().into_iter().find(|n| n.name == name)
+}
+
+fn version(u: &mut Unstructured<'_>) -> arbitrary::Result<SecurityVersion> {
+    Ok(SecurityVersion([u.int_in_range(1..=3)?, u.int_in_range(0..=6)?, 0, u.int_in_range(0..=1)?]))
+}
+
+fn flags(u: &mut Unstructured<'_>, usual: &[u32]) -> arbitrary::Result<u32> {
+    if u.ratio(1, 8)? { u.arbitrary() } else { Ok(*u.choose(usual)?) }
+}
+
+impl<'a> Arbitrary<'a> for AppCall {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<AppCall> {
+        Ok(match u.int_in_range(0..=9)? {
+            0 | 1 | 2 => AppCall::Individualize { flags: flags(u, &[0, 1])? },
+            3 | 4 => AppCall::PerformSecurityUpdate { flags: flags(u, &[1, 2, 4])? },
+            5 => AppCall::CancelIndividualization,
+            6 => AppCall::CancelAsyncOperation,
+            7 | 8 => AppCall::Open {
+                required: RequiredVersion { major: u.int_in_range(1..=3)?, minor: u.int_in_range(0..=6)? },
+            },
+            _ => AppCall::GetSecurityVersion,
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for Trigger {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Trigger> {
+        Ok(match u.int_in_range(0..=3)? {
+            0 => Trigger::Now,
+            1 | 2 => Trigger::AfterStatuses(u.int_in_range(0..=24)?),
+            _ => Trigger::WhenIdle,
+        })
+    }
+}
+
+impl<'a> Arbitrary<'a> for Fault {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Fault> {
+        let exchange = if u.arbitrary()? { Exchange::Query } else { Exchange::Package };
+        Ok(match u.int_in_range(0..=7)? {
+            0 => Fault::Unavailable(exchange),
+            1 => Fault::Refused(exchange),
+            2 => Fault::Reset(exchange),
+            3 => Fault::DropAfter(u.int_in_range(0..=200_000)?),
+            4 => Fault::ShortBody(u.int_in_range(1..=4096)?),
+            5 => Fault::DailyLimit,
+            6 => Fault::PackageMissing,
+            _ => Fault::InstallFailure,
+        })
+    }
+}
+
+/// The most steps a generated scenario has; runs stay short and finite.
+pub const MAX_STEPS: usize = 12;
+
+impl<'a> Arbitrary<'a> for Scenario {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Scenario> {
+        let component_version = version(u)?;
+        let offered_version = version(u)?;
+        let package_size = *u.choose(&[1u32, 100, 4096, 65536, 100_000])?;
+        let chunk_size = *u.choose(&[1u32, 512, 4096, 16384, 65536])?;
+        let chunk_size = chunk_size.max(package_size / 64).max(1);
+        let fault = if u.ratio(1, 3)? { Some(u.arbitrary()?) } else { None };
+        let count = u.int_in_range(0..=MAX_STEPS)?;
+        let mut steps = Vec::with_capacity(count);
+        for _ in 0..count {
+            steps.push(Step { trigger: u.arbitrary()?, call: u.arbitrary()? });
+        }
+        Ok(Scenario {
+            component_version,
+            service: ServiceBehavior { offered_version, package_size, pace: Pace { chunk_size, delay_ms: 0 }, fault },
+            steps,
+        })
+    }
+}
+
+impl Scenario {
+    /// The scenario `bytes` describe (any bytes describe one).
+    pub fn from_bytes(bytes: &[u8]) -> Scenario {
+        let mut u = Unstructured::new(bytes);
+        // `Unstructured` answers with defaults once the bytes run out, so this
+        // cannot fail; fall back to the empty script all the same.
+        Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario {
+            component_version: OLD,
+            service: service(None),
+            steps: Vec::new(),
+        })
+    }
+
+    /// The scenario of seed `seed`, the same on every machine.
+    pub fn from_seed(seed: u64) -> Scenario {
+        let mut state = seed;
+        let bytes: Vec<u8> = (0..64).flat_map(|_| splitmix64(&mut state).to_le_bytes()).collect();
+        Scenario::from_bytes(&bytes)
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed PRNG, so seeds give the same scenario everywhere.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Proptest strategies over scenarios: bytes interpreted by `Arbitrary`, so
+/// the fuzzer and the property suite share one generator, and shrinking the
+/// bytes shrinks the script.
+#[cfg(feature = "proptest")]
+pub mod strategy {
+    use proptest::prelude::*;
+
+    use super::Scenario;
+
+    /// Any scenario.
+    pub fn scenario() -> impl Strategy<Value = Scenario> {
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(|bytes| Scenario::from_bytes(&bytes))
+    }
+}

@@ -1,0 +1,143 @@
+//! The in-memory simulation: drives the sans-io [`Engine`] against a
+//! [`ServiceBehavior`] with virtual time and a script of application calls,
+//! and returns the trace. Deterministic: the same scenario gives the same
+//! trace, byte for byte.
+
+use std::collections::VecDeque;
+
+use indiv_spec::record::{Body, Event, Record, Status};
+
+use crate::core::{AppCall, Engine, Input, InstallEvent, NetError, NetEvent, Output, Request, Transmit};
+use crate::scenario::{Scenario, Trigger};
+use crate::service::{Plan, ServiceBehavior};
+
+/// The base URL the simulated service answers under.
+pub const SIM_BASE_URL: &str = "http://individualize.sim/";
+
+/// Runs `scenario` to the end and returns its trace, header first.
+pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
+    let mut sim = Simulation::new(scenario);
+    for step in &scenario.steps {
+        match step.trigger {
+            Trigger::Now => {}
+            Trigger::AfterStatuses(n) => {
+                let target = sim.statuses + u64::from(n);
+                while sim.statuses < target && sim.step() {}
+            }
+            Trigger::WhenIdle => while sim.step() {},
+        }
+        sim.call(&step.call);
+    }
+    while sim.step() {}
+    sim.trace
+}
+
+/// One run in progress.
+struct Simulation {
+    engine: Engine,
+    service: ServiceBehavior,
+    /// Inputs the service and installer will deliver, in order.
+    queue: VecDeque<Input>,
+    trace: Vec<Record<'static>>,
+    /// Individualization statuses emitted so far (triggers count them).
+    statuses: u64,
+}
+
+impl Simulation {
+    fn new(scenario: &Scenario) -> Simulation {
+        let header = Record {
+            ts: None,
+            body: Body::Header {
+                component_version: Some(scenario.component_version),
+                service_version: Some(scenario.service.offered_version),
+            },
+        };
+        Simulation {
+            engine: Engine::new(scenario.component_version),
+            service: scenario.service.clone(),
+            queue: VecDeque::new(),
+            trace: vec![header],
+            statuses: 0,
+        }
+    }
+
+    fn call(&mut self, call: &AppCall) {
+        self.engine.call(call);
+        self.drain();
+    }
+
+    /// Delivers one input; false when nothing is left to deliver.
+    fn step(&mut self) -> bool {
+        let Some(input) = self.queue.pop_front() else { return false };
+        self.engine.handle(input);
+        self.drain();
+        true
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.engine.poll_output() {
+            match output {
+                Output::Record(record) => {
+                    if matches!(
+                        record.body,
+                        Body::Status { status: Status::Individualize(_), .. } | Body::Event { event: Event::Progress(_), .. }
+                    ) {
+                        self.statuses += 1;
+                    }
+                    self.trace.push(record);
+                }
+                Output::Transmit(t) => self.transmit(t),
+            }
+        }
+    }
+
+    fn transmit(&mut self, t: Transmit) {
+        match t {
+            Transmit::Request { exchange, request } => {
+                let plan = match request {
+                    Request::Individualize { .. } => self.service.plan_query(SIM_BASE_URL),
+                    Request::Package { .. } => self.service.plan_package(),
+                };
+                for event in plan_events(plan) {
+                    self.queue.push_back(Input::Net { exchange, event });
+                }
+            }
+            Transmit::Abort { exchange } => {
+                self.queue.retain(|i| !matches!(i, Input::Net { exchange: e, .. } if *e == exchange));
+            }
+            Transmit::Install => {
+                let last = if self.service.install_fails() { InstallEvent::Failed } else { InstallEvent::Done };
+                for event in [InstallEvent::Step, InstallEvent::Step, last] {
+                    self.queue.push_back(Input::Install(event));
+                }
+            }
+            Transmit::AbortInstall => self.queue.retain(|i| !matches!(i, Input::Install(_))),
+            Transmit::RefreshRevocation { id } => self.queue.push_back(Input::RevocationDone { id }),
+        }
+    }
+}
+
+/// The transport events a plan produces, as an engine's HTTP client sees them.
+pub fn plan_events(plan: Plan) -> Vec<NetEvent> {
+    match plan {
+        Plan::Refuse => vec![NetEvent::Failed(NetError::Refused)],
+        Plan::Reset => vec![NetEvent::Connected, NetEvent::RequestSent, NetEvent::Failed(NetError::Reset)],
+        Plan::Respond { status, content_length, body, chunk_size, offer } => {
+            let mut events = vec![
+                NetEvent::Connected,
+                NetEvent::RequestSent,
+                NetEvent::ResponseHead { status, content_length: Some(content_length) },
+            ];
+            for chunk in body.chunks(chunk_size.max(1) as usize) {
+                events.push(NetEvent::Body { len: chunk.len() as u32 });
+            }
+            if body.len() as u64 == u64::from(content_length) {
+                let offer = if (200..300).contains(&status) { offer } else { None };
+                events.push(NetEvent::ResponseComplete { offer });
+            } else {
+                events.push(NetEvent::Failed(NetError::Reset));
+            }
+            events
+        }
+    }
+}
