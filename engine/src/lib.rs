@@ -19,4 +19,4 @@ pub mod sim;
 pub use crate::core::{AppCall, Engine, Input, Output, Transmit};
 pub use scenario::{Named, Scenario, Step, Trigger};
 pub use service::{Fault, ServiceBehavior};
-pub use sim::simulate;
+pub use sim::{Simulation, simulate};

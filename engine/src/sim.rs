@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use indiv_spec::record::{Body, Event, Record, Status};
+use indiv_spec::vocab::{Hresult, SecurityVersion};
 
 use crate::core::{AppCall, Engine, Input, InstallEvent, NetError, NetEvent, Output, Request, Transmit};
 use crate::scenario::{Scenario, Trigger};
@@ -16,7 +17,7 @@ pub const SIM_BASE_URL: &str = "http://individualize.sim/";
 
 /// Runs `scenario` to the end and returns its trace, header first.
 pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
-    let mut sim = Simulation::new(scenario);
+    let mut sim = Simulation::new(scenario.component_version, scenario.service.clone());
     for step in &scenario.steps {
         match step.trigger {
             Trigger::Now => {}
@@ -28,12 +29,14 @@ pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
         }
         sim.call(&step.call);
     }
-    while sim.step() {}
+    sim.settle();
     sim.trace
 }
 
-/// One run in progress.
-struct Simulation {
+/// One run in progress: the engine, the simulated service and installer, and
+/// the trace so far. [`simulate`] drives it from a script; model-based tests
+/// drive it step by step.
+pub struct Simulation {
     engine: Engine,
     service: ServiceBehavior,
     /// Inputs the service and installer will deliver, in order.
@@ -44,30 +47,48 @@ struct Simulation {
 }
 
 impl Simulation {
-    fn new(scenario: &Scenario) -> Simulation {
+    /// A fresh component at `component` against `service`; the trace starts with its header.
+    pub fn new(component: SecurityVersion, service: ServiceBehavior) -> Simulation {
         let header = Record {
             ts: None,
             body: Body::Header {
-                component_version: Some(scenario.component_version),
-                service_version: Some(scenario.service.offered_version),
+                component_version: Some(component),
+                service_version: Some(service.offered_version),
             },
         };
         Simulation {
-            engine: Engine::new(scenario.component_version),
-            service: scenario.service.clone(),
+            engine: Engine::new(component),
+            service,
             queue: VecDeque::new(),
             trace: vec![header],
             statuses: 0,
         }
     }
 
-    fn call(&mut self, call: &AppCall) {
-        self.engine.call(call);
+    /// Makes an application call and returns what it returned.
+    pub fn call(&mut self, call: &AppCall) -> Hresult {
+        let hr = self.engine.call(call);
         self.drain();
+        hr
+    }
+
+    /// Delivers everything still to come, until nothing is under way.
+    pub fn settle(&mut self) {
+        while self.step() {}
+    }
+
+    /// The trace so far, header first.
+    pub fn trace(&self) -> &[Record<'static>] {
+        &self.trace
+    }
+
+    /// The engine, to ask it about its state.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Delivers one input; false when nothing is left to deliver.
-    fn step(&mut self) -> bool {
+    pub fn step(&mut self) -> bool {
         let Some(input) = self.queue.pop_front() else { return false };
         self.engine.handle(input);
         self.drain();

@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod cli;
+mod properties_engine;
 mod rules;
 mod snapshots;
