@@ -42,6 +42,15 @@ enum Command {
     },
     /// Run the reference engine against the simulated service and write the trace.
     Simulate(SimulateArgs),
+    /// Turn a fuzz input into a regression case (used by fuzz/nightly.sh).
+    #[cfg(feature = "fuzzing")]
+    #[command(hide = true)]
+    FuzzCase {
+        /// The fuzz target that read the input.
+        target: String,
+        /// The (minimised) input.
+        file: PathBuf,
+    },
     /// Print a JSON Schema.
     Schema {
         /// Which schema.
@@ -144,6 +153,13 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             Ok(EXIT_OK)
         }
         Command::Simulate(args) => simulate(args, &mut out),
+        #[cfg(feature = "fuzzing")]
+        Command::FuzzCase { target, file } => {
+            let input = std::fs::read(&file).map_err(|source| Error::Open { path: file.clone(), source })?;
+            let case = crate::fuzzing::regression_case(&target, &input).map_err(Error::Usage)?;
+            out.write_all(case.as_bytes())?;
+            Ok(EXIT_OK)
+        }
         Command::Schema { which: SchemaKind::Trace } => {
             let schema = indiv_spec::schema::trace_schema();
             writeln!(out, "{}", serde_json::to_string_pretty(&schema).map_err(io::Error::other)?)?;
@@ -176,8 +192,7 @@ fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, Error> {
         text.push('\n');
     }
     match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|source| Error::Open { path: path.clone(), source })?,
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Open { path: path.clone(), source })?,
         None => out.write_all(text.as_bytes())?,
     }
     Ok(EXIT_OK)

@@ -10,6 +10,8 @@
 pub mod check;
 pub mod cli;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod legal;
 pub mod mutate;
 pub mod render;

@@ -102,27 +102,145 @@ pub fn named() -> Vec<Named> {
     trickle.service.package_size = 8192;
     trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5 };
     vec![
-        n("reader-happy", "Open needs an upgrade; Individualize(0x1) downloads, installs, succeeds; WMT_NO_RIGHTS_EX follows", scenario(OLD, None, vec![now(open.clone()), now(individualize(1)), idle(GetSecurityVersion)])),
-        n("security-happy", "PerformSecurityUpdate(INDIV) on an out-of-date client: Progress events, one Completed", scenario(OLD, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)])),
-        n("security-as-needed-up-to-date", "PerformSecurityUpdate(INDIV) on an up-to-date client succeeds without installing", scenario(OFFERED, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)])),
-        n("security-force-up-to-date", "PerformSecurityUpdate(FORCE_INDIV) downloads and installs although up to date", scenario(OFFERED, None, vec![now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
-        n("revocation-refresh", "PerformSecurityUpdate(REVOCATION_REFRESH): no statuses, one MEWMDRMRevocationDownloadCompleted", scenario(OLD, None, vec![now(update(SecurityFlag::RevocationRefresh))])),
-        n("needs-not-needed", "Open of content the component already satisfies: no WMT_NEEDS_INDIVIDUALIZATION", scenario(OFFERED, None, vec![now(open.clone()), now(GetSecurityVersion)])),
-        n("busy", "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING", scenario(OLD, None, vec![now(individualize(0)), now(individualize(0)), now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
-        n("invalid-flags", "Individualize(0x2), PerformSecurityUpdate(0x3) and (0x0) return E_INVALIDARG", scenario(OLD, None, vec![now(individualize(2)), now(AppCall::PerformSecurityUpdate { flags: 3 }), now(AppCall::PerformSecurityUpdate { flags: 0 })])),
-        n("no-reindiv-after-final", "after Individualize(0x1) succeeds, Individualize returns NS_E_DRM_ALREADY_INDIVIDUALIZED; FORCE_INDIV still works", scenario(OLD, None, vec![now(individualize(1)), idle(individualize(0)), now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)])),
-        n("reindiv-after-0", "after Individualize(0x0) succeeds, Individualize is accepted again", scenario(OLD, None, vec![now(individualize(0)), idle(individualize(0)), idle(GetSecurityVersion)])),
-        n("reader-cancel-begin", "CancelIndividualization right after the start: INDI_CANCEL, nothing more", scenario(OLD, None, vec![now(individualize(1)), now(CancelIndividualization), idle(GetSecurityVersion)])),
-        n("reader-cancel-download", "CancelIndividualization while the package downloads", scenario(OLD, None, vec![now(individualize(1)), after(7, CancelIndividualization), idle(GetSecurityVersion)])),
-        n("reader-cancel-install", "CancelIndividualization while installing", scenario(OLD, None, vec![now(individualize(1)), after(12, CancelIndividualization), idle(GetSecurityVersion)])),
-        n("security-cancel-download", "CancelAsyncOperation while downloading: INDI_CANCEL, then a failed Completed", scenario(OLD, None, vec![now(update(SecurityFlag::ForceIndiv)), after(6, CancelAsyncOperation), idle(GetSecurityVersion)])),
-        n("cancel-nothing-running", "a cancel with nothing running returns E_UNEXPECTED", scenario(OLD, None, vec![now(CancelIndividualization), now(CancelAsyncOperation)])),
-        n("fault-unavailable", "the service answers 503: INDI_FAIL with NS_E_DRM_INDIV_SERVICE_UNAVAILABLE", faulted(Fault::Unavailable(Exchange::Query))),
-        n("fault-unavailable-package", "the package request answers 503", faulted(Fault::Unavailable(Exchange::Package))),
+        n(
+            "reader-happy",
+            "Open needs an upgrade; Individualize(0x1) downloads, installs, succeeds; WMT_NO_RIGHTS_EX follows",
+            scenario(OLD, None, vec![now(open.clone()), now(individualize(1)), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "security-happy",
+            "PerformSecurityUpdate(INDIV) on an out-of-date client: Progress events, one Completed",
+            scenario(OLD, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "security-as-needed-up-to-date",
+            "PerformSecurityUpdate(INDIV) on an up-to-date client succeeds without installing",
+            scenario(OFFERED, None, vec![now(update(SecurityFlag::Indiv)), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "security-force-up-to-date",
+            "PerformSecurityUpdate(FORCE_INDIV) downloads and installs although up to date",
+            scenario(OFFERED, None, vec![now(update(SecurityFlag::ForceIndiv)), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "revocation-refresh",
+            "PerformSecurityUpdate(REVOCATION_REFRESH): no statuses, one MEWMDRMRevocationDownloadCompleted",
+            scenario(OLD, None, vec![now(update(SecurityFlag::RevocationRefresh))]),
+        ),
+        n(
+            "needs-not-needed",
+            "Open of content the component already satisfies: no WMT_NEEDS_INDIVIDUALIZATION",
+            scenario(OFFERED, None, vec![now(open.clone()), now(GetSecurityVersion)]),
+        ),
+        n(
+            "busy",
+            "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING",
+            scenario(
+                OLD,
+                None,
+                vec![
+                    now(individualize(0)),
+                    now(individualize(0)),
+                    now(update(SecurityFlag::ForceIndiv)),
+                    idle(GetSecurityVersion),
+                ],
+            ),
+        ),
+        n(
+            "invalid-flags",
+            "Individualize(0x2), PerformSecurityUpdate(0x3) and (0x0) return E_INVALIDARG",
+            scenario(
+                OLD,
+                None,
+                vec![
+                    now(individualize(2)),
+                    now(AppCall::PerformSecurityUpdate { flags: 3 }),
+                    now(AppCall::PerformSecurityUpdate { flags: 0 }),
+                ],
+            ),
+        ),
+        n(
+            "no-reindiv-after-final",
+            "after Individualize(0x1) succeeds, Individualize returns NS_E_DRM_ALREADY_INDIVIDUALIZED; FORCE_INDIV still works",
+            scenario(
+                OLD,
+                None,
+                vec![
+                    now(individualize(1)),
+                    idle(individualize(0)),
+                    now(update(SecurityFlag::ForceIndiv)),
+                    idle(GetSecurityVersion),
+                ],
+            ),
+        ),
+        n(
+            "reindiv-after-0",
+            "after Individualize(0x0) succeeds, Individualize is accepted again",
+            scenario(OLD, None, vec![now(individualize(0)), idle(individualize(0)), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "reader-cancel-begin",
+            "CancelIndividualization right after the start: INDI_CANCEL, nothing more",
+            scenario(OLD, None, vec![now(individualize(1)), now(CancelIndividualization), idle(GetSecurityVersion)]),
+        ),
+        n(
+            "reader-cancel-download",
+            "CancelIndividualization while the package downloads",
+            scenario(
+                OLD,
+                None,
+                vec![now(individualize(1)), after(7, CancelIndividualization), idle(GetSecurityVersion)],
+            ),
+        ),
+        n(
+            "reader-cancel-install",
+            "CancelIndividualization while installing",
+            scenario(
+                OLD,
+                None,
+                vec![now(individualize(1)), after(12, CancelIndividualization), idle(GetSecurityVersion)],
+            ),
+        ),
+        n(
+            "security-cancel-download",
+            "CancelAsyncOperation while downloading: INDI_CANCEL, then a failed Completed",
+            scenario(
+                OLD,
+                None,
+                vec![now(update(SecurityFlag::ForceIndiv)), after(6, CancelAsyncOperation), idle(GetSecurityVersion)],
+            ),
+        ),
+        n(
+            "cancel-nothing-running",
+            "a cancel with nothing running returns E_UNEXPECTED",
+            scenario(OLD, None, vec![now(CancelIndividualization), now(CancelAsyncOperation)]),
+        ),
+        n(
+            "fault-unavailable",
+            "the service answers 503: INDI_FAIL with NS_E_DRM_INDIV_SERVICE_UNAVAILABLE",
+            faulted(Fault::Unavailable(Exchange::Query)),
+        ),
+        n(
+            "fault-unavailable-package",
+            "the package request answers 503",
+            faulted(Fault::Unavailable(Exchange::Package)),
+        ),
         n("fault-refused", "the connection is refused", faulted(Fault::Refused(Exchange::Query))),
-        n("fault-reset-package", "the connection is reset before the package response", faulted(Fault::Reset(Exchange::Package))),
-        n("fault-drop-after-bytes", "the connection drops after 20000 package bytes: NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE", faulted(Fault::DropAfter(20000))),
-        n("fault-short-body", "the package body is 100 bytes shorter than its Content-Length", faulted(Fault::ShortBody(100))),
+        n(
+            "fault-reset-package",
+            "the connection is reset before the package response",
+            faulted(Fault::Reset(Exchange::Package)),
+        ),
+        n(
+            "fault-drop-after-bytes",
+            "the connection drops after 20000 package bytes: NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE",
+            faulted(Fault::DropAfter(20000)),
+        ),
+        n(
+            "fault-short-body",
+            "the package body is 100 bytes shorter than its Content-Length",
+            faulted(Fault::ShortBody(100)),
+        ),
         n("fault-daily-limit", "the service answers 429: NS_E_DRM_INDIV_FRAUD", faulted(Fault::DailyLimit)),
         n("fault-package-missing", "the package answers 404: NS_E_DRM_INDIV_NO_CABS", faulted(Fault::PackageMissing)),
         n("fault-install-failure", "installing fails: NS_E_DRM_INDIVIDUALIZE_ERROR", faulted(Fault::InstallFailure)),

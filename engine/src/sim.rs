@@ -51,18 +51,9 @@ impl Simulation {
     pub fn new(component: SecurityVersion, service: ServiceBehavior) -> Simulation {
         let header = Record {
             ts: None,
-            body: Body::Header {
-                component_version: Some(component),
-                service_version: Some(service.offered_version),
-            },
+            body: Body::Header { component_version: Some(component), service_version: Some(service.offered_version) },
         };
-        Simulation {
-            engine: Engine::new(component),
-            service,
-            queue: VecDeque::new(),
-            trace: vec![header],
-            statuses: 0,
-        }
+        Simulation { engine: Engine::new(component), service, queue: VecDeque::new(), trace: vec![header], statuses: 0 }
     }
 
     /// Makes an application call and returns what it returned.
@@ -101,7 +92,8 @@ impl Simulation {
                 Output::Record(record) => {
                     if matches!(
                         record.body,
-                        Body::Status { status: Status::Individualize(_), .. } | Body::Event { event: Event::Progress(_), .. }
+                        Body::Status { status: Status::Individualize(_), .. }
+                            | Body::Event { event: Event::Progress(_), .. }
                     ) {
                         self.statuses += 1;
                     }

@@ -4,5 +4,6 @@
 mod bad_input;
 mod cli;
 mod properties_engine;
+mod regressions;
 mod rules;
 mod snapshots;

@@ -159,7 +159,12 @@ impl Model {
     fn fails(&self, queries_only: bool) -> bool {
         match self.service.fault {
             None => false,
-            Some(Fault::Unavailable(Exchange::Query) | Fault::Refused(Exchange::Query) | Fault::Reset(Exchange::Query) | Fault::DailyLimit) => true,
+            Some(
+                Fault::Unavailable(Exchange::Query)
+                | Fault::Refused(Exchange::Query)
+                | Fault::Reset(Exchange::Query)
+                | Fault::DailyLimit,
+            ) => true,
             Some(_) => !queries_only,
         }
     }
@@ -331,7 +336,11 @@ impl StateMachineTest for EngineModel {
     }
 
     fn check_invariants(sut: &Sut, model: &Model) {
-        assert_eq!(sut.count(|s| matches!(s, Status::NeedsIndividualization)), model.needs_sent, "WMT_NEEDS_INDIVIDUALIZATION count");
+        assert_eq!(
+            sut.count(|s| matches!(s, Status::NeedsIndividualization)),
+            model.needs_sent,
+            "WMT_NEEDS_INDIVIDUALIZATION count"
+        );
         assert_eq!(sut.count(|s| matches!(s, Status::NoRightsEx)), model.no_rights_sent, "WMT_NO_RIGHTS_EX count");
     }
 
