@@ -881,10 +881,10 @@ pub fn url_is_well_formed(url: &str) -> bool {
     if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
         return false;
     }
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
+    let scheme_is = |scheme: &str| url.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+    let rest = if scheme_is("https://") {
         &url[8..]
-    } else if lower.starts_with("http://") {
+    } else if scheme_is("http://") {
         &url[7..]
     } else {
         return false;
@@ -924,4 +924,19 @@ pub fn check_reader<R: std::io::BufRead>(
     outcome.violations.extend(violations);
     outcome.notes = notes;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_is_well_formed;
+
+    #[test]
+    fn response_urls_must_be_absolute_http_in_ascii() {
+        for good in ["http://a", "HTTPS://indiv.example/r?x=1", "https://user@host:443/p", "http://127.0.0.1:8080/c/1/"] {
+            assert!(url_is_well_formed(good), "{good}");
+        }
+        for bad in ["", "/relative", "ftp://host/", "http://", "https://:443/", "http://host/a b", "https://hôst/", "http:/x"] {
+            assert!(!url_is_well_formed(bad), "{bad}");
+        }
+    }
 }
