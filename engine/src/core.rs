@@ -16,11 +16,13 @@ use indiv_spec::vocab::{
 use crate::service::Offer;
 
 /// An application call, with its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "api", deny_unknown_fields)]
 pub enum AppCall {
     /// Open content whose header requires `required`.
     Open {
         /// The header's required version.
+        #[serde(rename = "required_version")]
         required: RequiredVersion,
     },
     /// `IWMDRMReader::Individualize(flags)`.

@@ -10,7 +10,8 @@ use crate::core::AppCall;
 use crate::service::{Exchange, Fault, Pace, ServiceBehavior};
 
 /// When a step's call is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// Right after the previous step.
     Now,
@@ -21,7 +22,8 @@ pub enum Trigger {
 }
 
 /// One call of the script.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Step {
     /// When.
     pub trigger: Trigger,
@@ -30,7 +32,8 @@ pub struct Step {
 }
 
 /// A complete, deterministic run description.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// The component's security version at the start.
     pub component_version: SecurityVersion,
@@ -368,5 +371,21 @@ pub mod strategy {
     /// Any scenario.
     pub fn scenario() -> impl Strategy<Value = Scenario> {
         proptest::collection::vec(any::<u8>(), 0..512).prop_map(|bytes| Scenario::from_bytes(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_survive_a_toml_round_trip() {
+        for n in named() {
+            let text = toml::to_string(&n.scenario).expect("serializes");
+            let back: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(back, n.scenario, "{}", n.name);
+        }
+        let text = toml::to_string(&by_name("busy").expect("named").scenario).expect("serializes");
+        assert!(text.contains("api = \"Individualize\""), "{text}");
     }
 }

@@ -30,7 +30,8 @@ impl Offer {
 }
 
 /// Which exchange a fault hits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Exchange {
     /// `POST individualize`.
     Query,
@@ -39,7 +40,8 @@ pub enum Exchange {
 }
 
 /// A fault the service injects, on every exchange it applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// Answers 503 Service Unavailable.
     Unavailable(Exchange),
@@ -80,7 +82,8 @@ impl Fault {
 }
 
 /// How the package body is paced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pace {
     /// Bytes per write (and per progress status).
     pub chunk_size: u32,
@@ -90,7 +93,8 @@ pub struct Pace {
 }
 
 /// The service, as one value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServiceBehavior {
     /// The security version it offers.
     pub offered_version: SecurityVersion,

@@ -327,3 +327,23 @@ mod tests {
         assert_eq!(Hresult(0xC00D_2729).to_string(), "NS_E_DRM_ALREADY_INDIVIDUALIZED");
     }
 }
+
+macro_rules! serde_as_text {
+    ($type:ty, $parse:path, $what:literal) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $parse(&text).ok_or_else(|| serde::de::Error::custom(format_args!("malformed {} `{text}`", $what)))
+            }
+        }
+    };
+}
+
+serde_as_text!(SecurityVersion, SecurityVersion::parse, "security version");
+serde_as_text!(RequiredVersion, RequiredVersion::parse, "required version");
