@@ -13,7 +13,9 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod legal;
+pub mod loopback;
 pub mod mutate;
 pub mod render;
+pub mod testee;
 
 pub use error::{EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION, Error};

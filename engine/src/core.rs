@@ -16,7 +16,7 @@ use indiv_spec::vocab::{
 use crate::service::Offer;
 
 /// An application call, with its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(tag = "api", deny_unknown_fields)]
 pub enum AppCall {
     /// Open content whose header requires `required`.

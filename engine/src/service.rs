@@ -30,7 +30,7 @@ impl Offer {
 }
 
 /// Which exchange a fault hits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Exchange {
     /// `POST individualize`.
@@ -40,7 +40,7 @@ pub enum Exchange {
 }
 
 /// A fault the service injects, on every exchange it applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// Answers 503 Service Unavailable.
@@ -82,7 +82,7 @@ impl Fault {
 }
 
 /// How the package body is paced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pace {
     /// Bytes per write (and per progress status).
@@ -93,7 +93,7 @@ pub struct Pace {
 }
 
 /// The service, as one value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBehavior {
     /// The security version it offers.
@@ -176,7 +176,7 @@ impl ServiceBehavior {
         Plan::Respond {
             status: 200,
             content_length: size,
-            body: package_bytes(sent),
+            body: package_bytes(sent, self.install_fails()),
             chunk_size: self.pace.chunk_size.max(1),
             offer: None,
         }
@@ -193,7 +193,14 @@ fn error(status: u16) -> Plan {
     Plan::Respond { status, content_length: body.len() as u32, chunk_size: body.len() as u32, body, offer: None }
 }
 
-/// The package's bytes: a fixed pattern, so runs are repeatable.
-fn package_bytes(len: u32) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
+/// The package's bytes: byte `i` is `i mod 251`, so an installer can verify
+/// it; a corrupt package (the install-failure fault) has every byte inverted.
+fn package_bytes(len: u32, corrupt: bool) -> Vec<u8> {
+    let flip = if corrupt { 0xFF } else { 0 };
+    (0..len).map(|i| (i % 251) as u8 ^ flip).collect()
+}
+
+/// Whether `bytes` are a good package (what an installer checks).
+pub fn package_is_intact(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8)
 }

@@ -83,6 +83,11 @@ rules! {
     SecurityRevocationOnly = "SECURITY-REVOCATION-ONLY",
     SecurityVersionForm = "SECURITY-VERSION-FORM",
     SecurityVersionReflects = "SECURITY-VERSION-REFLECTS",
+    ServiceRoundtripsMatch = "SERVICE-ROUNDTRIPS-MATCH",
+    ServiceTotalMatches = "SERVICE-TOTAL-MATCHES",
+    ServiceProgressReal = "SERVICE-PROGRESS-REAL",
+    ServiceUrlMatches = "SERVICE-URL-MATCHES",
+    ServiceFaultFails = "SERVICE-FAULT-FAILS",
 }
 
 impl std::fmt::Display for Rule {

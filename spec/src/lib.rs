@@ -14,6 +14,9 @@
 pub mod catalog;
 mod error;
 pub mod monitor;
+#[cfg(feature = "oracle")]
+#[doc(hidden)]
+pub mod oracle;
 pub mod reader;
 pub mod record;
 pub mod schema;

@@ -932,10 +932,13 @@ mod tests {
 
     #[test]
     fn response_urls_must_be_absolute_http_in_ascii() {
-        for good in ["http://a", "HTTPS://indiv.example/r?x=1", "https://user@host:443/p", "http://127.0.0.1:8080/c/1/"] {
+        for good in ["http://a", "HTTPS://indiv.example/r?x=1", "https://user@host:443/p", "http://127.0.0.1:8080/c/1/"]
+        {
             assert!(url_is_well_formed(good), "{good}");
         }
-        for bad in ["", "/relative", "ftp://host/", "http://", "https://:443/", "http://host/a b", "https://hôst/", "http:/x"] {
+        for bad in
+            ["", "/relative", "ftp://host/", "http://", "https://:443/", "http://host/a b", "https://hôst/", "http:/x"]
+        {
             assert!(!url_is_well_formed(bad), "{bad}");
         }
     }

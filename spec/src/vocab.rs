@@ -347,3 +347,20 @@ macro_rules! serde_as_text {
 
 serde_as_text!(SecurityVersion, SecurityVersion::parse, "security version");
 serde_as_text!(RequiredVersion, RequiredVersion::parse, "required version");
+
+macro_rules! schema_as_text {
+    ($type:ty, $name:literal, $pattern:literal) => {
+        impl schemars::JsonSchema for $type {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "pattern": $pattern })
+            }
+        }
+    };
+}
+
+schema_as_text!(SecurityVersion, "SecurityVersion", r"^[0-9]+\.[0-9]+\.[0-9]+\.[01]$");
+schema_as_text!(RequiredVersion, "RequiredVersion", r"^[0-9]+\.[0-9]+$");

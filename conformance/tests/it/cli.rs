@@ -114,7 +114,7 @@ fn json_output_is_one_object_per_file() {
 }
 
 #[test]
-fn junit_output_has_a_test_case_per_rule() {
+fn junit_output_has_a_test_case_per_trace_rule() {
     let o = indiv(&["check", "--format", "junit", "t.jsonl"], &[("t.jsonl", &must_violation())], "");
     assert_eq!(o.status.code(), Some(1));
     let xml = stdout(&o);
@@ -162,7 +162,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 38 rules\n"
+        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 43 rules\n"
     );
 }
 
@@ -175,7 +175,7 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     }
     let json = indiv(&["spec", "--format", "json"], &[], "");
     let catalog: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json catalog");
-    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(38));
+    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(43));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
 }

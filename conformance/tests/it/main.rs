@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod oracle;
 mod properties_engine;
 mod regressions;
 mod rules;

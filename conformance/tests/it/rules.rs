@@ -76,7 +76,10 @@ fn every_rule_fires_on_its_violating_examples_and_stays_quiet_on_conforming_ones
 fn every_rule_has_a_conforming_and_a_violating_example() {
     let fixtures = load_fixtures();
     let mut missing = Vec::new();
-    for rule in Rule::ALL {
+    let spec = Spec::builtin().expect("builtin spec loads");
+    // Service rules need the certification harness's counters; the certify
+    // tests show each of them firing and staying quiet.
+    for rule in Rule::ALL.iter().filter(|r| spec.rule(**r).basis != indiv_spec::catalog::Basis::Harness) {
         let Some((_, fixture)) = fixtures.iter().find(|(_, f)| f.rule == rule.id()) else {
             missing.push(format!("{rule}: no fixture file"));
             continue;
