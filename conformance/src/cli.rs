@@ -30,16 +30,33 @@ enum Command {
     /// should rule), 2 usage error or an input that is not a readable trace.
     Check(CheckArgs),
     /// Print the rule catalog.
+    ///
+    /// `--format markdown` writes docs/SPEC.md (the spec as a document, with
+    /// every rule's examples); `--format dot` writes Graphviz diagrams of the
+    /// session phases and the HTTP status order, both graphs one after the
+    /// other unless --diagram picks one.
     Spec {
         /// Output format.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
         format: CatalogFormat,
+        /// With --format dot: only this diagram.
+        #[arg(long, value_enum)]
+        diagram: Option<crate::diagram::Diagram>,
     },
-    /// Print one rule with its statement, citation and readings.
+    /// Print one rule with its statement, citation, readings and examples.
     Explain {
         /// A rule id, e.g. SESSION-ENDS (case-insensitive).
         rule: String,
     },
+    /// Certify an engine: play cases against it over the testee protocol with a
+    /// loopback individualization service, and judge every trace.
+    ///
+    /// With no program after `--`, certifies the built-in reference engine.
+    /// Exit status: 0 nothing failed or errored, 1 a case failed (with
+    /// --strict, also NONSTRICT), 3 only errors, 2 usage error, 130 interrupted.
+    Certify(CertifyArgs),
+    /// Run the reference engine as a testee on stdin/stdout (indiv-testee/1).
+    Testee,
     /// Run the reference engine against the simulated service and write the trace.
     Simulate(SimulateArgs),
     /// Turn a fuzz input into a regression case (used by fuzz/nightly.sh).
@@ -79,6 +96,40 @@ struct CheckArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct CertifyArgs {
+    /// List the named cases.
+    #[arg(long)]
+    list: bool,
+    /// Run the named cases matching GLOB (`*` and `?`).
+    #[arg(long, value_name = "GLOB")]
+    case: Option<String>,
+    /// Run N generated cases; a failing one is shrunk and written as a case file.
+    #[arg(long, value_name = "N")]
+    random: Option<u32>,
+    /// Seed of the generated cases.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Run the case in FILE (as written by a shrunk failure).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "random"])]
+    case_file: Option<PathBuf>,
+    /// Seconds a case may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    timeout: f64,
+    /// NONSTRICT cases (only should rules broken) fail the run too.
+    #[arg(long)]
+    strict: bool,
+    /// Write report.json, junit.xml, summary.md and the traces into DIR.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Log every protocol line in both directions to stderr and stop at the first mismatch.
+    #[arg(long)]
+    validate_protocol: bool,
+    /// The engine's program and arguments, after `--`.
+    #[arg(last = true, value_name = "PROGRAM")]
+    program: Vec<std::ffi::OsString>,
+}
+
+#[derive(clap::Args, Debug)]
 struct SimulateArgs {
     /// A named scenario (see --list).
     #[arg(long, conflicts_with_all = ["seed", "list"])]
@@ -105,12 +156,18 @@ enum CheckFormat {
 enum CatalogFormat {
     Human,
     Json,
+    /// docs/SPEC.md.
+    Markdown,
+    /// Graphviz DOT diagrams.
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum SchemaKind {
     /// The indiv-trace/1 record format.
     Trace,
+    /// The indiv-testee/1 protocol.
+    Testee,
 }
 
 /// Parses the process's arguments, runs the command and returns the exit status.
@@ -137,10 +194,16 @@ fn execute(cli: Cli) -> Result<u8, Error> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Check(args) => check(spec, args, &mut out),
-        Command::Spec { format } => {
-            match format {
-                CatalogFormat::Human => out.write_all(render::catalog_human(spec).as_bytes())?,
-                CatalogFormat::Json => writeln!(out, "{:#}", render::catalog_json(spec))?,
+        Command::Spec { format, diagram } => {
+            match (format, diagram) {
+                (CatalogFormat::Dot, None) => out.write_all(crate::diagram::dot_all(spec).as_bytes())?,
+                (CatalogFormat::Dot, Some(d)) => out.write_all(crate::diagram::dot(spec, d).as_bytes())?,
+                (_, Some(_)) => return Err(Error::Usage("--diagram goes with --format dot".into())),
+                (CatalogFormat::Human, None) => out.write_all(render::catalog_human(spec).as_bytes())?,
+                (CatalogFormat::Json, None) => writeln!(out, "{:#}", render::catalog_json(spec))?,
+                (CatalogFormat::Markdown, None) => {
+                    out.write_all(crate::specdoc::markdown(spec).map_err(Error::Fixture)?.as_bytes())?
+                }
             }
             Ok(EXIT_OK)
         }
@@ -153,6 +216,25 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             Ok(EXIT_OK)
         }
         Command::Simulate(args) => simulate(args, &mut out),
+        Command::Testee => Ok(crate::testee_engine::run()),
+        Command::Certify(args) => {
+            if !(args.timeout.is_finite() && args.timeout > 0.0) {
+                return Err(Error::Usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+            }
+            let options = crate::certify_run::Options {
+                program: args.program,
+                list: args.list,
+                case_glob: args.case,
+                random: args.random,
+                seed: args.seed,
+                case_file: args.case_file,
+                timeout: std::time::Duration::from_secs_f64(args.timeout),
+                strict: args.strict,
+                report: args.report,
+                validate_protocol: args.validate_protocol,
+            };
+            crate::certify_run::certify(spec, options, &mut out)
+        }
         #[cfg(feature = "fuzzing")]
         Command::FuzzCase { target, file } => {
             let input = std::fs::read(&file).map_err(|source| Error::Open { path: file.clone(), source })?;
@@ -160,8 +242,11 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             out.write_all(case.as_bytes())?;
             Ok(EXIT_OK)
         }
-        Command::Schema { which: SchemaKind::Trace } => {
-            let schema = indiv_spec::schema::trace_schema();
+        Command::Schema { which } => {
+            let schema = match which {
+                SchemaKind::Trace => indiv_spec::schema::trace_schema(),
+                SchemaKind::Testee => crate::testee::schema(),
+            };
             writeln!(out, "{}", serde_json::to_string_pretty(&schema).map_err(io::Error::other)?)?;
             Ok(EXIT_OK)
         }

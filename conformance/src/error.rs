@@ -31,6 +31,9 @@ pub enum Error {
     /// The built-in spec did not load (a build defect the tests rule out).
     #[error("{0}")]
     Spec(indiv_spec::Error),
+    /// An embedded rule fixture did not parse (a build defect the tests rule out).
+    #[error("{0}")]
+    Fixture(crate::fixtures::FixtureError),
 }
 
 /// Exit status: the input conformed (or the command succeeded).
@@ -47,7 +50,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Trace { .. } | Error::Open { .. } => EXIT_INPUT,
-            Error::Output(_) | Error::Spec(_) => EXIT_INTERNAL,
+            Error::Output(_) | Error::Spec(_) | Error::Fixture(_) => EXIT_INTERNAL,
         }
     }
 }

@@ -170,8 +170,8 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
             let _ = writeln!(
                 cases,
                 "    <testcase classname=\"{}\" name=\"readable trace\"><error message=\"{}\"/></testcase>",
-                xml(&result.name),
-                xml(&format!("{}:{e}", result.name))
+                xml_escape(&result.name),
+                xml_escape(&format!("{}:{e}", result.name))
             );
         }
         // The service rules need the certification harness; a trace alone cannot break them.
@@ -179,7 +179,7 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
             tests += 1;
             let info = spec.rule(*rule);
             let count = result.per_rule.get(rule).copied().unwrap_or(0);
-            let _ = write!(cases, "    <testcase classname=\"{}\" name=\"{}\">", xml(&result.name), rule);
+            let _ = write!(cases, "    <testcase classname=\"{}\" name=\"{}\">", xml_escape(&result.name), rule);
             let details: String = result
                 .violations
                 .iter()
@@ -193,14 +193,14 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
                     cases,
                     "<failure type=\"{}\" message=\"{}\">{}</failure>",
                     level_name(info.level),
-                    xml(&format!("{count} violations: {}", info.statement)),
-                    xml(&details)
+                    xml_escape(&format!("{count} violations: {}", info.statement)),
+                    xml_escape(&details)
                 );
             } else if count > 0 {
                 let _ = write!(
                     cases,
                     "<system-out>{}</system-out>",
-                    xml(&format!("should rule broken {count} times\n{details}"))
+                    xml_escape(&format!("should rule broken {count} times\n{details}"))
                 );
             }
             cases.push_str("</testcase>\n");
@@ -211,7 +211,7 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
         let _ = write!(
             suites,
             "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n{cases}  </testsuite>\n",
-            xml(&result.name)
+            xml_escape(&result.name)
         );
     }
     format!(
@@ -219,7 +219,8 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
     )
 }
 
-fn xml(text: &str) -> String {
+/// Escapes text for XML attributes and content.
+pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -298,10 +299,12 @@ pub fn catalog_json(spec: &Spec) -> Value {
         "readings": spec.readings,
         "sources": spec.sources,
         "rules": spec.rules,
+        "interpretations": spec.interpretations,
     })
 }
 
-/// One rule in full, for `indiv explain`.
+/// One rule in full, for `indiv explain`: statement, citation, readings, the
+/// interpretations that name it, and its examples from the embedded fixtures.
 pub fn explain(spec: &Spec, rule: Rule) -> String {
     let info = spec.rule(rule);
     let mut out = String::new();
@@ -333,5 +336,41 @@ pub fn explain(spec: &Spec, rule: Rule) -> String {
             let _ = writeln!(out, "  - {r}");
         }
     }
+    let interpretations: Vec<&str> = spec.interpretations_of(rule).map(|i| i.topic.as_str()).collect();
+    if !interpretations.is_empty() {
+        let _ = writeln!(out, "see also:   docs/SPEC.md, \"Where the sources disagree or are silent\":");
+        for topic in interpretations {
+            let _ = writeln!(out, "  - {topic}");
+        }
+    }
+    match crate::fixtures::for_rule(rule) {
+        Ok(Some(fixture)) => explain_examples(&mut out, fixture),
+        Ok(None) => {
+            let _ = writeln!(out, "\nexamples:   none");
+        }
+        Err(e) => {
+            let _ = writeln!(out, "\nexamples:   unavailable: {e}");
+        }
+    }
     out
+}
+
+/// The examples of a rule's fixture, each trace numbered by line as the
+/// expected `RULE-ID@line` list counts.
+fn explain_examples(out: &mut String, fixture: &crate::fixtures::Fixture) {
+    let _ = writeln!(out, "\nexamples ({}/{}):", crate::fixtures::DIR, fixture.file);
+    for (i, e) in fixture.example.iter().enumerate() {
+        let partial = if e.partial { ", partial trace" } else { "" };
+        let verdict = if e.conforming() {
+            format!("conforming{partial}")
+        } else {
+            format!("violating{partial}, expect {}", e.expect.join(", "))
+        };
+        let _ = writeln!(out, "\n  {}. {} ({verdict})", i + 1, e.name);
+        let lines: Vec<&str> = e.trace.trim_end_matches('\n').lines().collect();
+        let width = lines.len().to_string().len();
+        for (n, line) in lines.iter().enumerate() {
+            let _ = writeln!(out, "  {:>width$} | {line}", n + 1);
+        }
+    }
 }

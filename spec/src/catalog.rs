@@ -1,6 +1,7 @@
 //! Loads and validates `spec/individualization.toml` into typed data: sources,
-//! enumerations, the session phase table, the HTTP status order, and the rule
-//! catalog.
+//! enumerations, the session phase table, the HTTP status order, the rule
+//! catalog, and the interpretations the spec makes where the sources disagree
+//! or are silent.
 //!
 //! Loading refuses unknown keys, duplicate ids, names that point at nothing,
 //! and any disagreement between the file and the code (an enumeration whose
@@ -211,6 +212,26 @@ pub struct Enumeration {
     pub values: Vec<EnumValue>,
 }
 
+/// One place where the sources disagree or are silent: what they say, what the
+/// spec decided, and why (`[[interpretation]]` in the spec file).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interpretation {
+    /// A short stable id (lower case, `-`-separated), used as an anchor.
+    pub id: String,
+    /// The question, e.g. "Which status follows a cancel".
+    pub topic: String,
+    /// What the sources say about it, or that they say nothing.
+    pub sources_say: String,
+    /// What the spec decided.
+    pub decision: String,
+    /// Why.
+    pub why: String,
+    /// The ids of the rules that carry the decision.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
 /// The API names and Media Foundation events.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -254,6 +275,8 @@ struct SpecFile {
     session: SessionFile,
     http: HttpFile,
     readings: ReadingsFile,
+    #[serde(default)]
+    interpretation: Vec<Interpretation>,
     rule: Vec<RuleInfo>,
 }
 
@@ -335,6 +358,8 @@ pub struct Spec {
     pub readings: Vec<String>,
     /// The rules, in the file's order.
     pub rules: Vec<RuleInfo>,
+    /// Where the sources disagree or are silent, in the file's order.
+    pub interpretations: Vec<Interpretation>,
     rule_index: Vec<usize>,
 }
 
@@ -372,6 +397,11 @@ impl Spec {
     /// The enumeration with this name.
     pub fn enumeration(&self, name: &str) -> Option<&Enumeration> {
         self.enumerations.iter().find(|e| e.name == name)
+    }
+
+    /// The interpretations that name `rule` among their rules, in the file's order.
+    pub fn interpretations_of(&self, rule: Rule) -> impl Iterator<Item = &Interpretation> {
+        self.interpretations.iter().filter(move |i| i.rules.iter().any(|r| r == rule.id()))
     }
 }
 
@@ -516,6 +546,7 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
         };
         rule_index.push(at);
     }
+    validate_interpretations(&file.interpretation, &rule_ids)?;
 
     Ok(Spec {
         sources: file.source,
@@ -525,8 +556,47 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
         http: http_order,
         readings: file.readings.general,
         rules: file.rule,
+        interpretations: file.interpretation,
         rule_index,
     })
+}
+
+/// Interpretations have unique, well-formed ids, say something in every field,
+/// and name only rules of the file, each once.
+fn validate_interpretations(interpretations: &[Interpretation], rule_ids: &HashSet<&str>) -> Result<(), Error> {
+    let mut ids = HashSet::new();
+    for i in interpretations {
+        let well_formed = !i.id.is_empty()
+            && !i.id.starts_with('-')
+            && !i.id.ends_with('-')
+            && i.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !well_formed {
+            return Err(invalid(format!(
+                "interpretation id `{}` must be lower-case letters, digits and inner `-`",
+                i.id
+            )));
+        }
+        if !ids.insert(i.id.as_str()) {
+            return Err(invalid(format!("duplicate interpretation id `{}`", i.id)));
+        }
+        for (field, text) in
+            [("topic", &i.topic), ("sources_say", &i.sources_say), ("decision", &i.decision), ("why", &i.why)]
+        {
+            if text.trim().is_empty() {
+                return Err(invalid(format!("interpretation `{}` has an empty {field}", i.id)));
+            }
+        }
+        let mut named = HashSet::new();
+        for rule in &i.rules {
+            if !rule_ids.contains(rule.as_str()) {
+                return Err(invalid(format!("interpretation `{}` names unknown rule `{rule}`", i.id)));
+            }
+            if !named.insert(rule.as_str()) {
+                return Err(invalid(format!("interpretation `{}` names rule `{rule}` twice", i.id)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn phase_table(session: &SessionFile) -> Result<PhaseTable, Error> {

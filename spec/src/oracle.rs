@@ -558,20 +558,14 @@ fn http_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
         }
     }
     // "every status of the trip after the first one with a non-zero total is
-    // compared with that total". The statuses of one trip are the run of
-    // consecutive statuses with that trip number, as for PROGRESS-MONOTONIC
-    // ("when both belong to the same trip" of the previous status): a trip
-    // number the session comes back to after another (already an HTTP-PHASE-ORDER
-    // violation) starts afresh.
+    // compared with that total". A status's round trip is a number ([http]),
+    // so the trip's statuses are the session's earlier statuses with the same
+    // trip number, wherever they are.
     for (n, &i) in statuses.iter().enumerate() {
         let Some(trip) = t.trip(i) else { continue };
         let announced = statuses[..n]
             .iter()
-            .rev()
-            .take_while(|&&j| t.trip(j) == Some(trip))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
+            .filter(|&&j| t.trip(j) == Some(trip))
             .filter_map(|&j| t.status(j).map(|v| v.total))
             .find(|total| *total != 0);
         if announced.is_some_and(|total| t.status(i).is_some_and(|v| v.total != total)) {
@@ -806,27 +800,33 @@ fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
         })
         .collect();
     // "after WMT_NEEDS_INDIVIDUALIZATION, WMT_NO_RIGHTS_EX is not sent before a
-    // session opened by Individualize has succeeded"; "a WMT_NO_RIGHTS_EX with
+    // session opened by Individualize has succeeded": for every waiting
+    // WMT_NEEDS_INDIVIDUALIZATION, a reader success between it and the
+    // WMT_NO_RIGHTS_EX, so one after the last of them; "a WMT_NO_RIGHTS_EX with
     // no WMT_NEEDS_INDIVIDUALIZATION waiting is not judged"
     for r in 0..records.len() {
         if !is_no_rights(&records[r].1) {
             continue;
         }
-        let Some(&first_waiting) = waiting(r).first() else { continue };
-        if !reader_successes.iter().any(|&s| first_waiting < s && s < r) {
+        let Some(&last_waiting) = waiting(r).last() else { continue };
+        if !reader_successes.iter().any(|&s| last_waiting < s && s < r) {
             t.flag(out, Rule::ReaderNoRightsNotBefore, r);
         }
     }
     // "after WMT_NEEDS_INDIVIDUALIZATION, once a session opened by Individualize
     // succeeds, WMT_NO_RIGHTS_EX follows"; "judged at the end of complete
-    // traces, reported at the INDI_SUCCEED line"
+    // traces, reported at the INDI_SUCCEED line", the one "that created the
+    // obligation": the first success with a WMT_NEEDS_INDIVIDUALIZATION waiting
+    // that no WMT_NO_RIGHTS_EX follows. Later successes add no obligation of
+    // their own: the one missing WMT_NO_RIGHTS_EX would have met them all.
     if t.partial {
         return;
     }
-    for &s in &reader_successes {
+    let unanswered = reader_successes.iter().copied().filter(|&s| {
         let followed = (s + 1..records.len()).any(|j| is_no_rights(&records[j].1));
-        if !waiting(s).is_empty() && !followed {
-            t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);
-        }
+        !waiting(s).is_empty() && !followed
+    });
+    if let Some(s) = unanswered.min() {
+        t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);
     }
 }

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod oracle;
+mod properties_checker;
 mod properties_engine;
 mod regressions;
 mod rules;

@@ -290,3 +290,184 @@ fn random_trace() -> impl Strategy<Value = Vec<Record<'static>>> {
     (header, proptest::collection::vec(any_record(), 0..40))
         .prop_map(|(header, body)| header.into_iter().chain(body).collect())
 }
+
+// ---------------------------------------------------------------------------
+// Session-shaped records: runs that mostly conform, nudged here and there, so
+// that the rules about whole sessions (installs, successes, versions, cancels,
+// WMT_NO_RIGHTS_EX) are reached far more often than by records drawn one by one.
+
+/// A conforming run of one session's statuses, first to last but the terminal:
+/// (enIndiStatus, dwHTTPRequest, enHTTPStatus, progress, total, has URL).
+const RUN: [(u32, u32, u32, u32, u32, bool); 7] = [
+    (0x01, 0, 0, 0, 0, false),
+    (0x10, 0, 1, 0, 0, false),
+    (0x10, 1, 4, 0, 0, true),
+    (0x10, 1, 3, 50, 100, true),
+    (0x10, 2, 4, 100, 100, true),
+    (0x20, 2, 4, 100, 100, true),
+    (0x20, 2, 4, 100, 100, true),
+];
+
+/// One status of a run, perhaps nudged (`nudge` below 8 changes one thing).
+fn nudged(step: (u32, u32, u32, u32, u32, bool), nudge: u8) -> IndividualizeStatus<'static> {
+    let (mut indi, mut http_request, mut http, mut progress, mut total, url) = step;
+    let mut failed = false;
+    match nudge {
+        0 => indi = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20][(http_request + http) as usize % 6],
+        1 => http_request += 1,
+        2 => http_request = http_request.saturating_sub(1),
+        3 => http = (http + 2) % 5,
+        4 => progress = 10,
+        5 => total = 0,
+        6 => failed = true,
+        7 => (indi, http) = (0x20, 4),
+        _ => {}
+    }
+    if indi == 0x04 {
+        failed = !failed;
+    }
+    IndividualizeStatus {
+        hr: if failed { hr(KnownHresult::IndivServiceUnavailable) } else { Hresult::S_OK },
+        indi,
+        url: url.then_some(Cow::Borrowed("https://indiv.example/resp/7f3a")),
+        http_request,
+        http,
+        progress,
+        total,
+    }
+}
+
+/// One session's statuses: a subsequence of [`RUN`] and perhaps a terminal
+/// status carrying the last counters, each status perhaps nudged.
+fn session_statuses() -> impl Strategy<Value = Vec<IndividualizeStatus<'static>>> {
+    (
+        proptest::sample::subsequence(RUN.to_vec(), 0..=RUN.len()),
+        prop_oneof![Just(None), Just(Some(0x02u32)), Just(Some(0x02)), Just(Some(0x04)), Just(Some(0x08))],
+        proptest::collection::vec(0u8..40, RUN.len() + 1),
+    )
+        .prop_map(|(mut steps, terminal, nudges)| {
+            if let Some(indi) = terminal {
+                let (_, req, http, progress, total, url) = steps.last().copied().unwrap_or(RUN[0]);
+                steps.push((indi, req.max(1), if http == 0 { 4 } else { http }, progress, total, url));
+            }
+            steps.into_iter().zip(nudges).map(|(step, nudge)| nudged(step, nudge)).collect()
+        })
+}
+
+fn mostly_ok() -> impl Strategy<Value = Hresult> {
+    prop_oneof![8 => Just(Hresult::S_OK), 1 => any_hresult()]
+}
+
+/// A start call, its session's statuses on the right channel, and perhaps a
+/// cancel call somewhere among them and (security) a Completed event.
+fn session_episode() -> impl Strategy<Value = Vec<Record<'static>>> {
+    (
+        any::<bool>(),
+        prop_oneof![4 => Just(1u32), 3 => Just(4u32), 2 => Just(0u32), 1 => 2u32..=5],
+        mostly_ok(),
+        session_statuses(),
+        prop_oneof![3 => Just(None), 1 => (0usize..8).prop_map(Some)],
+        prop_oneof![4 => Just(None), 1 => Just(Some(Hresult::S_OK)), 1 => Just(Some(hr(KnownHresult::OperationCanceled)))],
+        0u8..4,
+    )
+        .prop_map(|(reader, flags, start_hr, statuses, cancel_at, completed_hr, completed)| {
+            let mut out = Vec::new();
+            let start = if reader { Call::Individualize { flags } } else { Call::PerformSecurityUpdate { flags } };
+            out.push(call(start, start_hr));
+            let terminal_ok = statuses.last().is_some_and(|v| v.indi == 0x02);
+            for (n, v) in statuses.into_iter().enumerate() {
+                if cancel_at == Some(n) {
+                    let cancel = if reader { Call::CancelIndividualization } else { Call::CancelAsyncOperation };
+                    out.push(call(cancel, Hresult::S_OK));
+                }
+                out.push(if reader {
+                    Record::new(Body::Status { status: Status::Individualize(v), hr: Hresult::S_OK })
+                } else {
+                    Record::new(Body::Event { event: Event::Progress(v), hr: Hresult::S_OK })
+                });
+            }
+            if !reader && completed > 0 {
+                let hr = completed_hr.unwrap_or(if terminal_ok {
+                    Hresult::S_OK
+                } else {
+                    hr(KnownHresult::IndivServiceUnavailable)
+                });
+                out.push(Record::new(Body::Event { event: Event::Completed, hr }));
+            }
+            out
+        })
+}
+
+/// Anything else a trace does between sessions.
+fn other_episode() -> impl Strategy<Value = Vec<Record<'static>>> {
+    let status = |status| Record::new(Body::Status { status, hr: Hresult::S_OK });
+    prop_oneof![
+        3 => (any_required(), 0u8..4).prop_map(move |(required_version, needs)| {
+            let mut out = vec![call(Call::Open { required_version }, Hresult::S_OK)];
+            out.extend((0..needs.saturating_sub(1).min(2)).map(|_| status(Status::NeedsIndividualization)));
+            out
+        }),
+        2 => (mostly_ok(), any::<bool>()).prop_map(|(hr, done)| {
+            let mut out = vec![call(Call::PerformSecurityUpdate { flags: 2 }, hr)];
+            if done {
+                out.push(Record::new(Body::Event { event: Event::RevocationCompleted, hr: Hresult::S_OK }));
+            }
+            out
+        }),
+        2 => (any_get_version(), mostly_ok()).prop_map(|(version, hr)| vec![call(Call::GetSecurityVersion { version }, hr)]),
+        2 => Just(vec![status(Status::NoRightsEx)]),
+        1 => Just(vec![status(Status::NeedsIndividualization)]),
+        1 => any_record().prop_map(|r| vec![r]),
+    ]
+}
+
+/// An optional header, then up to eight episodes.
+fn session_shaped_trace() -> impl Strategy<Value = Vec<Record<'static>>> {
+    let header = prop_oneof![
+        1 => Just(None),
+        3 => (any_security_version(), any_security_version()).prop_map(|(component_version, service_version)| {
+            Some(Record::new(Body::Header { component_version, service_version }))
+        }),
+    ];
+    let episode = prop_oneof![3 => session_episode(), 2 => other_episode()];
+    (header, proptest::collection::vec(episode, 1..8))
+        .prop_map(|(header, episodes)| header.into_iter().chain(episodes.into_iter().flatten()).collect())
+}
+
+#[test]
+#[ignore]
+fn explore_disagreements() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use std::collections::BTreeMap;
+    let spec = Spec::builtin().expect("spec loads");
+    let mut runner = TestRunner::deterministic();
+    let strategy = if std::env::var("EXPLORE_SHAPED").is_ok() { session_shaped_trace().boxed() } else { random_trace().boxed() };
+    let mut buckets: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let n: usize = std::env::var("EXPLORE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20000);
+    for _ in 0..n {
+        let records = strategy.new_tree(&mut runner).expect("tree").current();
+        if records.is_empty() {
+            continue;
+        }
+        let text = jsonl(&records);
+        for partial in [false, true] {
+            let streaming = checker(&text, partial);
+            let whole = oracle::judge(spec, &read(&text), partial);
+            if streaming != whole {
+                let oc: BTreeSet<Rule> = streaming.difference(&whole).map(|x| x.0).collect();
+                let oo: BTreeSet<Rule> = whole.difference(&streaming).map(|x| x.0).collect();
+                let key = format!("checker-only {oc:?} oracle-only {oo:?}");
+                let msg = compare_text(&text, partial).err().unwrap_or_default();
+                let e = buckets.entry(key).or_insert((0, msg.clone()));
+                e.0 += 1;
+                if msg.len() < e.1.len() {
+                    e.1 = msg;
+                }
+            }
+        }
+    }
+    for (k, (count, msg)) in &buckets {
+        println!("=== {k}: {count}\n{msg}\n");
+    }
+}

@@ -4,45 +4,24 @@
 //! A fixture file is `tests/rules/<RULE-ID>.toml` with `[[example]]` tables:
 //! `name`, `partial` (optional), `trace` (JSON Lines) and `expect`, the exact
 //! set of `RULE-ID@line` the checker must report, `must` and `should` alike.
+//! The files are read through `indiv_conformance::fixtures`, the same parser
+//! (and the same copies, embedded at build time) that `indiv explain` and
+//! `docs/SPEC.md` show.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use indiv_conformance::fixtures::{self, Fixture};
 use indiv_spec::{CheckOptions, Rule, Spec, check_reader};
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fixture {
-    pub rule: String,
-    pub example: Vec<Example>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Example {
-    pub name: String,
-    #[serde(default)]
-    pub partial: bool,
-    pub trace: String,
-    pub expect: Vec<String>,
-}
 
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules")
 }
 
+/// Every fixture with its path, sorted by file name.
 pub fn load_fixtures() -> Vec<(PathBuf, Fixture)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(fixture_dir()).expect("tests/rules exists") {
-        let path = entry.expect("readable dir entry").path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).expect("readable fixture");
-            let fixture: Fixture = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            out.push((path, fixture));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    let fixtures = fixtures::embedded().unwrap_or_else(|e| panic!("{e}"));
+    fixtures.iter().map(|f| (fixture_dir().join(&f.file), f.clone())).collect()
 }
 
 /// Runs the checker on `trace` and returns the reported `RULE-ID@line` set.
@@ -51,6 +30,22 @@ pub fn check(trace: &str, partial: bool) -> BTreeSet<String> {
     let outcome = check_reader(spec, trace.as_bytes(), CheckOptions { partial })
         .unwrap_or_else(|e| panic!("fixture trace does not read: {e}\n{trace}"));
     outcome.violations.iter().map(|v| format!("{}@{}", v.rule.id(), v.line)).collect()
+}
+
+#[test]
+fn the_embedded_fixtures_are_the_files_on_disk() {
+    let mut on_disk = Vec::new();
+    for entry in std::fs::read_dir(fixture_dir()).expect("tests/rules exists") {
+        let path = entry.expect("readable dir entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = path.file_name().and_then(|n| n.to_str()).expect("UTF-8 name").to_string();
+            on_disk.push((name, std::fs::read_to_string(&path).expect("readable fixture")));
+        }
+    }
+    on_disk.sort();
+    let embedded: Vec<(String, String)> =
+        fixtures::embedded_files().iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    assert!(embedded == on_disk, "the fixtures embedded in the build differ from tests/rules/ (rebuild)");
 }
 
 #[test]
@@ -76,16 +71,13 @@ fn every_rule_fires_on_its_violating_examples_and_stays_quiet_on_conforming_ones
 fn every_rule_has_a_conforming_and_a_violating_example() {
     let fixtures = load_fixtures();
     let mut missing = Vec::new();
-    let spec = Spec::builtin().expect("builtin spec loads");
-    // Service rules need the certification harness's counters; the certify
-    // tests show each of them firing and staying quiet.
-    for rule in Rule::ALL.iter().filter(|r| spec.rule(**r).basis != indiv_spec::catalog::Basis::Harness) {
+    for rule in Rule::ALL {
         let Some((_, fixture)) = fixtures.iter().find(|(_, f)| f.rule == rule.id()) else {
             missing.push(format!("{rule}: no fixture file"));
             continue;
         };
         let fires = fixture.example.iter().any(|e| e.expect.iter().any(|x| x.starts_with(&format!("{}@", rule.id()))));
-        let quiet = fixture.example.iter().any(|e| e.expect.is_empty());
+        let quiet = fixture.example.iter().any(|e| e.conforming());
         if !fires {
             missing.push(format!("{rule}: no example where it fires"));
         }

@@ -177,3 +177,39 @@ fn a_wrong_quote_is_caught() {
     assert!(plain(&page).contains("the application will receive a WMT_NO_RIGHTS_EX event"));
     assert!(!plain(&page).contains("the application will receive a WMT_NO_RIGHTS event"));
 }
+
+#[test]
+fn interpretations_load_and_name_only_known_rules() {
+    let spec = Spec::builtin().expect("loads");
+    assert!(spec.interpretations.len() >= 10, "only {} interpretations", spec.interpretations.len());
+    let flags = spec.interpretations.iter().find(|i| i.id == "reader-flags").expect("the dwFlags interpretation");
+    assert!(flags.rules.iter().any(|r| r == "READER-NO-REINDIV"), "{:?}", flags.rules);
+    assert!(spec.interpretations_of(Rule::ReaderReindivAllowed).any(|i| i.id == "reader-flags"));
+    for i in &spec.interpretations {
+        for rule in &i.rules {
+            assert!(Rule::from_id(rule).is_some(), "{}: {rule}", i.id);
+        }
+    }
+}
+
+#[test]
+fn interpretations_are_validated_on_load() {
+    check(
+        "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIV\"",
+        "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIVIDUALIZE\"",
+        "interpretation `reader-flags` names unknown rule `READER-NO-REINDIVIDUALIZE`",
+    );
+    check(
+        "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIV\"",
+        "rules = [\"READER-FLAGS-VALID\", \"READER-FLAGS-VALID\"",
+        "names rule `READER-FLAGS-VALID` twice",
+    );
+    check("id = \"after-cancel\"", "id = \"reader-flags\"", "duplicate interpretation id `reader-flags`");
+    check("id = \"after-cancel\"", "id = \"After Cancel\"", "interpretation id `After Cancel` must be");
+    check("[[interpretation]]\nid = \"strays\"", "[[interpretation]]\nid = \"strays\"\nsee = 1", "unknown field `see`");
+    check(
+        "topic = \"Which status follows a cancel\"",
+        "topic = \" \"",
+        "interpretation `after-cancel` has an empty topic",
+    );
+}

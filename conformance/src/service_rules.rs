@@ -1,0 +1,203 @@
+//! The `SERVICE-*` rules: what only the certification harness can judge,
+//! because it ran the service and knows what really crossed the wire. Pure
+//! functions over a status, the session's facts and the service's log, so
+//! each rule can be shown to fire and to stay quiet without sockets.
+
+use indiv_engine::service::{Exchange, Fault, ServiceBehavior};
+use indiv_spec::Rule;
+use indiv_spec::record::IndividualizeStatus;
+use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
+
+use crate::loopback::{CaseLog, ExchangeKind};
+
+/// What the harness knows of the session a status belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// Index of the first exchange of the case's log that belongs to the session.
+    pub first_exchange: usize,
+    /// Whether the session must download and install the package.
+    pub needs_package: bool,
+    /// The `response_url` the service returns for this case.
+    pub response_url: String,
+}
+
+impl SessionFacts {
+    /// The facts of a session opened by a start call with `flags` (reader
+    /// sessions pass `None`) on a component at `component`.
+    pub fn new(
+        first_exchange: usize,
+        security_flags: Option<u32>,
+        component: SecurityVersion,
+        service: &ServiceBehavior,
+        response_url: &str,
+    ) -> SessionFacts {
+        let as_needed = security_flags == Some(SecurityFlag::Indiv.value());
+        SessionFacts {
+            first_exchange,
+            needs_package: !as_needed || component < service.offered_version,
+            response_url: response_url.to_string(),
+        }
+    }
+}
+
+/// Whether `fault` fails a session with these facts.
+pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
+    match fault {
+        None => false,
+        Some(
+            Fault::Unavailable(Exchange::Query)
+            | Fault::Refused(Exchange::Query)
+            | Fault::Reset(Exchange::Query)
+            | Fault::DailyLimit,
+        ) => true,
+        Some(_) => facts.needs_package,
+    }
+}
+
+/// The service rules `value` breaks, judged against the log as it stood when
+/// the status arrived.
+pub fn check(
+    value: &IndividualizeStatus<'_>,
+    facts: &SessionFacts,
+    log: &CaseLog,
+    fault: Option<Fault>,
+) -> Vec<(Rule, String)> {
+    let mut found = Vec::new();
+    let exchanges = log.exchanges.get(facts.first_exchange..).unwrap_or_default();
+    let completed = exchanges.iter().filter(|e| e.completed).count() as u64;
+    let reported = u64::from(value.http_request);
+    let indi = value.indi_status();
+    if reported > completed {
+        found.push((
+            Rule::ServiceRoundtripsMatch,
+            format!("dwHTTPRequest {reported} exceeds the {completed} round trips the service completed"),
+        ));
+    } else if matches!(indi, Some(IndiStatus::Succeed | IndiStatus::Fail)) && reported != completed {
+        found.push((
+            Rule::ServiceRoundtripsMatch,
+            format!("the terminal status reports {reported} round trips; the service completed {completed}"),
+        ));
+    }
+    let current = exchanges.iter().rev().find(|e| e.status.is_some());
+    if value.total > 0 {
+        let announced = current.and_then(|e| e.content_length);
+        if announced != Some(value.total) {
+            let served = announced.map_or("no response yet".to_string(), |n| format!("Content-Length {n}"));
+            found.push((
+                Rule::ServiceTotalMatches,
+                format!("dwHTTPReadTotal {} but the service's current exchange announced {served}", value.total),
+            ));
+        }
+    }
+    let written = current.map_or(0, |e| e.body_written);
+    if u64::from(value.progress) > written {
+        found.push((
+            Rule::ServiceProgressReal,
+            format!("dwHTTPReadProgress {} but the service has written {written} body bytes", value.progress),
+        ));
+    }
+    if let Some(url) = &value.url {
+        let answered = exchanges.iter().any(|e| e.kind == ExchangeKind::Query && e.status == Some(200));
+        if !answered {
+            found.push((Rule::ServiceUrlMatches, format!("pszIndiRespUrl {url:?} before the service answered")));
+        } else if url.as_ref() != facts.response_url {
+            found.push((
+                Rule::ServiceUrlMatches,
+                format!("pszIndiRespUrl {url:?}; the service returned {:?}", facts.response_url),
+            ));
+        }
+    }
+    if indi == Some(IndiStatus::Succeed) && fault_fails(fault, facts) {
+        let name = fault.map(Fault::name).unwrap_or_default();
+        found.push((Rule::ServiceFaultFails, format!("INDI_SUCCEED although the service injected `{name}`")));
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loopback::ExchangeRecord;
+    use indiv_spec::vocab::{Hresult, HttpStatus};
+
+    fn exchange(kind: ExchangeKind, completed: bool, written: u64, length: u32, status: u16) -> ExchangeRecord {
+        ExchangeRecord { kind, completed, body_written: written, content_length: Some(length), status: Some(status) }
+    }
+
+    fn status(indi: IndiStatus, trips: u32, progress: u32, total: u32, url: Option<&str>) -> IndividualizeStatus<'static> {
+        IndividualizeStatus {
+            hr: Hresult::S_OK,
+            indi: indi.value(),
+            url: url.map(|u| u.to_string().into()),
+            http_request: trips,
+            http: HttpStatus::Receiving.value(),
+            progress,
+            total,
+        }
+    }
+
+    const URL: &str = "http://127.0.0.1:9/c/1/response";
+
+    fn facts() -> SessionFacts {
+        SessionFacts { first_exchange: 0, needs_package: true, response_url: URL.into() }
+    }
+
+    /// A log after the offer and half of a 1000-byte package.
+    fn halfway() -> CaseLog {
+        CaseLog {
+            exchanges: vec![
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Package, false, 500, 1000, 200),
+            ],
+        }
+    }
+
+    /// Runs the rules and returns the ids found.
+    fn check_ids(value: &IndividualizeStatus<'_>, log: &CaseLog, fault: Option<Fault>) -> Vec<Rule> {
+        check(value, &facts(), log, fault).into_iter().map(|(r, _)| r).collect()
+    }
+
+    #[test]
+    fn a_truthful_status_breaks_no_service_rule() {
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, Some(URL)), &halfway(), None), vec![]);
+        assert_eq!(check_ids(&status(IndiStatus::Download, 0, 0, 0, None), &CaseLog::default(), None), vec![]);
+    }
+
+    #[test]
+    fn roundtrips_beyond_the_service_or_short_at_the_end_fire() {
+        let log = halfway();
+        assert_eq!(check_ids(&status(IndiStatus::Download, 2, 500, 1000, Some(URL)), &log, None), vec![Rule::ServiceRoundtripsMatch]);
+        assert_eq!(check_ids(&status(IndiStatus::Fail, 0, 500, 1000, Some(URL)), &log, None), vec![Rule::ServiceRoundtripsMatch]);
+        assert_eq!(check_ids(&status(IndiStatus::Fail, 1, 500, 1000, Some(URL)), &log, None), vec![]);
+    }
+
+    #[test]
+    fn a_total_other_than_the_content_length_fires() {
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 999, Some(URL)), &halfway(), None), vec![Rule::ServiceTotalMatches]);
+    }
+
+    #[test]
+    fn progress_beyond_the_bytes_written_fires() {
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 501, 1000, Some(URL)), &halfway(), None), vec![Rule::ServiceProgressReal]);
+    }
+
+    #[test]
+    fn a_url_the_service_did_not_return_fires() {
+        let other = Some("http://127.0.0.1:9/c/2/response");
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, other), &halfway(), None), vec![Rule::ServiceUrlMatches]);
+        assert_eq!(check_ids(&status(IndiStatus::Download, 0, 0, 0, Some(URL)), &CaseLog::default(), None), vec![Rule::ServiceUrlMatches]);
+    }
+
+    #[test]
+    fn success_despite_a_fault_fires() {
+        let mut log = halfway();
+        log.exchanges[1].completed = true;
+        log.exchanges[1].body_written = 1000;
+        let succeed = status(IndiStatus::Succeed, 2, 1000, 1000, Some(URL));
+        assert_eq!(check_ids(&succeed, &log, Some(Fault::InstallFailure)), vec![Rule::ServiceFaultFails]);
+        assert_eq!(check_ids(&succeed, &log, None), vec![]);
+        let as_needed = SessionFacts { needs_package: false, ..facts() };
+        assert!(!fault_fails(Some(Fault::PackageMissing), &as_needed));
+        assert!(fault_fails(Some(Fault::DailyLimit), &as_needed));
+    }
+}

@@ -1,0 +1,794 @@
+#!/usr/bin/env python3
+"""A second, independent individualization engine, in Python (standard library only).
+
+It speaks the testee protocol ``indiv-testee/1`` on stdin/stdout (see
+docs/TESTEE.md), individualizes against the harness's loopback service over
+real HTTP/1.1 (``http.client``), and reports what happens as ``indiv-trace/1``
+records. ``indiv certify -- python3 examples/python-engine/engine.py`` certifies it.
+
+The file reads top to bottom in four layers; README.md beside it explains how
+they fit together:
+
+  1. vocabulary     names of statuses and HRESULTs, versions, the offer
+  2. transport      ``Exchange``: one HTTP round trip as a stream of events
+  3. engine         ``Engine`` and ``Session``: the state machine that turns calls
+                    and transport events into trace records
+  4. adapter        ``Adapter``: the protocol loop on stdin/stdout
+
+``--bug NAME`` (repeatable, or comma-separated) switches on a deliberate
+defect, so that a harness can be seen to catch it; ``--list-bugs`` lists them.
+Without ``--bug`` the engine conforms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import traceback
+import urllib.parse
+from dataclasses import dataclass, field
+
+PROTOCOL = "indiv-testee/1"
+IMPLEMENTATION = {"name": "indiv-python-engine", "version": "0.1.0", "language": "Python"}
+CAPABILITIES = ["reader", "security"]
+
+# ---------------------------------------------------------------------------
+# Deliberate bugs. Each one is a realistic defect that makes certification fail
+# with the rule named beside it (other rules may fire as well).
+
+BUGS = {
+    # The last RECEIVING status of a download reports one byte more than the
+    # total (an off-by-one in the progress counter).
+    "progress-past-total": "PROGRESS-WITHIN-TOTAL",
+    # A reader session that succeeds never says so: no INDI_SUCCEED (and so no
+    # WMT_NO_RIGHTS_EX); the engine goes idle silently.
+    "missing-terminal": "SESSION-ENDS",
+    # Every terminal status (INDI_SUCCEED, INDI_FAIL, INDI_CANCEL) is reported twice.
+    "status-after-terminal": "SESSION-ONE-TERMINAL",
+    # A cancel call returns S_OK but the session carries on to its normal end.
+    "ignores-cancel": "CANCEL-STOPS-WORK",
+    # Individualize(0x1) never locks the client: a later Individualize is accepted.
+    "reindividualizes-after-final": "READER-NO-REINDIV",
+    # dwHTTPRequest counts the round trips of the current request only: it
+    # drops back to 0 when the package download starts.
+    "wrong-roundtrip-count": "HTTP-COUNT-MONOTONIC",
+    # Individualize while a reader session runs returns S_OK and "joins" the
+    # running session instead of NS_E_DRM_INDIVIDUALIZING.
+    "accepts-second-individualize": "SESSION-ONE-AT-A-TIME",
+    # The status written when the package's head arrives announces a
+    # provisional total (body plus a guess at the head); the body statuses then
+    # switch to the Content-Length.
+    "stale-total": "PROGRESS-TOTAL-STABLE",
+    # A security update never sends MEWMDRMIndividualizationCompleted.
+    "no-completed-event": "SECURITY-COMPLETED-ONCE",
+    # Open never sends WMT_NEEDS_INDIVIDUALIZATION, even for an outdated component.
+    "no-needs": "READER-NEEDS-WHEN-OUTDATED",
+}
+
+# ---------------------------------------------------------------------------
+# 1. Vocabulary
+
+S_OK = "S_OK"
+E_INVALIDARG = "E_INVALIDARG"
+E_UNEXPECTED = "E_UNEXPECTED"
+NS_E_DRM_ALREADY_INDIVIDUALIZED = "NS_E_DRM_ALREADY_INDIVIDUALIZED"
+NS_E_DRM_INDIVIDUALIZING = "NS_E_DRM_INDIVIDUALIZING"
+NS_E_DRM_INDIVIDUALIZE_ERROR = "NS_E_DRM_INDIVIDUALIZE_ERROR"
+NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE = "NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE"
+NS_E_DRM_OPERATION_CANCELED = "NS_E_DRM_OPERATION_CANCELED"
+NS_E_DRM_INDIV_FRAUD = "NS_E_DRM_INDIV_FRAUD"
+NS_E_DRM_INDIV_NO_CABS = "NS_E_DRM_INDIV_NO_CABS"
+NS_E_DRM_INDIV_SERVICE_UNAVAILABLE = "NS_E_DRM_INDIV_SERVICE_UNAVAILABLE"
+
+# DRM_INDIVIDUALIZATION_STATUS
+INDI_BEGIN, INDI_SUCCEED, INDI_FAIL, INDI_CANCEL = "INDI_BEGIN", "INDI_SUCCEED", "INDI_FAIL", "INDI_CANCEL"
+INDI_DOWNLOAD, INDI_INSTALL = "INDI_DOWNLOAD", "INDI_INSTALL"
+
+# DRM_HTTP_STATUS
+HTTP_NOTINITIATED, HTTP_CONNECTING, HTTP_REQUESTING = "HTTP_NOTINITIATED", "HTTP_CONNECTING", "HTTP_REQUESTING"
+HTTP_RECEIVING, HTTP_COMPLETED = "HTTP_RECEIVING", "HTTP_COMPLETED"
+
+# IWMDRMReader::Individualize flags and IWMDRMSecurity::PerformSecurityUpdate flags
+REINDIVIDUALIZABLE, FINAL = 0x0, 0x1
+PERFORM_INDIV, PERFORM_REVOCATION_REFRESH, PERFORM_FORCE_INDIV = 0x1, 0x2, 0x4
+
+READER, SECURITY = "reader", "security"
+
+_DECIMAL = re.compile(r"[0-9]+")
+
+
+def _number(text: str) -> int | None:
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value < 2**32 else None
+
+
+def parse_security_version(text: object) -> tuple[int, int, int, int] | None:
+    """``a.b.c.d``, four decimal numbers, the fourth 0 or 1 (individualized)."""
+    if not isinstance(text, str):
+        return None
+    parts = [_number(p) for p in text.split(".")]
+    if len(parts) != 4 or None in parts or parts[3] > 1:
+        return None
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def parse_required_version(text: object) -> tuple[int, int] | None:
+    """A content header's ``major.minor``."""
+    if not isinstance(text, str):
+        return None
+    parts = [_number(p) for p in text.split(".")]
+    if len(parts) != 2 or None in parts:
+        return None
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def format_version(version: tuple[int, ...]) -> str:
+    return ".".join(str(n) for n in version)
+
+
+def is_loopback_http(url: str) -> bool:
+    """Only ever talk to the harness's service on 127.0.0.1."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return parts.scheme == "http" and parts.hostname == "127.0.0.1"
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The service's answer to ``POST {service_url}individualize``."""
+
+    version: tuple[int, int, int, int]
+    response_url: str
+    package_url: str
+    package_size: int
+
+    @staticmethod
+    def parse(body: bytes) -> Offer | None:
+        try:
+            doc = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(doc, dict):
+            return None
+        version = parse_security_version(doc.get("version"))
+        response_url, package_url = doc.get("response_url"), doc.get("package_url")
+        size = doc.get("package_size")
+        if version is None or not isinstance(response_url, str) or not isinstance(package_url, str):
+            return None
+        if not is_loopback_http(package_url):
+            return None
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            size = 0
+        return Offer(version, response_url, package_url, size)
+
+
+def package_is_intact(package: bytes) -> bool:
+    """A good package has ``i % 251`` at byte ``i``."""
+    pattern = bytes(range(251))
+    whole, rest = divmod(len(package), 251)
+    return package == pattern * whole + pattern[:rest]
+
+
+def http_failure(status: int, downloading: bool) -> str:
+    """The code an HTTP error status ends the session with."""
+    if status == 503:
+        return NS_E_DRM_INDIV_SERVICE_UNAVAILABLE
+    if status == 429:
+        return NS_E_DRM_INDIV_FRAUD
+    if status == 404 and downloading:
+        return NS_E_DRM_INDIV_NO_CABS
+    return NS_E_DRM_INDIVIDUALIZE_ERROR
+
+
+# ---------------------------------------------------------------------------
+# 2. Transport: one HTTP/1.1 round trip as a stream of events.
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The TCP connection is established."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The request has been written."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """The status line and headers arrived."""
+
+    status: int
+    length: int | None  # Content-Length, if announced
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Some body bytes arrived."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Done:
+    """The whole response arrived: the round trip completed."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The exchange broke below HTTP: ``refused`` (never connected) or ``reset``
+    (the connection failed or closed before the whole response arrived)."""
+
+    reason: str
+
+
+NetEvent = Connected | Sent | Head | Piece | Done | Failed
+
+
+class Exchange:
+    """One request/response round trip over ``http.client``, on its own connection.
+
+    ``events()`` performs it and yields what happens, ending with ``Done`` or
+    ``Failed``; ``abort()`` (from any thread) cuts it short. No retries.
+    """
+
+    PIECE = 4096  # the most body bytes one Piece carries
+    TIMEOUT = 30.0  # seconds per socket operation
+
+    def __init__(self, method: str, url: str, body: bytes | None = None):
+        self.method, self.url, self.body = method, url, body
+        self._conn: http.client.HTTPConnection | None = None
+        self._aborted = False
+
+    def abort(self) -> None:
+        self._aborted = True
+        conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # shutdown wakes a thread blocked in recv; close alone may not.
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def events(self):
+        if not is_loopback_http(self.url):
+            print(f"engine: refusing to contact {self.url!r}: not http://127.0.0.1", file=sys.stderr)
+            yield Failed("refused")
+            return
+        parts = urllib.parse.urlsplit(self.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=self.TIMEOUT)
+        self._conn = conn
+        try:
+            try:
+                conn.connect()
+            except OSError:
+                yield Failed("refused")
+                return
+            if self._aborted:
+                yield Failed("reset")
+                return
+            yield Connected()
+            headers = {"Connection": "close"}
+            if self.body is not None:
+                headers["Content-Type"] = "application/json"
+            try:
+                conn.request(self.method, target, body=self.body, headers=headers)
+            except (OSError, http.client.HTTPException):
+                yield Failed("reset")
+                return
+            yield Sent()
+            try:
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                yield Failed("reset")
+                return
+            yield Head(response.status, response.length)
+            expected = response.length
+            received = 0
+            while expected is None or received < expected:
+                try:
+                    data = response.read1(self.PIECE)
+                except (OSError, http.client.HTTPException):
+                    yield Failed("reset")
+                    return
+                if not data:
+                    if expected is None and not self._aborted:
+                        break  # no Content-Length: the body ends with the connection
+                    yield Failed("reset")
+                    return
+                received += len(data)
+                yield Piece(data)
+            yield Done()
+        finally:
+            conn.close()
+
+
+# ---------------------------------------------------------------------------
+# 3. The engine: a component, at most one individualization session, pending
+# revocation refreshes. Every method that touches state or writes a record
+# holds ``Engine.lock``; HTTP I/O happens outside it, in a session's thread.
+
+
+class Abandoned(Exception):
+    """The session this thread works for was cancelled, ended or reset."""
+
+
+@dataclass(eq=False)
+class Session:
+    """One individualization, opened by Individualize or PerformSecurityUpdate."""
+
+    path: str  # READER or SECURITY
+    flags: int
+    force: bool  # install even if the client is up to date
+    trips: int = 0  # completed round trips: dwHTTPRequest
+    http: str = HTTP_NOTINITIATED
+    progress: int = 0
+    total: int = 0
+    url: str | None = None  # pszIndiRespUrl
+    offer: Offer | None = None
+    http_error: str | None = None  # set by an HTTP error head, reported when the response completes
+    exchange: Exchange | None = field(default=None, repr=False)
+
+    def abort(self) -> None:
+        if self.exchange is not None:
+            self.exchange.abort()
+
+
+class Engine:
+    def __init__(self, write, bugs: frozenset[str]):
+        self.lock = threading.RLock()
+        self._write = write  # writes one JSON object as one line and flushes
+        self._bugs = bugs
+        self._component: tuple[int, int, int, int] | None = None
+        self._service_url = ""
+        self._session: Session | None = None
+        self._locked = False  # Individualize(FINAL) succeeded
+        self._needs_pending = False  # WMT_NEEDS_INDIVIDUALIZATION sent, WMT_NO_RIGHTS_EX owed
+        self._refreshes: set[int] = set()
+        self._refresh_ids = itertools.count(1)
+        self._epoch = 0  # bumped by reset and end: late work of an older epoch is dropped
+
+    def bug(self, name: str) -> bool:
+        return name in self._bugs
+
+    @property
+    def ready(self) -> bool:
+        return self._component is not None
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def reset(self, component: tuple[int, int, int, int], service_url: str) -> None:
+        with self.lock:
+            self.abandon()
+            self._component = component
+            self._service_url = service_url if service_url.endswith("/") else service_url + "/"
+            self._locked = False
+            self._needs_pending = False
+
+    def abandon(self) -> None:
+        """Drops everything under way; nothing it started will write again."""
+        with self.lock:
+            self._epoch += 1
+            if self._session is not None:
+                self._session.abort()
+                self._session = None
+            self._refreshes.clear()
+
+    # --- application calls: write the call record, then its synchronous effects
+
+    def call(self, message: dict) -> None:
+        api = message.get("api")
+        with self.lock:
+            match api:
+                case "Open":
+                    required = parse_required_version(message.get("required_version"))
+                    if required is None:
+                        raise ValueError(f"Open needs required_version \"major.minor\", got {message!r}")
+                    self._open(message["required_version"], required)
+                case "Individualize":
+                    self._individualize(_flags(message))
+                case "PerformSecurityUpdate":
+                    self._perform_security_update(_flags(message))
+                case "CancelIndividualization":
+                    self._cancel(READER, api)
+                case "CancelAsyncOperation":
+                    self._cancel(SECURITY, api)
+                case "GetSecurityVersion":
+                    self._record_call(api, S_OK, version=format_version(self._component))
+                case _:
+                    raise ValueError(f"unknown api {api!r}")
+
+    def _open(self, text: str, required: tuple[int, int]) -> None:
+        self._record_call("Open", S_OK, required_version=text)
+        major, minor, _, individualized = self._component
+        if (not individualized or (major, minor) < required) and not self.bug("no-needs"):
+            self._needs_pending = True
+            self._write({"kind": "status", "status": "WMT_NEEDS_INDIVIDUALIZATION", "hr": S_OK})
+
+    def _individualize(self, flags: int) -> None:
+        # Refusals in the order the spec judges them: bad flags, busy, locked.
+        busy = self._session is not None
+        if flags not in (REINDIVIDUALIZABLE, FINAL):
+            hr = E_INVALIDARG
+        elif busy and self._session.path == READER and self.bug("accepts-second-individualize"):
+            self._record_call("Individualize", S_OK, flags=flags)  # BUG: joins the running session
+            return
+        elif busy:
+            hr = NS_E_DRM_INDIVIDUALIZING
+        elif self._locked:
+            hr = NS_E_DRM_ALREADY_INDIVIDUALIZED
+        else:
+            hr = S_OK
+        self._record_call("Individualize", hr, flags=flags)
+        if hr == S_OK:
+            self._start(READER, flags, force=True)
+
+    def _perform_security_update(self, flags: int) -> None:
+        if flags not in (PERFORM_INDIV, PERFORM_REVOCATION_REFRESH, PERFORM_FORCE_INDIV):
+            hr = E_INVALIDARG
+        elif flags != PERFORM_REVOCATION_REFRESH and self._session is not None:
+            hr = NS_E_DRM_INDIVIDUALIZING  # a refresh is no session: it may run beside one
+        else:
+            hr = S_OK
+        self._record_call("PerformSecurityUpdate", hr, flags=flags)
+        if hr != S_OK:
+            return
+        if flags == PERFORM_REVOCATION_REFRESH:
+            self._start_refresh()
+        else:
+            self._start(SECURITY, flags, force=flags == PERFORM_FORCE_INDIV)
+
+    def _cancel(self, path: str, api: str) -> None:
+        s = self._session
+        if s is None or s.path != path:
+            self._record_call(api, E_UNEXPECTED)  # nothing of this path is running
+            return
+        self._record_call(api, S_OK)
+        if self.bug("ignores-cancel"):
+            return  # BUG: the session carries on
+        s.abort()
+        self.finish(s, INDI_CANCEL, NS_E_DRM_OPERATION_CANCELED)
+
+    # --- sessions -------------------------------------------------------------
+
+    def _start(self, path: str, flags: int, force: bool) -> None:
+        s = Session(path, flags, force)
+        self._session = s
+        self.report(s, INDI_BEGIN)
+        worker = SessionWorker(self, s, self._service_url, self._component)
+        # The thread blocks on the lock until this call's records are written.
+        threading.Thread(target=worker.run, name=f"session-{path}", daemon=True).start()
+
+    @contextlib.contextmanager
+    def owning(self, s: Session):
+        """Holds the lock while ``s`` is the open session; raises Abandoned otherwise."""
+        with self.lock:
+            if self._session is not s:
+                raise Abandoned
+            yield s
+
+    def component(self) -> tuple[int, int, int, int]:
+        return self._component
+
+    def install(self, s: Session) -> None:
+        """The package is installed: the component takes the offered version."""
+        self._component = s.offer.version
+
+    def report(self, s: Session, indi: str, hr: str = S_OK, **overrides) -> None:
+        """Writes one status of ``s`` with its current figures."""
+        value = {
+            "hr": hr,
+            "enIndiStatus": indi,
+            "pszIndiRespUrl": s.url,
+            "dwHTTPRequest": s.trips,
+            "enHTTPStatus": s.http,
+            "dwHTTPReadProgress": s.progress,
+            "dwHTTPReadTotal": s.total,
+        }
+        value.update(overrides)
+        if s.path == READER:
+            self._write({"kind": "status", "status": "WMT_INDIVIDUALIZE", "hr": S_OK, "value": value})
+        else:
+            self._write({"kind": "event", "event": "MEWMDRMIndividualizationProgress", "hr": S_OK, "value": value})
+
+    def finish(self, s: Session, terminal: str, hr: str = S_OK) -> None:
+        """Writes the terminal status, closes the session, and sends what follows it."""
+        silent = terminal == INDI_SUCCEED and s.path == READER and self.bug("missing-terminal")
+        if not silent:
+            self.report(s, terminal, hr)
+            if self.bug("status-after-terminal"):
+                self.report(s, terminal, hr)  # BUG: a second terminal status
+        self._session = None
+        if terminal == INDI_SUCCEED and s.path == READER:
+            if s.flags == FINAL and not self.bug("reindividualizes-after-final"):
+                self._locked = True
+            if self._needs_pending and not silent:
+                self._needs_pending = False
+                self._write({"kind": "status", "status": "WMT_NO_RIGHTS_EX", "hr": S_OK})
+        if s.path == SECURITY and not self.bug("no-completed-event"):
+            completed = S_OK if terminal == INDI_SUCCEED else hr
+            self._write({"kind": "event", "event": "MEWMDRMIndividualizationCompleted", "hr": completed})
+
+    # --- revocation refresh -----------------------------------------------------
+
+    def _start_refresh(self) -> None:
+        refresh, epoch = next(self._refresh_ids), self._epoch
+        self._refreshes.add(refresh)
+        timer = threading.Timer(0.005, self._refresh_done, args=(epoch, refresh))
+        timer.daemon = True
+        timer.start()
+
+    def _refresh_done(self, epoch: int, refresh: int) -> None:
+        with self.lock:
+            if epoch == self._epoch and refresh in self._refreshes:
+                self._refreshes.discard(refresh)
+                self._write({"kind": "event", "event": "MEWMDRMRevocationDownloadCompleted", "hr": S_OK})
+
+    def _record_call(self, api: str, hr: str, **args) -> None:
+        self._write({"kind": "call", "api": api, **args, "hr": hr})
+
+
+def _flags(message: dict) -> int:
+    flags = message.get("flags")
+    if isinstance(flags, bool) or not isinstance(flags, int) or not 0 <= flags < 2**32:
+        raise ValueError(f"{message.get('api')} needs integer flags, got {message!r}")
+    return flags
+
+
+class SessionWorker:
+    """Runs one session in its own thread: ask the service, download, install.
+
+    Network I/O and package verification run without the lock; every step that
+    changes the session or writes a status runs inside ``engine.owning(s)``,
+    which raises Abandoned once the session was cancelled, ended or reset, so a
+    late event is never written.
+    """
+
+    def __init__(self, engine: Engine, s: Session, service_url: str, client_version):
+        self.engine, self.s = engine, s
+        self.service_url, self.client_version = service_url, client_version
+
+    def run(self) -> None:
+        try:
+            offer = self.query()
+            if offer is not None:
+                package = self.download(offer)
+                if package is not None:
+                    self.install(package)
+        except Abandoned:
+            pass
+        except Exception:  # a defect of this engine: fail the session rather than hang
+            traceback.print_exc(file=sys.stderr)
+            with contextlib.suppress(Abandoned), self.engine.owning(self.s):
+                self.engine.finish(self.s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
+
+    def query(self) -> Offer | None:
+        """Round trip 1: what does the service offer? None when the session ended here."""
+        request = {"client_version": format_version(self.client_version), "force": self.s.force}
+        body = self.exchange("POST", self.service_url + "individualize", json.dumps(request).encode(), False)
+        if body is None:
+            return None
+        engine, s = self.engine, self.s
+        with engine.owning(s):
+            offer = Offer.parse(body)
+            if offer is None:
+                print(f"engine: unusable offer {body[:200]!r}", file=sys.stderr)
+                engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
+                return None
+            s.offer, s.url = offer, offer.response_url
+            engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, with the response URL
+            if not s.force and engine.component() >= offer.version:
+                engine.finish(s, INDI_SUCCEED)  # as-needed and up to date: nothing to install
+                return None
+            s.progress = s.total = 0
+            if engine.bug("wrong-roundtrip-count"):
+                s.trips = 0  # BUG: counts the round trips of the current request only
+            return offer
+
+    def download(self, offer: Offer) -> bytes | None:
+        """Round trip 2: the package. None when the session ended here."""
+        body = self.exchange("GET", offer.package_url, None, True)
+        if body is None:
+            return None
+        engine, s = self.engine, self.s
+        with engine.owning(s):
+            if s.total == 0 or s.progress != s.total:
+                engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE)
+                return None
+            engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, progress == total
+            engine.report(s, INDI_INSTALL)
+            return body
+
+    def install(self, package: bytes) -> None:
+        """Verify the package, then put the component in place."""
+        engine, s = self.engine, self.s
+        intact = package_is_intact(package)
+        with engine.owning(s):
+            if not intact:
+                engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
+                return
+            engine.report(s, INDI_INSTALL)  # verified
+        with engine.owning(s):
+            engine.report(s, INDI_INSTALL)  # written
+        with engine.owning(s):
+            engine.install(s)
+            engine.finish(s, INDI_SUCCEED)
+
+    def exchange(self, method: str, url: str, body: bytes | None, downloading: bool) -> bytes | None:
+        """One round trip, reported as it happens. Returns the body of a whole
+        2xx response; None when the session ended (INDI_FAIL)."""
+        engine, s = self.engine, self.s
+        ex = Exchange(method, url, body)
+        with engine.owning(s):
+            s.exchange = ex
+            s.http_error = None
+        received = bytearray()
+        events = ex.events()
+        try:
+            for event in events:
+                with engine.owning(s):
+                    match event:
+                        case Connected():
+                            s.http = HTTP_CONNECTING
+                            engine.report(s, INDI_DOWNLOAD)
+                        case Sent():
+                            s.http = HTTP_REQUESTING
+                            engine.report(s, INDI_DOWNLOAD)
+                        case Head(status=status, length=length) if 200 <= status < 300:
+                            s.http = HTTP_RECEIVING
+                            if downloading:
+                                s.progress, s.total = 0, length or 0
+                            if downloading and engine.bug("stale-total") and s.total:
+                                # BUG: a provisional total, replaced by Content-Length below
+                                engine.report(s, INDI_DOWNLOAD, dwHTTPReadTotal=s.total + 256)
+                            else:
+                                engine.report(s, INDI_DOWNLOAD)
+                        case Head(status=status):
+                            # The error body still has to arrive for the round trip to complete.
+                            s.http_error = http_failure(status, downloading)
+                        case Piece(data=data):
+                            if len(received) < (1 << 26):
+                                received += data
+                            if downloading and s.http_error is None and s.http == HTTP_RECEIVING:
+                                # Never more than the announced total.
+                                s.progress = min(s.progress + len(data), s.total)
+                                if engine.bug("progress-past-total") and s.total and s.progress == s.total:
+                                    engine.report(s, INDI_DOWNLOAD, dwHTTPReadProgress=s.total + 1)  # BUG
+                                else:
+                                    engine.report(s, INDI_DOWNLOAD)
+                        case Done():
+                            s.trips += 1
+                            s.http = HTTP_COMPLETED
+                            if s.http_error is not None:
+                                engine.finish(s, INDI_FAIL, s.http_error)
+                                return None
+                            return bytes(received)
+                        case Failed():
+                            cut = downloading and s.http == HTTP_RECEIVING
+                            hr = NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE if cut else NS_E_DRM_INDIV_SERVICE_UNAVAILABLE
+                            engine.finish(s, INDI_FAIL, hr)
+                            return None
+            return None  # unreachable: the stream always ends with Done or Failed
+        finally:
+            events.close()  # closes the connection
+
+
+# ---------------------------------------------------------------------------
+# 4. The adapter: the protocol loop on stdin/stdout.
+
+
+class Output:
+    """stdout, one JSON object per line, flushed after every line, one writer at a time."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, obj: dict) -> None:
+        line = json.dumps(obj, separators=(",", ":")) + "\n"
+        with self._lock:
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                # The harness is gone: nobody to talk to.
+                import os
+
+                os._exit(1)
+
+
+class Adapter:
+    def __init__(self, bugs: frozenset[str], stdin=None, stdout=None):
+        self.stdin = stdin if stdin is not None else sys.stdin.buffer
+        self.out = Output(stdout if stdout is not None else sys.stdout)
+        self.engine = Engine(self.out, bugs)
+
+    def run(self) -> int:
+        while True:
+            raw = self.stdin.readline()
+            if not raw:
+                self.engine.abandon()
+                return 0  # the harness closed our stdin
+            text = raw.decode("utf-8", errors="replace").strip()
+            if not text:
+                continue
+            try:
+                message = json.loads(text)
+            except ValueError:
+                warn(f"not JSON: {text[:200]!r}")
+                continue
+            if not isinstance(message, dict):
+                warn(f"not a JSON object: {text[:200]!r}")
+                continue
+            try:
+                if self.handle(message) == "bye":
+                    return 0
+            except Exception as error:  # never die on an unexpected command
+                warn(f"ignored {text[:200]!r}: {error}")
+
+    def handle(self, message: dict) -> str | None:
+        match message.get("op"):
+            case "hello":
+                if message.get("protocol") != PROTOCOL:
+                    warn(f"harness speaks {message.get('protocol')!r}; answering as {PROTOCOL}")
+                self.out({"op": "hello", "protocol": PROTOCOL, "implementation": IMPLEMENTATION,
+                          "capabilities": CAPABILITIES})
+            case "reset":
+                version = parse_security_version(message.get("component_version"))
+                url = message.get("service_url")
+                if version is None or not isinstance(url, str):
+                    raise ValueError("reset needs component_version a.b.c.d and service_url")
+                self.engine.reset(version, url)
+                self.out({"op": "ready"})
+            case "call":
+                if not self.engine.ready:
+                    raise ValueError("call before reset")
+                self.engine.call(message)
+            case "end":
+                with self.engine.lock:
+                    self.engine.abandon()
+                    self.out({"op": "ended"})
+            case "bye":
+                self.engine.abandon()
+                return "bye"
+            case op:
+                raise ValueError(f"unknown op {op!r}")
+        return None
+
+
+def warn(text: str) -> None:
+    print(f"engine: {text}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bug", action="append", default=[], metavar="NAME",
+                        help="switch on a deliberate bug (repeatable, or comma-separated); see --list-bugs")
+    parser.add_argument("--list-bugs", action="store_true", help="print the bug names, one per line, and exit")
+    args = parser.parse_args(argv)
+    if args.list_bugs:
+        for name in BUGS:
+            print(name)
+        return 0
+    bugs = frozenset(name.strip() for arg in args.bug for name in arg.split(",") if name.strip())
+    unknown = sorted(bugs - BUGS.keys())
+    if unknown:
+        parser.error(f"unknown bug(s) {', '.join(unknown)}; known: {', '.join(BUGS)}")
+    if bugs:
+        warn("bugs on: " + ", ".join(f"{b} ({BUGS[b]})" for b in sorted(bugs)))
+    return Adapter(bugs).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
