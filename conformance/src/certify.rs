@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use indiv_engine::Scenario;
 use indiv_engine::scenario::{Trigger, named};
 use indiv_engine::service::ServiceBehavior;
-use indiv_engine::Scenario;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
 use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
@@ -249,7 +249,9 @@ impl Harness {
     fn play(&mut self, case: &Case, run: &mut CaseRun) -> Result<(), CaseError> {
         self.ensure_started()?;
         if let Some((_, capabilities)) = &self.identity {
-            if let Some(missing) = case.scenario.steps.iter().map(|s| needs(&s.call)).find(|c| !capabilities.contains(c)) {
+            if let Some(missing) =
+                case.scenario.steps.iter().map(|s| needs(&s.call)).find(|c| !capabilities.contains(c))
+            {
                 return Err(CaseError(format!("skip: the case needs the `{}` capability", capability_name(missing))));
             }
         }
@@ -474,19 +476,25 @@ impl CaseRun {
             }
             Body::Status { status: Status::Individualize(value), .. } => {
                 self.status(value, log, line);
-                if value.indi_status().is_some_and(|s| matches!(s, IndiStatus::Succeed | IndiStatus::Fail | IndiStatus::Cancel)) {
+                if value
+                    .indi_status()
+                    .is_some_and(|s| matches!(s, IndiStatus::Succeed | IndiStatus::Fail | IndiStatus::Cancel))
+                {
                     self.reader_open = false;
                 }
             }
             Body::Event { event: Event::Progress(value), .. } => self.status(value, log, line),
             Body::Event { event: Event::Completed, .. } => self.security_open = false,
-            Body::Event { event: Event::RevocationCompleted, .. } => self.revocations = self.revocations.saturating_sub(1),
+            Body::Event { event: Event::RevocationCompleted, .. } => {
+                self.revocations = self.revocations.saturating_sub(1)
+            }
             Body::Status { .. } | Body::Header { .. } => {}
         }
     }
 
     fn open_session(&mut self, first_exchange: usize, flags: Option<u32>) {
-        self.session = Some(SessionFacts::new(first_exchange, flags, self.component, &self.service, &self.response_url));
+        self.session =
+            Some(SessionFacts::new(first_exchange, flags, self.component, &self.service, &self.response_url));
         self.session_installed = false;
     }
 

@@ -49,9 +49,10 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         }));
     }
     let counts = count(summary);
-    let testee = summary.testee.as_ref().map(|(implementation, capabilities)| {
-        json!({"implementation": implementation, "capabilities": capabilities})
-    });
+    let testee = summary
+        .testee
+        .as_ref()
+        .map(|(implementation, capabilities)| json!({"implementation": implementation, "capabilities": capabilities}));
     let report = json!({
         "tool": {"name": "indiv", "version": env!("CARGO_PKG_VERSION")},
         "incomplete": summary.incomplete,
@@ -115,7 +116,8 @@ fn junit(summary: &RunSummary) -> String {
         }
         cases.push_str("</testcase>\n");
     }
-    let failures = counts[Verdict::Fail as usize] + if summary.strict { counts[Verdict::Nonstrict as usize] } else { 0 };
+    let failures =
+        counts[Verdict::Fail as usize] + if summary.strict { counts[Verdict::Nonstrict as usize] } else { 0 };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv certify\">\n  <testsuite name=\"indiv certify\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\">\n{cases}  </testsuite>\n</testsuites>\n",
         summary.results.len(),

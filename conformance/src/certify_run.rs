@@ -112,7 +112,8 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
         // several harnesses); the first one keeps working.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
-    let settings = Settings { program: program.clone(), timeout: options.timeout, validate_protocol: options.validate_protocol };
+    let settings =
+        Settings { program: program.clone(), timeout: options.timeout, validate_protocol: options.validate_protocol };
     let mut harness = Harness::new(spec, settings, Arc::clone(&interrupted))?;
     let total = cases.len() + random.len();
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -146,7 +147,11 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
         let mut tree = strategy::scenario()
             .new_tree(&mut runner)
             .map_err(|e| Error::Usage(format!("cannot generate a scenario: {e}")))?;
-        let case = Case { name: format!("random-{seed}"), about: format!("generated from seed {seed}"), scenario: tree.current() };
+        let case = Case {
+            name: format!("random-{seed}"),
+            about: format!("generated from seed {seed}"),
+            scenario: tree.current(),
+        };
         let mut result = harness.run(&case);
         let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
         if failing(&result, options.strict) && !interrupted.load(Ordering::SeqCst) {

@@ -219,7 +219,10 @@ fn execute(cli: Cli) -> Result<u8, Error> {
         Command::Testee => Ok(crate::testee_engine::run()),
         Command::Certify(args) => {
             if !(args.timeout.is_finite() && args.timeout > 0.0) {
-                return Err(Error::Usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+                return Err(Error::Usage(format!(
+                    "--timeout must be a positive number of seconds, not {}",
+                    args.timeout
+                )));
             }
             let options = crate::certify_run::Options {
                 program: args.program,

@@ -45,12 +45,20 @@ const TERMINAL_COLOURS: &[&str] = &["#2e7d32", "#c62828", "#616161"];
 
 /// The phases in drawing order: the first status, the other non-terminal
 /// phases in value order, then the terminal statuses in value order.
-fn phase_order(spec: &Spec) -> Vec<IndiStatus> {
+pub fn phase_order(spec: &Spec) -> Vec<IndiStatus> {
     let phases = &spec.phases;
     let mut order = vec![phases.first];
     order.extend(phases.phases().into_iter().filter(|p| *p != phases.first && !phases.is_terminal(*p)));
     order.extend(phases.terminals());
     order
+}
+
+/// The statuses that may follow `from`, in drawing order: phases first, then
+/// terminal statuses.
+pub fn successors(spec: &Spec, from: IndiStatus) -> Vec<IndiStatus> {
+    let all = spec.phases.successors(from);
+    let (terminal, phases): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| spec.phases.is_terminal(*s));
+    phases.into_iter().chain(terminal).collect()
 }
 
 fn terminal_colour(spec: &Spec, status: IndiStatus) -> Option<&'static str> {
@@ -94,7 +102,9 @@ fn phases_dot(spec: &Spec) -> String {
         out,
         "         label=\"Session phases: which enIndiStatus may follow which ([session] of the spec)\\n\\n\"];"
     );
-    out.push_str("  node [fontname=\"Helvetica\", fontsize=12, shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n");
+    out.push_str(
+        "  node [fontname=\"Helvetica\", fontsize=12, shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n",
+    );
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=10, color=\"#37474f\"];\n");
     out.push_str("  start [shape=circle, style=filled, fillcolor=black, width=0.18, label=\"\"];\n");
     for p in phase_order(spec) {
@@ -107,11 +117,25 @@ fn phases_dot(spec: &Spec) -> String {
         }
         let _ = writeln!(out, "  {} [{attrs}];", p.name());
     }
+    // The terminal statuses in one column, in value order (invisible edges
+    // keep that order within the rank).
     let terminals: Vec<&str> = phases.terminals().iter().map(|t| t.name()).collect();
     let _ = writeln!(out, "  {{ rank=same; {}; }}", terminals.join("; "));
+    if terminals.len() > 1 {
+        let _ = writeln!(out, "  {} [style=invis];", terminals.join(" -> "));
+    }
     let _ = writeln!(out, "  start -> {} [label=\"accepted\\nstart call\"];", phases.first.name());
-    for from in phase_order(spec) {
-        for to in phases.successors(from) {
+    // Arrows between phases first, the ones along the drawing order weighted to
+    // keep the main line straight, then the arrows into terminal statuses.
+    let order = phase_order(spec);
+    for (at, from) in order.iter().enumerate() {
+        for to in phases.successors(*from).into_iter().filter(|to| !phases.is_terminal(*to)) {
+            let weight = if order.get(at + 1) == Some(&to) { " [weight=4]" } else { "" };
+            let _ = writeln!(out, "  {} -> {}{weight};", from.name(), to.name());
+        }
+    }
+    for from in &order {
+        for to in phases.successors(*from).into_iter().filter(|to| phases.is_terminal(*to)) {
             let attrs = match terminal_colour(spec, to) {
                 Some(colour) => format!(" [color=\"{colour}\"]"),
                 None => String::new(),
@@ -121,9 +145,9 @@ fn phases_dot(spec: &Spec) -> String {
     }
     let _ = writeln!(
         out,
-        "  legend [shape=plaintext, style=\"\", fontsize=10, label=\"double border: terminal status, ends the session\\nan arrow from a phase to itself: the phase may repeat\"];"
+        "  legend [shape=plaintext, style=\"\", fontsize=10, label=\"double border: a terminal status,\\nwhich ends the session\\n\\nan arrow from a phase to itself:\\nthe phase may repeat\"];"
     );
-    let _ = writeln!(out, "  {{ rank=same; {}; legend; }}", phases.first.name());
+    let _ = writeln!(out, "  {{ rank=same; start; legend; }}");
     out.push_str("}\n");
     out
 }
@@ -133,12 +157,18 @@ fn http_dot(spec: &Spec) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{DOT_HEADER} http`; do not edit.");
     out.push_str("digraph http {\n");
-    out.push_str("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=14, labelloc=t, nodesep=0.4, ranksep=0.6,\n");
+    out.push_str("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=14, labelloc=t, nodesep=0.4, ranksep=0.45,\n");
     let _ = writeln!(
         out,
-        "         label=\"HTTP status order within one round trip ([http] of the spec)\\n\\n\"];"
+        "         label=<HTTP status order within one round trip ([http] of the spec)<BR/><BR/><FONT POINT-SIZE=\"11\">\
+         From one status of a session to the next, (round trip, HTTP status) never goes backwards (HTTP-PHASE-ORDER):<BR/>\
+         states may be skipped or repeated, a new trip starts only after the previous one completed,<BR/>\
+         and nothing returns to {}.</FONT><BR/><BR/>>];",
+        http.before_any_trip.name()
     );
-    out.push_str("  node [fontname=\"Helvetica\", fontsize=12, shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n");
+    out.push_str(
+        "  node [fontname=\"Helvetica\", fontsize=12, shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\"];\n",
+    );
     out.push_str("  edge [fontname=\"Helvetica\", fontsize=10, color=\"#37474f\"];\n");
     for s in &http.order {
         let mut attrs = format!("label=\"{} = {}\\n{}\"", s.name(), s.value(), trip_of(spec, *s));
@@ -158,12 +188,6 @@ fn http_dot(spec: &Spec) -> String {
             first_in_trip.name()
         );
     }
-    let _ = writeln!(
-        out,
-        "  legend [shape=plaintext, style=\"\", fontsize=10, label=\"From one status of a session to the next, (round trip, HTTP status) never goes backwards:\\nstates may be skipped or repeated, a new trip starts only after the previous one completed,\\nand nothing returns to {} (HTTP-PHASE-ORDER).\"];",
-        http.before_any_trip.name()
-    );
-    let _ = writeln!(out, "  {} -> legend [style=invis];", http.before_any_trip.name());
     out.push_str("}\n");
     out
 }
@@ -177,7 +201,7 @@ pub fn mermaid(spec: &Spec, diagram: Diagram) -> String {
             out.push_str("stateDiagram-v2\n    direction LR\n");
             let _ = writeln!(out, "    [*] --> {}: accepted start call", phases.first.name());
             for from in phase_order(spec) {
-                for to in phases.successors(from) {
+                for to in successors(spec, from) {
                     let _ = writeln!(out, "    {} --> {}", from.name(), to.name());
                 }
             }

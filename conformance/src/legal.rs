@@ -221,6 +221,9 @@ struct World {
     revocations_pending: u32,
     /// Sessions opened so far.
     sessions: usize,
+    /// A session installed and succeeded: applications tend to ask for the
+    /// new version next (SECURITY-VERSION-REFLECTS judges that answer).
+    version_due: bool,
 }
 
 impl World {
@@ -370,6 +373,7 @@ impl<'s> Gen<'s> {
             needs_pending: false,
             revocations_pending: 0,
             sessions: 0,
+            version_due: false,
         };
         let mut g = Gen { spec, out: VecDeque::new(), stamps, clock: 0, world };
         g.header(c);
@@ -415,6 +419,9 @@ impl<'s> Gen<'s> {
             4 => self.refresh(c),
             5 => self.bad_flags(c),
             _ => self.stray_cancel(c),
+        }
+        if std::mem::take(&mut self.world.version_due) && chance(c, 40) {
+            self.get_version(c);
         }
         // A refresh completes whenever the service answers.
         while self.world.revocations_pending > 0 && chance(c, 50) {
@@ -761,6 +768,7 @@ impl<'s> Gen<'s> {
         self.report(c, run, IndiStatus::Succeed, hr);
         if run.installs > 0 {
             self.world.component = self.world.service.map_or(Component::IndividualizedUnknown, Component::Known);
+            self.world.version_due = true;
         }
         hr
     }

@@ -42,6 +42,9 @@ pub struct ExchangeRecord {
     pub content_length: Option<u32>,
     /// The HTTP status answered, once the head is written.
     pub status: Option<u16>,
+    /// For a package request: the query exchange whose offer named it (the
+    /// service tags every package URL it hands out with its query).
+    pub offer_of: Option<usize>,
 }
 
 /// What the service has done for one case so far.
@@ -214,7 +217,9 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 
 /// Answers one request; false when the connection must be closed.
 fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
-    let mut segments = head.path.trim_start_matches('/').split('/');
+    let (path, query) = head.path.split_once('?').unwrap_or((&head.path, ""));
+    let offer_tag = query.split('&').find_map(|p| p.strip_prefix("offer=")).and_then(|n| n.parse::<usize>().ok());
+    let mut segments = path.trim_start_matches('/').split('/');
     let id = match (segments.next(), segments.next().and_then(|s| s.parse::<u64>().ok())) {
         (Some("c"), Some(id)) => id,
         _ => return respond_plain(writer, 404),
@@ -226,16 +231,19 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
         let (kind, plan) = match (head.method.as_str(), what) {
             ("POST", "individualize") => {
                 let mut plan = case.behavior.plan_query(&case.base_url);
-                if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
-                    if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
+                if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
+                    // Tag the package URL with this exchange, so that a package
+                    // request is tied to its offer (and not to a later session).
+                    offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
+                    if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
                         // Point the package at a port nothing listens on.
                         let port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
                         offer.package_url =
                             offer.package_url.replacen(&format!(":{port}/"), &format!(":{}/", shared.closed_port), 1);
-                        *body = offer.to_json().into_bytes();
-                        *content_length = body.len() as u32;
-                        *chunk_size = *content_length;
                     }
+                    *body = offer.to_json().into_bytes();
+                    *content_length = body.len() as u32;
+                    *chunk_size = *content_length;
                 }
                 (ExchangeKind::Query, plan)
             }
@@ -245,12 +253,14 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
                 Plan::Respond { status: 404, content_length: 0, body: Vec::new(), chunk_size: 1, offer: None },
             ),
         };
+        let offer_of = if kind == ExchangeKind::Package { offer_tag } else { None };
         case.log.exchanges.push(ExchangeRecord {
             kind,
             completed: false,
             body_written: 0,
             content_length: None,
             status: None,
+            offer_of,
         });
         let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
         (plan, pace)

@@ -299,8 +299,10 @@ impl Analysis {
                     a.no_rights.push((i, due.take()));
                     needs_since = false;
                 }
-                Body::Status { status: Status::Individualize(v), .. } | Body::Event { event: Event::Progress(v), .. } => {
-                    let channel = if matches!(record.body, Body::Status { .. }) { Path::Reader } else { Path::Security };
+                Body::Status { status: Status::Individualize(v), .. }
+                | Body::Event { event: Event::Progress(v), .. } => {
+                    let channel =
+                        if matches!(record.body, Body::Status { .. }) { Path::Reader } else { Path::Security };
                     a.statuses.push(i);
                     let Some(&s) = open.last() else { continue };
                     let (Some(indi), Some(http)) = (v.indi_status(), v.http_status()) else { continue };
@@ -609,8 +611,15 @@ fn status_hr_matches(op: &mut Op) -> Option<()> {
 }
 
 fn status_url_form(op: &mut Op) -> Option<()> {
-    const BAD: [&str; 7] =
-        ["", "ftp://indiv.example/x", "https://", "not a url", "https://exa mple/x", "https://é.example/", "http://:80/"];
+    const BAD: [&str; 7] = [
+        "",
+        "ftp://indiv.example/x",
+        "https://",
+        "not a url",
+        "https://exa mple/x",
+        "https://é.example/",
+        "http://:80/",
+    ];
     op.edit_value(|_| true, |v, c| v.url = Some(Cow::Borrowed(pick(c, &BAD))))
 }
 
@@ -786,10 +795,11 @@ fn session_ends(op: &mut Op) -> Option<()> {
             Some(())
         }
         None => {
-            let mut b = Block::start(pick(op.c, &[Path::Reader, Path::Security]), 0);
-            if b.path == Path::Security {
-                b = Block::forced();
-            }
+            let mut b = if chance(op.c, 50) {
+                Block::start(Path::Reader, ReaderFlag::Reindividualizable.value())
+            } else {
+                Block::forced()
+            };
             if chance(op.c, 50) {
                 b.begin();
             }
@@ -833,17 +843,15 @@ fn session_install_after_download(op: &mut Op) -> Option<()> {
 }
 
 fn session_succeed_installed(op: &mut Op) -> Option<()> {
-    let sites: Vec<&SessionInfo> = op
-        .a
-        .sessions
-        .iter()
-        .filter(|s| {
-            let exempt = s.path == Path::Security
-                && s.flags == SecurityFlag::Indiv.value()
-                && s.up_to_date != Some(false);
-            s.terminal.is_some_and(|t| t.1 == IndiStatus::Succeed) && !exempt && !s.installs().is_empty()
-        })
-        .collect();
+    let sites: Vec<&SessionInfo> =
+        op.a.sessions
+            .iter()
+            .filter(|s| {
+                let exempt =
+                    s.path == Path::Security && s.flags == SecurityFlag::Indiv.value() && s.up_to_date != Some(false);
+                s.terminal.is_some_and(|t| t.1 == IndiStatus::Succeed) && !exempt && !s.installs().is_empty()
+            })
+            .collect();
     match op.site(&sites) {
         Some(s) => {
             op.d.target = Some(s.terminal?.0);
@@ -872,10 +880,8 @@ fn session_one_at_a_time(op: &mut Op) -> Option<()> {
         op.a.starts.iter().filter(|s| s.busy && valid_start(s.reader, s.flags)).map(|s| s.at).collect();
     let open_spans: Vec<(usize, usize)> =
         op.a.sessions.iter().filter_map(|s| s.close().map(|close| (s.start, close))).collect();
-    let wrong = pick(
-        op.c,
-        &[KnownHresult::AlreadyIndividualized, KnownHresult::EInvalidArg, KnownHresult::IndividualizeError],
-    );
+    let wrong =
+        pick(op.c, &[KnownHresult::AlreadyIndividualized, KnownHresult::EInvalidArg, KnownHresult::IndividualizeError]);
     let reader = chance(op.c, 50);
     let start = if reader {
         Call::Individualize { flags: pick(op.c, &[0, 1]) }
@@ -921,7 +927,8 @@ fn two_statuses(op: &mut Op, prev: (u32, HttpStatus, u32, u32), cur: (u32, HttpS
 }
 
 fn http_count_monotonic(op: &mut Op) -> Option<()> {
-    let sites: Vec<(u32, usize)> = op.a.pairs().into_iter().filter(|(p, _)| p.req >= 1).map(|(p, c)| (p.req, c.at)).collect();
+    let sites: Vec<(u32, usize)> =
+        op.a.pairs().into_iter().filter(|(p, _)| p.req >= 1).map(|(p, c)| (p.req, c.at)).collect();
     match op.site(&sites) {
         Some((prev, at)) => op.edit_at(at, |v| v.http_request = prev - 1),
         None => two_statuses(op, (1, HttpStatus::Completed, 0, 0), (0, HttpStatus::Receiving, 0, 0)),
@@ -937,13 +944,12 @@ fn http_count_step(op: &mut Op) -> Option<()> {
 }
 
 fn http_phase_order(op: &mut Op) -> Option<()> {
-    let sites: Vec<(HttpStatus, u32, usize)> = op
-        .a
-        .pairs()
-        .into_iter()
-        .filter(|(p, _)| p.http != HttpStatus::NotInitiated)
-        .map(|(p, c)| (p.http, p.req, c.at))
-        .collect();
+    let sites: Vec<(HttpStatus, u32, usize)> =
+        op.a.pairs()
+            .into_iter()
+            .filter(|(p, _)| p.http != HttpStatus::NotInitiated)
+            .map(|(p, c)| (p.http, p.req, c.at))
+            .collect();
     match op.site(&sites) {
         Some((http, req, at)) => {
             let in_trip_late = matches!(http, HttpStatus::Requesting | HttpStatus::Receiving);
@@ -963,12 +969,8 @@ fn http_phase_order(op: &mut Op) -> Option<()> {
 }
 
 fn http_succeed_completed(op: &mut Op) -> Option<()> {
-    let sites: Vec<usize> = op
-        .a
-        .sessions
-        .iter()
-        .filter_map(|s| s.terminal.filter(|t| t.1 == IndiStatus::Succeed).map(|t| t.0))
-        .collect();
+    let sites: Vec<usize> =
+        op.a.sessions.iter().filter_map(|s| s.terminal.filter(|t| t.1 == IndiStatus::Succeed).map(|t| t.0)).collect();
     let at = match op.site(&sites) {
         Some(at) => at,
         None => {
@@ -978,10 +980,8 @@ fn http_succeed_completed(op: &mut Op) -> Option<()> {
             op.d.append(b.records) + local
         }
     };
-    let http = pick(
-        op.c,
-        &[HttpStatus::NotInitiated, HttpStatus::Connecting, HttpStatus::Receiving, HttpStatus::Completed],
-    );
+    let http =
+        pick(op.c, &[HttpStatus::NotInitiated, HttpStatus::Connecting, HttpStatus::Receiving, HttpStatus::Completed]);
     op.edit_at(at, |v| {
         v.http = http.value();
         if http == HttpStatus::Completed {
@@ -991,13 +991,12 @@ fn http_succeed_completed(op: &mut Op) -> Option<()> {
 }
 
 fn progress_monotonic(op: &mut Op) -> Option<()> {
-    let sites: Vec<(u32, usize)> = op
-        .a
-        .pairs()
-        .into_iter()
-        .filter(|(p, c)| p.trip.is_some() && p.trip == c.trip && p.progress >= 1)
-        .map(|(p, c)| (p.progress, c.at))
-        .collect();
+    let sites: Vec<(u32, usize)> =
+        op.a.pairs()
+            .into_iter()
+            .filter(|(p, c)| p.trip.is_some() && p.trip == c.trip && p.progress >= 1)
+            .map(|(p, c)| (p.progress, c.at))
+            .collect();
     match op.site(&sites) {
         Some((prev, at)) => op.edit_at(at, |v| v.progress = prev - 1),
         None => two_statuses(op, (0, HttpStatus::Receiving, 10, 100), (0, HttpStatus::Receiving, 5, 100)),
@@ -1005,16 +1004,15 @@ fn progress_monotonic(op: &mut Op) -> Option<()> {
 }
 
 fn progress_total_stable(op: &mut Op) -> Option<()> {
-    let sites: Vec<(u32, usize)> = op
-        .a
-        .sessions
-        .iter()
-        .flat_map(|s| s.statuses.iter())
-        .filter_map(|st| match (st.trip, st.total_before) {
-            (Some(t), Some((tt, total))) if t == tt => Some((total, st.at)),
-            _ => None,
-        })
-        .collect();
+    let sites: Vec<(u32, usize)> =
+        op.a.sessions
+            .iter()
+            .flat_map(|s| s.statuses.iter())
+            .filter_map(|st| match (st.trip, st.total_before) {
+                (Some(t), Some((tt, total))) if t == tt => Some((total, st.at)),
+                _ => None,
+            })
+            .collect();
     match op.site(&sites) {
         Some((total, at)) => {
             let changed = if chance(op.c, 30) { 0 } else { total.wrapping_add(1) };
@@ -1112,7 +1110,8 @@ fn reader_flags_valid(op: &mut Op) -> Option<()> {
             Some(())
         }
         None => {
-            let at = op.d.append(vec![call(Call::Individualize { flags: pick(op.c, &BAD) }, KnownHresult::Individualizing)]);
+            let at =
+                op.d.append(vec![call(Call::Individualize { flags: pick(op.c, &BAD) }, KnownHresult::Individualizing)]);
             op.d.target = Some(at);
             Some(())
         }
@@ -1122,15 +1121,19 @@ fn reader_flags_valid(op: &mut Op) -> Option<()> {
 fn reader_no_reindiv(op: &mut Op) -> Option<()> {
     let wrong = pick(
         op.c,
-        &[KnownHresult::Individualizing, KnownHresult::IndividualizeError, KnownHresult::EInvalidArg, KnownHresult::SOk],
+        &[
+            KnownHresult::Individualizing,
+            KnownHresult::IndividualizeError,
+            KnownHresult::EInvalidArg,
+            KnownHresult::SOk,
+        ],
     );
-    let sites: Vec<usize> = op
-        .a
-        .starts
-        .iter()
-        .filter(|s| s.reader && s.locked && !s.busy && ReaderFlag::from_value(s.flags).is_some())
-        .map(|s| s.at)
-        .collect();
+    let sites: Vec<usize> =
+        op.a.starts
+            .iter()
+            .filter(|s| s.reader && s.locked && !s.busy && ReaderFlag::from_value(s.flags).is_some())
+            .map(|s| s.at)
+            .collect();
     if let Some(at) = op.site(&sites) {
         *op.d.hr_mut(at)? = wrong.into();
         op.d.target = Some(at);
@@ -1148,10 +1151,8 @@ fn reader_no_reindiv(op: &mut Op) -> Option<()> {
 
 fn reader_reindiv_allowed(op: &mut Op) -> Option<()> {
     let flags = pick(op.c, &[0, 1]);
-    let hr = pick(
-        op.c,
-        &[KnownHresult::AlreadyIndividualized, KnownHresult::IndividualizeError, KnownHresult::EUnexpected],
-    );
+    let hr =
+        pick(op.c, &[KnownHresult::AlreadyIndividualized, KnownHresult::IndividualizeError, KnownHresult::EUnexpected]);
     let refused = call(Call::Individualize { flags }, hr);
     let sites = op.a.reindiv_free.clone();
     if let Some(at) = op.site(&sites) {
@@ -1261,13 +1262,12 @@ fn security_flags_one(op: &mut Op) -> Option<()> {
 }
 
 fn security_completed_once(op: &mut Op) -> Option<()> {
-    let ended: Vec<(usize, usize)> = op
-        .a
-        .sessions
-        .iter()
-        .filter(|s| s.terminal.is_some())
-        .filter_map(|s| s.completed.map(|c| (s.start, c)))
-        .collect();
+    let ended: Vec<(usize, usize)> =
+        op.a.sessions
+            .iter()
+            .filter(|s| s.terminal.is_some())
+            .filter_map(|s| s.completed.map(|c| (s.start, c)))
+            .collect();
     match op.site(&ended) {
         Some((start, completed)) if chance(op.c, 50) => {
             // The Completed never comes: reported at the start call at the end.
@@ -1279,7 +1279,10 @@ fn security_completed_once(op: &mut Op) -> Option<()> {
             op.d.insert_target(completed + 1, again);
         }
         None => {
-            let at = op.d.append(vec![event(Event::Completed, pick(op.c, &[KnownHresult::SOk, KnownHresult::IndividualizeError]))]);
+            let at = op.d.append(vec![event(
+                Event::Completed,
+                pick(op.c, &[KnownHresult::SOk, KnownHresult::IndividualizeError]),
+            )]);
             op.d.target = Some(at);
         }
     }
@@ -1313,10 +1316,10 @@ fn security_as_needed(op: &mut Op) -> Option<()> {
         .filter(|s| s.flags == SecurityFlag::ForceIndiv.value())
         .filter_map(|s| s.installs().first().map(|i| (s.start, *i)))
         .collect();
-    let as_needed: Vec<(usize, usize)> = up_to_date
+    let as_needed: Vec<(Path, usize, usize)> = up_to_date
         .iter()
         .filter(|s| s.flags == SecurityFlag::Indiv.value() && s.statuses.len() >= 2)
-        .filter_map(|s| Some((s.statuses[s.statuses.len() - 2].at, s.terminal?.0)))
+        .filter_map(|s| Some((s.path, s.statuses[s.statuses.len() - 2].at, s.terminal?.0)))
         .collect();
     if let Some((start, install)) = op.site(&forced) {
         // The same session, asked for as needed: it must not have installed.
@@ -1324,12 +1327,11 @@ fn security_as_needed(op: &mut Op) -> Option<()> {
         op.d.target = Some(install);
         return Some(());
     }
-    if let Some((last, terminal)) = op.site(&as_needed) {
-        // An INDI_INSTALL just before the terminal status.
+    if let Some((path, last, terminal)) = op.site(&as_needed) {
+        // An INDI_INSTALL just before the terminal status, where the session stood.
         let mut v = op.d.value(last)?;
         v.indi = IndiStatus::Install.value();
         v.hr = Hresult::S_OK;
-        let path = if matches!(op.d.records[last].body, Body::Event { .. }) { Path::Security } else { Path::Reader };
         op.d.insert_target(terminal, status_on(path, v));
         return Some(());
     }
@@ -1358,12 +1360,11 @@ fn security_as_needed(op: &mut Op) -> Option<()> {
 }
 
 fn security_force(op: &mut Op) -> Option<()> {
-    let succeeded: Vec<&SessionInfo> = op
-        .a
-        .sessions
-        .iter()
-        .filter(|s| s.path == Path::Security && s.terminal.is_some_and(|t| t.1 == IndiStatus::Succeed))
-        .collect();
+    let succeeded: Vec<&SessionInfo> =
+        op.a.sessions
+            .iter()
+            .filter(|s| s.path == Path::Security && s.terminal.is_some_and(|t| t.1 == IndiStatus::Succeed))
+            .collect();
     let forced: Vec<(usize, Vec<usize>)> = succeeded
         .iter()
         .filter(|s| s.flags == SecurityFlag::ForceIndiv.value() && !s.installs().is_empty())
@@ -1396,7 +1397,8 @@ fn security_force(op: &mut Op) -> Option<()> {
 }
 
 fn security_revocation_only(op: &mut Op) -> Option<()> {
-    if let (Some(&last_refresh), Some(done)) = (op.a.refreshes.last(), op.site(&op.a.revocations_done.clone())) {
+    let a = op.a;
+    if let (Some(&last_refresh), Some(done)) = (a.refreshes.last(), op.site(&a.revocations_done)) {
         // One refresh fewer is answered; the queue is first in, first out, so
         // the one left unanswered at the end is the last refresh.
         op.d.target = Some(last_refresh);

@@ -8,7 +8,7 @@ use indiv_spec::Rule;
 use indiv_spec::record::IndividualizeStatus;
 use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
 
-use crate::loopback::{CaseLog, ExchangeKind};
+use crate::loopback::{CaseLog, ExchangeKind, ExchangeRecord};
 
 /// What the harness knows of the session a status belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +54,20 @@ pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
     }
 }
 
+/// The exchanges of the session that started at `first`: its last query
+/// (a request of an abandoned earlier session may arrive late, but before the
+/// session's own) and the package requests of that query's offer.
+fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
+    let recent = log.exchanges.iter().enumerate().skip(first);
+    let Some(query) = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).last() else {
+        return Vec::new();
+    };
+    recent
+        .filter(|(i, e)| *i == query || (e.kind == ExchangeKind::Package && e.offer_of == Some(query)))
+        .map(|(_, e)| e)
+        .collect()
+}
+
 /// The service rules `value` breaks, judged against the log as it stood when
 /// the status arrived.
 pub fn check(
@@ -63,7 +77,7 @@ pub fn check(
     fault: Option<Fault>,
 ) -> Vec<(Rule, String)> {
     let mut found = Vec::new();
-    let exchanges = log.exchanges.get(facts.first_exchange..).unwrap_or_default();
+    let exchanges = session_exchanges(log, facts.first_exchange);
     let completed = exchanges.iter().filter(|e| e.completed).count() as u64;
     let reported = u64::from(value.http_request);
     let indi = value.indi_status();
@@ -78,7 +92,7 @@ pub fn check(
             format!("the terminal status reports {reported} round trips; the service completed {completed}"),
         ));
     }
-    let current = exchanges.iter().rev().find(|e| e.status.is_some());
+    let current = exchanges.iter().rev().find(|e| e.status.is_some()).copied();
     if value.total > 0 {
         let announced = current.and_then(|e| e.content_length);
         if announced != Some(value.total) {
@@ -117,14 +131,27 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loopback::ExchangeRecord;
     use indiv_spec::vocab::{Hresult, HttpStatus};
 
     fn exchange(kind: ExchangeKind, completed: bool, written: u64, length: u32, status: u16) -> ExchangeRecord {
-        ExchangeRecord { kind, completed, body_written: written, content_length: Some(length), status: Some(status) }
+        let offer_of = (kind == ExchangeKind::Package).then_some(0);
+        ExchangeRecord {
+            kind,
+            completed,
+            body_written: written,
+            content_length: Some(length),
+            status: Some(status),
+            offer_of,
+        }
     }
 
-    fn status(indi: IndiStatus, trips: u32, progress: u32, total: u32, url: Option<&str>) -> IndividualizeStatus<'static> {
+    fn status(
+        indi: IndiStatus,
+        trips: u32,
+        progress: u32,
+        total: u32,
+        url: Option<&str>,
+    ) -> IndividualizeStatus<'static> {
         IndividualizeStatus {
             hr: Hresult::S_OK,
             indi: indi.value(),
@@ -166,26 +193,44 @@ mod tests {
     #[test]
     fn roundtrips_beyond_the_service_or_short_at_the_end_fire() {
         let log = halfway();
-        assert_eq!(check_ids(&status(IndiStatus::Download, 2, 500, 1000, Some(URL)), &log, None), vec![Rule::ServiceRoundtripsMatch]);
-        assert_eq!(check_ids(&status(IndiStatus::Fail, 0, 500, 1000, Some(URL)), &log, None), vec![Rule::ServiceRoundtripsMatch]);
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 2, 500, 1000, Some(URL)), &log, None),
+            vec![Rule::ServiceRoundtripsMatch]
+        );
+        assert_eq!(
+            check_ids(&status(IndiStatus::Fail, 0, 500, 1000, Some(URL)), &log, None),
+            vec![Rule::ServiceRoundtripsMatch]
+        );
         assert_eq!(check_ids(&status(IndiStatus::Fail, 1, 500, 1000, Some(URL)), &log, None), vec![]);
     }
 
     #[test]
     fn a_total_other_than_the_content_length_fires() {
-        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 999, Some(URL)), &halfway(), None), vec![Rule::ServiceTotalMatches]);
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 500, 999, Some(URL)), &halfway(), None),
+            vec![Rule::ServiceTotalMatches]
+        );
     }
 
     #[test]
     fn progress_beyond_the_bytes_written_fires() {
-        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 501, 1000, Some(URL)), &halfway(), None), vec![Rule::ServiceProgressReal]);
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 501, 1000, Some(URL)), &halfway(), None),
+            vec![Rule::ServiceProgressReal]
+        );
     }
 
     #[test]
     fn a_url_the_service_did_not_return_fires() {
         let other = Some("http://127.0.0.1:9/c/2/response");
-        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, other), &halfway(), None), vec![Rule::ServiceUrlMatches]);
-        assert_eq!(check_ids(&status(IndiStatus::Download, 0, 0, 0, Some(URL)), &CaseLog::default(), None), vec![Rule::ServiceUrlMatches]);
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 500, 1000, other), &halfway(), None),
+            vec![Rule::ServiceUrlMatches]
+        );
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 0, 0, 0, Some(URL)), &CaseLog::default(), None),
+            vec![Rule::ServiceUrlMatches]
+        );
     }
 
     #[test]

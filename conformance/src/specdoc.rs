@@ -99,6 +99,17 @@ fn source_ref(spec: &Spec, id: &str) -> String {
     }
 }
 
+/// A source's title as a link to the kept copy (or plain when not kept), for tables.
+fn source_link(spec: &Spec, id: &str) -> String {
+    match spec.source(id) {
+        Some(s) => match &s.file {
+            Some(file) => format!("[{}](../spec/sources/{file})", cell(&s.title)),
+            None => cell(&s.title),
+        },
+        None => format!("`{id}`"),
+    }
+}
+
 fn header(out: &mut String, spec: &Spec) {
     out.push_str("# The Windows Media DRM individualization status stream: specification\n\n");
     let _ = writeln!(
@@ -228,7 +239,7 @@ fn enumerations(out: &mut String, spec: &Spec) {
     for e in &spec.enumerations {
         let _ = writeln!(out, "### {}\n", e.name);
         out.push_str("| name | value | meaning | source |\n|---|---|---|---|\n");
-        let source = source_ref(spec, &e.source).replace('|', "\\|");
+        let source = source_link(spec, &e.source);
         for v in &e.values {
             let _ = writeln!(out, "| `{}` | {} | {} | {source} |", v.name, value_text(e, v.value), cell(&v.meaning));
         }
@@ -259,8 +270,8 @@ fn phases(out: &mut String, spec: &Spec) {
         join_and(&terminals)
     );
     out.push_str("| phase | value | may be followed by |\n|---|---|---|\n");
-    for p in phases.phases() {
-        let next: Vec<String> = phases.successors(p).iter().map(|n| format!("`{n}`")).collect();
+    for p in diagram::phase_order(spec) {
+        let next: Vec<String> = diagram::successors(spec, p).iter().map(|n| format!("`{n}`")).collect();
         let next = if next.is_empty() { "nothing (terminal)".to_string() } else { next.join(", ") };
         let _ = writeln!(out, "| `{p}` | `{:#x}` | {next} |", p.value());
     }
@@ -377,12 +388,7 @@ fn rule_section(out: &mut String, spec: &Spec, info: &RuleInfo, fixture: Option<
 }
 
 fn examples(out: &mut String, fixture: &Fixture) {
-    let _ = writeln!(
-        out,
-        "Examples ([`{dir}/{file}`](../{dir}/{file})):\n",
-        dir = fixtures::DIR,
-        file = fixture.file
-    );
+    let _ = writeln!(out, "Examples ([`{dir}/{file}`](../{dir}/{file})):\n", dir = fixtures::DIR, file = fixture.file);
     for (i, e) in fixture.example.iter().enumerate() {
         let partial = if e.partial { ", partial trace" } else { "" };
         if e.conforming() {

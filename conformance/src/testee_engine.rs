@@ -48,7 +48,8 @@ pub fn run() -> u8 {
             let _ = tx.send(Message::Closed);
         });
     }
-    let mut testee = Testee { tx, engine: None, generation: 0, service_url: String::new(), aborted: HashSet::new(), package: None };
+    let mut testee =
+        Testee { tx, engine: None, generation: 0, service_url: String::new(), aborted: HashSet::new(), package: None };
     while let Ok(message) = rx.recv() {
         match message {
             Message::Command(line) => match serde_json::from_str::<HarnessMessage>(&line) {
@@ -231,7 +232,10 @@ fn exchange_over_http(generation: u64, exchange: ExchangeId, url: &str, request:
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u32>().ok());
-    if !(send(NetEvent::Connected) && send(NetEvent::RequestSent) && send(NetEvent::ResponseHead { status, content_length })) {
+    if !(send(NetEvent::Connected)
+        && send(NetEvent::RequestSent)
+        && send(NetEvent::ResponseHead { status, content_length }))
+    {
         return;
     }
     let mut reader = response.into_body().into_reader();

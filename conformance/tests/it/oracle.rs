@@ -442,7 +442,8 @@ fn explore_disagreements() {
     use std::collections::BTreeMap;
     let spec = Spec::builtin().expect("spec loads");
     let mut runner = TestRunner::deterministic();
-    let strategy = if std::env::var("EXPLORE_SHAPED").is_ok() { session_shaped_trace().boxed() } else { random_trace().boxed() };
+    let strategy =
+        if std::env::var("EXPLORE_SHAPED").is_ok() { session_shaped_trace().boxed() } else { random_trace().boxed() };
     let mut buckets: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let n: usize = std::env::var("EXPLORE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20000);
     for _ in 0..n {
