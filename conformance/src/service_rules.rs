@@ -54,12 +54,15 @@ pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
     }
 }
 
-/// The exchanges of the session that started at `first`: its last query
-/// (a request of an abandoned earlier session may arrive late, but before the
-/// session's own) and the package requests of that query's offer.
+/// The exchanges of the session that started at `first`: its query and the
+/// package requests of that query's offer. A request of an abandoned earlier
+/// session may arrive late, so the query is the one a package request of the
+/// session names, and before there is one, the last query.
 fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
     let recent = log.exchanges.iter().enumerate().skip(first);
-    let Some(query) = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).last() else {
+    let named = recent.clone().filter_map(|(_, e)| e.offer_of).filter(|q| *q >= first).max();
+    let last = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).last();
+    let Some(query) = named.or(last) else {
         return Vec::new();
     };
     recent
@@ -231,6 +234,18 @@ mod tests {
             check_ids(&status(IndiStatus::Download, 0, 0, 0, Some(URL)), &CaseLog::default(), None),
             vec![Rule::ServiceUrlMatches]
         );
+    }
+
+    #[test]
+    fn a_late_query_of_an_abandoned_session_is_not_the_sessions() {
+        let mut log = halfway();
+        // The abandoned session's query arrives after this session's own.
+        log.exchanges.insert(1, exchange(ExchangeKind::Query, true, 120, 120, 200));
+        log.exchanges[2].offer_of = Some(0);
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, Some(URL)), &log, None), vec![]);
+        log.exchanges[2].completed = true;
+        log.exchanges[2].body_written = 1000;
+        assert_eq!(check_ids(&status(IndiStatus::Succeed, 2, 1000, 1000, Some(URL)), &log, None), vec![]);
     }
 
     #[test]

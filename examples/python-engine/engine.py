@@ -28,6 +28,7 @@ import http.client
 import itertools
 import json
 import re
+import select
 import socket
 import sys
 import threading
@@ -100,6 +101,7 @@ REINDIVIDUALIZABLE, FINAL = 0x0, 0x1
 PERFORM_INDIV, PERFORM_REVOCATION_REFRESH, PERFORM_FORCE_INDIV = 0x1, 0x2, 0x4
 
 READER, SECURITY = "reader", "security"
+CANCELS = {"CancelIndividualization": READER, "CancelAsyncOperation": SECURITY}
 
 _DECIMAL = re.compile(r"[0-9]+")
 
@@ -240,19 +242,39 @@ class Exchange:
     """One request/response round trip over ``http.client``, on its own connection.
 
     ``events()`` performs it and yields what happens, ending with ``Done`` or
-    ``Failed``; ``abort()`` (from any thread) cuts it short. No retries.
+    ``Failed``. No retries. Two ways to stop it, from any thread:
+
+    - ``abort()`` cuts the connection at once (``end``, ``reset``);
+    - ``stop()`` lets no request leave any more and says whether one already may
+      have reached the service unanswered; ``wait_answered()`` then waits until
+      the service has answered (or closed), so that the service has counted the
+      exchange before the caller goes on (a cancel; see README.md, "Cancelling").
     """
 
     PIECE = 4096  # the most body bytes one Piece carries
     TIMEOUT = 30.0  # seconds per socket operation
+    ANSWER_WAIT = 1.0  # the longest a stopped exchange waits for the service's answer
 
     def __init__(self, method: str, url: str, body: bytes | None = None):
         self.method, self.url, self.body = method, url, body
         self._conn: http.client.HTTPConnection | None = None
-        self._aborted = False
+        self._guard = threading.Lock()
+        self._stopped = False  # no request may leave any more
+        self._aborted = False  # the connection was cut
+        self._sent = False  # the request may have reached the service
+        self._answered = threading.Event()  # the service answered, closed, or never got a request
+
+    def stop(self) -> bool:
+        with self._guard:
+            self._stopped = True
+            return self._sent and not self._answered.is_set()
+
+    def wait_answered(self, timeout: float = ANSWER_WAIT) -> None:
+        self._answered.wait(timeout)
 
     def abort(self) -> None:
-        self._aborted = True
+        with self._guard:
+            self._stopped = self._aborted = True
         conn = self._conn
         sock = conn.sock if conn is not None else None
         if sock is not None:
@@ -263,6 +285,7 @@ class Exchange:
     def events(self):
         if not is_loopback_http(self.url):
             print(f"engine: refusing to contact {self.url!r}: not http://127.0.0.1", file=sys.stderr)
+            self._answered.set()
             yield Failed("refused")
             return
         parts = urllib.parse.urlsplit(self.url)
@@ -275,24 +298,29 @@ class Exchange:
             except OSError:
                 yield Failed("refused")
                 return
-            if self._aborted:
+            yield Connected()
+            with self._guard:
+                self._sent = not self._stopped
+            if not self._sent:
                 yield Failed("reset")
                 return
-            yield Connected()
             headers = {"Connection": "close"}
             if self.body is not None:
                 headers["Content-Type"] = "application/json"
             try:
                 conn.request(self.method, target, body=self.body, headers=headers)
             except (OSError, http.client.HTTPException):
+                self._answered.set()  # the service closed on us
                 yield Failed("reset")
                 return
             yield Sent()
             try:
                 response = conn.getresponse()
             except (OSError, http.client.HTTPException):
+                self._answered.set()  # the service closed or reset without answering
                 yield Failed("reset")
                 return
+            self._answered.set()
             yield Head(response.status, response.length)
             expected = response.length
             received = 0
@@ -311,6 +339,12 @@ class Exchange:
                 yield Piece(data)
             yield Done()
         finally:
+            # Stopped after the request left but before its answer came: wait
+            # (briefly) until the service answers or closes, then hang up.
+            if self._sent and not self._answered.is_set() and not self._aborted and conn.sock is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    select.select([conn.sock], [], [], self.ANSWER_WAIT)
+            self._answered.set()
             conn.close()
 
 
@@ -338,6 +372,7 @@ class Session:
     url: str | None = None  # pszIndiRespUrl
     offer: Offer | None = None
     http_error: str | None = None  # set by an HTTP error head, reported when the response completes
+    cancelling: bool = False  # a cancel call is stopping it
     exchange: Exchange | None = field(default=None, repr=False)
 
     def abort(self) -> None:
@@ -389,6 +424,9 @@ class Engine:
 
     def call(self, message: dict) -> None:
         api = message.get("api")
+        if api in CANCELS:
+            self._cancel(CANCELS[api], api)
+            return
         with self.lock:
             match api:
                 case "Open":
@@ -400,10 +438,6 @@ class Engine:
                     self._individualize(_flags(message))
                 case "PerformSecurityUpdate":
                     self._perform_security_update(_flags(message))
-                case "CancelIndividualization":
-                    self._cancel(READER, api)
-                case "CancelAsyncOperation":
-                    self._cancel(SECURITY, api)
                 case "GetSecurityVersion":
                     self._record_call(api, S_OK, version=format_version(self._component))
                 case _:
@@ -450,15 +484,27 @@ class Engine:
             self._start(SECURITY, flags, force=flags == PERFORM_FORCE_INDIV)
 
     def _cancel(self, path: str, api: str) -> None:
-        s = self._session
-        if s is None or s.path != path:
-            self._record_call(api, E_UNEXPECTED)  # nothing of this path is running
-            return
-        self._record_call(api, S_OK)
-        if self.bug("ignores-cancel"):
-            return  # BUG: the session carries on
-        s.abort()
-        self.finish(s, INDI_CANCEL, NS_E_DRM_OPERATION_CANCELED)
+        """CancelIndividualization / CancelAsyncOperation. Takes the lock itself:
+        it may have to wait, without the lock, for the service to answer a
+        request already under way (README.md, "Cancelling")."""
+        with self.lock:
+            s = self._session
+            if s is None or s.path != path:
+                self._record_call(api, E_UNEXPECTED)  # nothing of this path is running
+                return
+            if self.bug("ignores-cancel"):
+                self._record_call(api, S_OK)
+                return  # BUG: the session carries on
+            s.cancelling = True  # its thread reports nothing more and starts no new request
+            exchange = s.exchange
+            unanswered = exchange is not None and exchange.stop()
+        if unanswered:
+            exchange.wait_answered()
+        with self.lock:
+            s.abort()
+            self._record_call(api, S_OK)
+            if self._session is s:
+                self.finish(s, INDI_CANCEL, NS_E_DRM_OPERATION_CANCELED)
 
     # --- sessions -------------------------------------------------------------
 
@@ -472,9 +518,10 @@ class Engine:
 
     @contextlib.contextmanager
     def owning(self, s: Session):
-        """Holds the lock while ``s`` is the open session; raises Abandoned otherwise."""
+        """Holds the lock while ``s`` is the open session and no cancel is stopping
+        it; raises Abandoned otherwise."""
         with self.lock:
-            if self._session is not s:
+            if self._session is not s or s.cancelling:
                 raise Abandoned
             yield s
 

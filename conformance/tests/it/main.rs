@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod docs;
 mod oracle;
 mod properties_checker;
 mod properties_engine;
