@@ -36,8 +36,8 @@ pub struct Options {
     pub program: Vec<OsString>,
     /// List the cases and stop.
     pub list: bool,
-    /// Run the named cases matching this glob.
-    pub case_glob: Option<String>,
+    /// Run the named cases matching any of these globs (all when empty).
+    pub case_globs: Vec<String>,
     /// Also run this many generated cases.
     pub random: Option<u32>,
     /// The seed of the generated cases.
@@ -273,17 +273,13 @@ fn select_cases(options: &Options) -> Result<Vec<Case>, Error> {
         return Ok(vec![read_case_file(file)?]);
     }
     let all = named_cases();
-    match &options.case_glob {
-        Some(glob) => {
-            let chosen: Vec<Case> = all.into_iter().filter(|c| glob_matches(glob, &c.name)).collect();
-            if chosen.is_empty() {
-                return Err(Error::Usage(format!("no case matches `{glob}`; `indiv certify --list` lists them")));
-            }
-            Ok(chosen)
-        }
-        None if options.random.is_some() => Ok(Vec::new()),
-        None => Ok(all),
+    if options.case_globs.is_empty() {
+        return Ok(if options.random.is_some() { Vec::new() } else { all });
     }
+    if let Some(glob) = options.case_globs.iter().find(|g| !all.iter().any(|c| glob_matches(g, &c.name))) {
+        return Err(Error::Usage(format!("no case matches `{glob}`; `indiv certify --list` lists them")));
+    }
+    Ok(all.into_iter().filter(|c| options.case_globs.iter().any(|g| glob_matches(g, &c.name))).collect())
 }
 
 /// `*` matches any run of characters, `?` any one character.

@@ -100,9 +100,9 @@ struct CertifyArgs {
     /// List the named cases.
     #[arg(long)]
     list: bool,
-    /// Run the named cases matching GLOB (`*` and `?`).
+    /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
     #[arg(long, value_name = "GLOB")]
-    case: Option<String>,
+    case: Vec<String>,
     /// Run N generated cases; a failing one is shrunk and written as a case file.
     #[arg(long, value_name = "N")]
     random: Option<u32>,
@@ -227,7 +227,7 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             let options = crate::certify_run::Options {
                 program: args.program,
                 list: args.list,
-                case_glob: args.case,
+                case_globs: args.case,
                 random: args.random,
                 seed: args.seed,
                 case_file: args.case_file,

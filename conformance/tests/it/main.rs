@@ -2,6 +2,7 @@
 //! behaviour area.
 
 mod bad_input;
+mod certify;
 mod cli;
 mod docs;
 mod oracle;

@@ -1,0 +1,160 @@
+//! `indiv certify` end to end: the reference engine passes every named case
+//! and a thousand generated ones; misbehaving testees are ERROR without
+//! stopping the run, are killed with their children, and the report is
+//! still written.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn indiv() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_indiv"))
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn the_reference_engine_passes_every_named_case() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = indiv().args(["certify", "--report"]).arg(dir.path()).output().expect("run");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("25 cases: 25 pass, 0 nonstrict, 0 fail, 0 error, 0 skip"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report.json")).expect("json");
+    assert_eq!(report["counts"]["pass"], 25);
+    assert_eq!(report["testee"]["implementation"]["language"], "Rust");
+    let first = &report["cases"][0];
+    assert_eq!(first["name"], "reader-happy");
+    let trace = dir.path().join(first["trace_file"].as_str().expect("trace file"));
+    let check = indiv().args(["check", "--strict"]).arg(&trace).output().expect("check");
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
+    assert_eq!(junit.matches("<testcase ").count(), 25);
+    assert!(std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md").contains("| reader-happy | PASS |"));
+}
+
+#[test]
+fn the_reference_engine_passes_a_thousand_generated_cases() {
+    let o = indiv().args(["certify", "--random", "1000", "--seed", "7"]).output().expect("run");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", out.lines().filter(|l| !l.starts_with("PASS")).collect::<Vec<_>>().join("\n"));
+    assert!(out.contains("1000 cases: 1000 pass, 0 nonstrict, 0 fail, 0 error, 0 skip"));
+}
+
+#[test]
+fn listing_and_selecting_cases() {
+    let list = indiv().args(["certify", "--list"]).output().expect("run");
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout).lines().map(|l| l.split_whitespace().next().unwrap_or("").to_string()).collect();
+    assert!(names.len() >= 25 && names.contains(&"fault-short-body".to_string()), "{names:?}");
+    let o = indiv().args(["certify", "--case", "fault-*"]).output().expect("run");
+    assert!(text(&o).contains("9 cases: 9 pass"), "{}", text(&o));
+    let o = indiv().args(["certify", "--case", "no-such-*"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no case matches `no-such-*`"));
+}
+
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Certifies three cases against a testee that misbehaves in `mode` on the
+/// second; returns the run's output and the report.
+fn misbehave(mode: &str) -> (Output, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pids = dir.path().join("pids");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees/misbehaving.py");
+    let report = dir.path().join("report");
+    let o = indiv()
+        .args(["certify", "--timeout", "2", "--case", "reader-happy", "--case", "busy", "--case", "invalid-flags", "--report"])
+        .arg(&report)
+        .args(["--", "python3"])
+        .arg(&script)
+        .args([mode, &pids.display().to_string(), env!("CARGO_BIN_EXE_indiv")])
+        .output()
+        .expect("run");
+    let text = std::fs::read_to_string(&pids).expect("the testee wrote its pids");
+    for pid in text.split_whitespace().map(|p| p.parse::<u32>().expect("pid")) {
+        assert!(!alive(pid), "process {pid} outlived the harness ({mode})");
+    }
+    let json = std::fs::read_to_string(report.join("report.json")).expect("the report is written");
+    (o, serde_json::from_str(&json).expect("report json"))
+}
+
+fn check_misbehaviour(mode: &str, why: &str) {
+    let (o, report) = misbehave(mode);
+    let out = text(&o);
+    let verdicts: Vec<(&str, &str)> = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["verdict"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(verdicts, vec![("reader-happy", "PASS"), ("busy", "ERROR"), ("invalid-flags", "PASS")], "{mode}: {out}");
+    let error = report["cases"][1]["error"].as_str().unwrap_or("");
+    assert!(error.contains(why), "{mode}: expected {why:?} in {error:?}");
+    assert_eq!(o.status.code(), Some(3), "{mode}: {out}");
+}
+
+#[test]
+fn a_testee_that_crashes_mid_case_is_an_error_and_the_run_goes_on() {
+    check_misbehaviour("crash", "closed its output");
+}
+
+#[test]
+fn a_testee_that_hangs_is_an_error_after_the_timeout() {
+    check_misbehaviour("hang", "did not answer end with ended");
+}
+
+#[test]
+fn a_testee_that_writes_garbage_is_an_error() {
+    check_misbehaviour("garbage", "not an indiv-trace/1 record");
+}
+
+#[test]
+fn a_testee_that_writes_a_line_over_a_mebibyte_is_an_error() {
+    check_misbehaviour("long-line", "over 1 MiB");
+}
+
+#[test]
+fn a_testee_that_floods_records_is_an_error() {
+    check_misbehaviour("flood", "over 100000 records");
+}
+
+#[test]
+fn a_testee_that_ignores_end_is_an_error() {
+    check_misbehaviour("ignore-end", "did not answer end with ended");
+}
+
+#[test]
+fn a_testee_that_exits_at_hello_errors_every_case() {
+    let (o, report) = misbehave("exit-at-hello");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(report["counts"]["error"], 3);
+}
+
+#[test]
+fn ctrl_c_writes_a_partial_report_marked_incomplete() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = indiv()
+        .args(["certify", "--random", "1000000", "--report"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report")).expect("json");
+    assert_eq!(report["incomplete"], true);
+    assert!(report["counts"]["pass"].as_u64().is_some_and(|n| n > 0 && n < 1_000_000), "{}", report["counts"]);
+    assert!(std::fs::read_to_string(dir.path().join("summary.md")).expect("summary").contains("incomplete"));
+}
