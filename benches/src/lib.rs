@@ -1,1 +1,163 @@
-//! `indiv-benches`: benchmark support (filled in by its own issue).
+//! `indiv-benches`: the workloads the criterion benchmarks measure, and the
+//! baselines they are compared with, as plain functions (so tests can check
+//! that every workload does the work it claims).
+//!
+//! - [`check_jsonl`]: `indiv check`'s path — read, parse, check — over bytes.
+//! - [`parse_only`]: baseline (a): serde_json into borrowed typed records with
+//!   a plain derive, no checking.
+//! - [`count_lines`]: baseline (b): `memchr` over every byte, the floor.
+//! - [`monitor_only`]: the checker on records parsed beforehand.
+//! - [`engine_runs`]: the reference engine running scenarios.
+
+use std::borrow::Cow;
+
+use indiv_engine::Scenario;
+use indiv_spec::{CheckOptions, Monitor, Record, Spec, TraceReader};
+use serde::Deserialize;
+
+/// A legal trace of at least `records` records, as JSONL bytes.
+pub fn legal_jsonl(records: u64, seed: u64) -> Vec<u8> {
+    let spec = builtin();
+    let mut out = Vec::new();
+    for record in indiv_conformance::legal::LegalStream::new(spec, indiv_conformance::legal::SplitMix64::new(seed), records) {
+        // Writing to a Vec cannot fail.
+        serde_json::to_writer(&mut out, &record).unwrap_or_default();
+        out.push(b'\n');
+    }
+    out
+}
+
+fn builtin() -> &'static Spec {
+    // The built-in spec is validated by the test suite.
+    Spec::builtin().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `indiv check` over `bytes`: returns (records, violations).
+pub fn check_jsonl(bytes: &[u8]) -> (u64, u64) {
+    let spec = builtin();
+    let mut reader = TraceReader::new(bytes);
+    let mut monitor = Monitor::new(spec, CheckOptions::default());
+    let mut violations = 0u64;
+    while let Ok(Some((line, record))) = reader.next_record() {
+        monitor.feed(line, &record);
+        violations += monitor.drain_violations().count() as u64;
+    }
+    let (rest, _) = monitor.finish();
+    (reader.records(), violations + rest.len() as u64)
+}
+
+/// Baseline record: every field of the format, strings borrowed, parsed by a
+/// plain serde derive.
+#[derive(Deserialize)]
+#[allow(dead_code, non_snake_case)]
+struct PlainRecord<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    format: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    component_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    service_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    api: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    required_version: Option<Cow<'a, str>>,
+    flags: Option<u32>,
+    #[serde(borrow)]
+    hr: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    value: Option<PlainStatus<'a>>,
+    ts: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code, non_snake_case)]
+struct PlainStatus<'a> {
+    #[serde(borrow)]
+    hr: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    enIndiStatus: Cow<'a, str>,
+    #[serde(borrow)]
+    pszIndiRespUrl: Option<Cow<'a, str>>,
+    dwHTTPRequest: u32,
+    #[serde(borrow)]
+    enHTTPStatus: Cow<'a, str>,
+    dwHTTPReadProgress: u32,
+    dwHTTPReadTotal: u32,
+}
+
+/// Baseline (a): parse every line into [`PlainRecord`]; returns records parsed.
+pub fn parse_only(bytes: &[u8]) -> u64 {
+    let mut parsed = 0;
+    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(text) = std::str::from_utf8(line) else { continue };
+        if serde_json::from_str::<PlainRecord<'_>>(text).is_ok() {
+            parsed += 1;
+        }
+    }
+    parsed
+}
+
+/// Baseline (b): count the lines with `memchr`.
+pub fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// Parses `bytes` once, for [`monitor_only`].
+pub fn parse_records(bytes: &[u8]) -> Vec<Record<'static>> {
+    let mut reader = TraceReader::new(bytes);
+    let mut records = Vec::new();
+    while let Ok(Some((_, record))) = reader.next_record() {
+        records.push(record.into_owned());
+    }
+    records
+}
+
+/// The checker alone over records parsed beforehand; returns violations.
+pub fn monitor_only(records: &[Record<'_>]) -> u64 {
+    let mut monitor = Monitor::new(builtin(), CheckOptions::default());
+    let mut violations = 0u64;
+    for (i, record) in records.iter().enumerate() {
+        monitor.feed(i + 1, record);
+        violations += monitor.drain_violations().count() as u64;
+    }
+    violations + monitor.finish().0.len() as u64
+}
+
+/// `count` generated scenarios, the same every run.
+pub fn scenarios(count: u64) -> Vec<Scenario> {
+    (0..count).map(Scenario::from_seed).collect()
+}
+
+/// Runs every scenario through the reference engine; returns records produced.
+pub fn engine_runs(scenarios: &[Scenario]) -> u64 {
+    scenarios.iter().map(|s| indiv_engine::simulate(s).len() as u64).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_does_its_work_on_the_same_bytes() {
+        let bytes = legal_jsonl(20_000, 3);
+        let lines = count_lines(&bytes);
+        assert!(lines >= 20_000);
+        assert_eq!(parse_only(&bytes), lines, "the baseline parses every line");
+        assert_eq!(check_jsonl(&bytes), (lines, 0), "a legal trace checks clean");
+        let records = parse_records(&bytes);
+        assert_eq!(records.len() as u64, lines);
+        assert_eq!(monitor_only(&records), 0);
+        let mut broken = bytes.clone();
+        broken.extend_from_slice(b"{\"kind\":\"status\",\"status\":\"WMT_NO_RIGHTS_EX\"}\n{\"kind\":\"event\",\"event\":\"MEWMDRMIndividualizationCompleted\"}\n");
+        assert!(check_jsonl(&broken).1 > 0, "the check path really checks");
+        assert!(engine_runs(&scenarios(50)) > 50);
+    }
+}

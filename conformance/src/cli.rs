@@ -57,6 +57,22 @@ enum Command {
     Certify(CertifyArgs),
     /// Run the reference engine as a testee on stdin/stdout (indiv-testee/1).
     Testee,
+    /// Generate a large legal trace (for benchmarks and soak tests of checkers).
+    ///
+    /// Built on the spec-driven legal-trace generator: the same seed gives the
+    /// same trace everywhere. Writes at least N records (a few more to close
+    /// the last session legally).
+    Gen {
+        /// At least this many records.
+        #[arg(long, value_name = "N")]
+        records: u64,
+        /// Seed of the trace.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the trace here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Run the reference engine against the simulated service and write the trace.
     Simulate(SimulateArgs),
     /// Turn a fuzz input into a regression case (used by fuzz/nightly.sh).
@@ -217,6 +233,17 @@ fn execute(cli: Cli) -> Result<u8, Error> {
         }
         Command::Simulate(args) => simulate(args, &mut out),
         Command::Testee => Ok(crate::testee_engine::run()),
+        Command::Gen { records, seed, out: file } => {
+            let stream = crate::legal::LegalStream::new(spec, crate::legal::SplitMix64::new(seed), records);
+            match &file {
+                Some(path) => {
+                    let f = File::create(path).map_err(|source| Error::Open { path: path.clone(), source })?;
+                    write_records(stream, &mut io::BufWriter::with_capacity(1 << 20, f))?;
+                }
+                None => write_records(stream, &mut io::BufWriter::with_capacity(1 << 20, &mut out))?,
+            }
+            Ok(EXIT_OK)
+        }
         Command::Certify(args) => {
             if !(args.timeout.is_finite() && args.timeout > 0.0) {
                 return Err(Error::Usage(format!(
@@ -254,6 +281,15 @@ fn execute(cli: Cli) -> Result<u8, Error> {
             Ok(EXIT_OK)
         }
     }
+}
+
+fn write_records(records: impl Iterator<Item = indiv_spec::Record<'static>>, out: &mut impl Write) -> Result<(), Error> {
+    for record in records {
+        serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn simulate(args: SimulateArgs, out: &mut dyn Write) -> Result<u8, Error> {

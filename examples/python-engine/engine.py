@@ -27,11 +27,12 @@ import contextlib
 import http.client
 import itertools
 import json
+import os
 import re
-import select
 import socket
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 from dataclasses import dataclass, field
@@ -245,15 +246,16 @@ class Exchange:
     ``Failed``. No retries. Two ways to stop it, from any thread:
 
     - ``abort()`` cuts the connection at once (``end``, ``reset``);
-    - ``stop()`` lets no request leave any more and says whether one already may
-      have reached the service unanswered; ``wait_answered()`` then waits until
-      the service has answered (or closed), so that the service has counted the
-      exchange before the caller goes on (a cancel; see README.md, "Cancelling").
+    - ``stop()`` lets no request leave any more and says whether one is still
+      unsettled at the service; when the stopped exchange is abandoned, it reads
+      the rest of the response (briefly) before hanging up, and
+      ``wait_settled()`` waits for that. So a cancel returns only once the
+      service is done with the exchange (README.md, "Cancelling").
     """
 
     PIECE = 4096  # the most body bytes one Piece carries
     TIMEOUT = 30.0  # seconds per socket operation
-    ANSWER_WAIT = 1.0  # the longest a stopped exchange waits for the service's answer
+    SETTLE = 2.0  # the longest a stopped exchange waits for the service to finish
 
     def __init__(self, method: str, url: str, body: bytes | None = None):
         self.method, self.url, self.body = method, url, body
@@ -262,15 +264,15 @@ class Exchange:
         self._stopped = False  # no request may leave any more
         self._aborted = False  # the connection was cut
         self._sent = False  # the request may have reached the service
-        self._answered = threading.Event()  # the service answered, closed, or never got a request
+        self._settled = threading.Event()  # the service is done: answered in full, broke off, or got no request
 
     def stop(self) -> bool:
         with self._guard:
             self._stopped = True
-            return self._sent and not self._answered.is_set()
+            return self._sent and not self._settled.is_set()
 
-    def wait_answered(self, timeout: float = ANSWER_WAIT) -> None:
-        self._answered.wait(timeout)
+    def wait_settled(self) -> None:
+        self._settled.wait(self.SETTLE + 0.5)
 
     def abort(self) -> None:
         with self._guard:
@@ -285,23 +287,26 @@ class Exchange:
     def events(self):
         if not is_loopback_http(self.url):
             print(f"engine: refusing to contact {self.url!r}: not http://127.0.0.1", file=sys.stderr)
-            self._answered.set()
+            self._settled.set()
             yield Failed("refused")
             return
         parts = urllib.parse.urlsplit(self.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=self.TIMEOUT)
         self._conn = conn
+        response = None
         try:
             try:
                 conn.connect()
             except OSError:
+                self._settled.set()
                 yield Failed("refused")
                 return
             yield Connected()
             with self._guard:
                 self._sent = not self._stopped
             if not self._sent:
+                self._settled.set()
                 yield Failed("reset")
                 return
             headers = {"Connection": "close"}
@@ -310,17 +315,16 @@ class Exchange:
             try:
                 conn.request(self.method, target, body=self.body, headers=headers)
             except (OSError, http.client.HTTPException):
-                self._answered.set()  # the service closed on us
+                self._settled.set()  # the service closed on us
                 yield Failed("reset")
                 return
             yield Sent()
             try:
                 response = conn.getresponse()
             except (OSError, http.client.HTTPException):
-                self._answered.set()  # the service closed or reset without answering
+                self._settled.set()  # the service closed or reset without answering
                 yield Failed("reset")
                 return
-            self._answered.set()
             yield Head(response.status, response.length)
             expected = response.length
             received = 0
@@ -328,24 +332,36 @@ class Exchange:
                 try:
                     data = response.read1(self.PIECE)
                 except (OSError, http.client.HTTPException):
+                    self._settled.set()
                     yield Failed("reset")
                     return
                 if not data:
                     if expected is None and not self._aborted:
                         break  # no Content-Length: the body ends with the connection
+                    self._settled.set()
                     yield Failed("reset")
                     return
                 received += len(data)
                 yield Piece(data)
+            self._settled.set()
             yield Done()
         finally:
-            # Stopped after the request left but before its answer came: wait
-            # (briefly) until the service answers or closes, then hang up.
-            if self._sent and not self._answered.is_set() and not self._aborted and conn.sock is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    select.select([conn.sock], [], [], self.ANSWER_WAIT)
-            self._answered.set()
+            if self._sent and not self._settled.is_set() and not self._aborted:
+                self._drain(conn, response)
+            self._settled.set()
             conn.close()
+
+    def _drain(self, conn: http.client.HTTPConnection, response) -> None:
+        """Abandoned mid-exchange: let the service finish (read and drop the rest
+        of its answer, at most SETTLE seconds) before hanging up."""
+        deadline = time.monotonic() + self.SETTLE
+        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+            if conn.sock is not None:
+                conn.sock.settimeout(self.SETTLE)
+            if response is None:
+                response = conn.getresponse()
+            while time.monotonic() < deadline and response.read1(65536):
+                pass
 
 
 # ---------------------------------------------------------------------------
@@ -485,8 +501,8 @@ class Engine:
 
     def _cancel(self, path: str, api: str) -> None:
         """CancelIndividualization / CancelAsyncOperation. Takes the lock itself:
-        it may have to wait, without the lock, for the service to answer a
-        request already under way (README.md, "Cancelling")."""
+        when a request is under way it waits, without the lock, until the service
+        is done with it, and only then answers (README.md, "Cancelling")."""
         with self.lock:
             s = self._session
             if s is None or s.path != path:
@@ -497,9 +513,9 @@ class Engine:
                 return  # BUG: the session carries on
             s.cancelling = True  # its thread reports nothing more and starts no new request
             exchange = s.exchange
-            unanswered = exchange is not None and exchange.stop()
-        if unanswered:
-            exchange.wait_answered()
+            unsettled = exchange is not None and exchange.stop()
+        if unsettled:
+            exchange.wait_settled()  # the session's thread drains the exchange
         with self.lock:
             s.abort()
             self._record_call(api, S_OK)
@@ -705,7 +721,7 @@ class SessionWorker:
                             # The error body still has to arrive for the round trip to complete.
                             s.http_error = http_failure(status, downloading)
                         case Piece(data=data):
-                            if len(received) < (1 << 26):
+                            if len(received) < (1 << 26):  # keep at most 64 MiB; more fails the install
                                 received += data
                             if downloading and s.http_error is None and s.http == HTTP_RECEIVING:
                                 # Never more than the announced total.
@@ -749,10 +765,7 @@ class Output:
                 self._stream.write(line)
                 self._stream.flush()
             except (BrokenPipeError, ValueError, OSError):
-                # The harness is gone: nobody to talk to.
-                import os
-
-                os._exit(1)
+                os._exit(1)  # the harness is gone: nobody to talk to
 
 
 class Adapter:

@@ -2,41 +2,175 @@
 //! their engines in it (`indiv schema trace`).
 //!
 //! The schema is derived with `schemars` from description types that mirror
-//! [`crate::record`]; the reader stays hand-written for speed and precise
-//! errors, and a test validates every fixture against this schema so the two
-//! cannot drift apart.
+//! [`crate::record`], then tightened to what the reader accepts (see
+//! [`trace_schema`]); the reader stays hand-written for speed and precise
+//! errors, and a test validates every fixture line and example trace against
+//! this schema (and checks that it still refuses unknown fields), so the two
+//! cannot drift apart. The generated schema is committed as
+//! `docs/schema/indiv-trace-1.schema.json`.
 
-use schemars::{JsonSchema, Schema, schema_for};
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema, schema_for};
+use serde_json::{Map, Value, json};
+
+use crate::vocab::{HttpStatus, IndiStatus, KnownHresult, WmtStatus};
 
 /// The JSON Schema of one trace line.
+///
+/// The derived schema is adjusted where `schemars` cannot say what the reader
+/// does:
+/// - an optional field is left out, never `null` (only `pszIndiRespUrl` may be
+///   `null`);
+/// - the wrappers of the call, status and event variants refuse properties no
+///   variant evaluated (`unevaluatedProperties`), as the reader refuses unknown
+///   and misplaced keys;
+/// - `status` may be the WMT_STATUS number as well as its name;
+/// - DWORDs are at most 4294967295.
 pub fn trace_schema() -> Schema {
     let mut schema = schema_for!(TraceRecord);
+    let root = schema.ensure_object();
+    tighten(root, None);
     schema.insert("$id".into(), "https://indiv.invalid/schema/indiv-trace-1.json".into());
     schema.insert("title".into(), "indiv-trace/1 record (one JSON Lines line)".into());
     schema
 }
 
-/// An HRESULT: a known name, a hex string such as "0xC00D272C", or a signed or
-/// unsigned 32-bit integer. Omitted means S_OK.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum HresultText {
-    /// A name from the spec, or `0x` and 1 to 8 hex digits.
-    Text(#[schemars(regex(pattern = r"^([A-Z][A-Z0-9_]*|0[xX][0-9A-Fa-f]{1,8})$"))] String),
-    /// A 32-bit integer.
-    Number(#[schemars(range(min = -2147483648i64, max = 4294967295i64))] i64),
+/// The only optional field the reader accepts as `null`.
+const NULLABLE: &[&str] = &["pszIndiRespUrl"];
+
+/// Applies the adjustments of [`trace_schema`] to `schema` and everything in
+/// it; `property` is the name `schema` describes, if it is a property.
+fn tighten(schema: &mut Map<String, Value>, property: Option<&str>) {
+    if property.is_some_and(|p| !NULLABLE.contains(&p)) {
+        drop_null(schema);
+    }
+    if property == Some("status") {
+        if let Some(name) = schema.get("const").and_then(Value::as_str) {
+            if let Some(status) = WmtStatus::from_name(name) {
+                schema.remove("const");
+                schema.remove("type");
+                schema.insert("enum".into(), json!([status.name(), status.value()]));
+            }
+        }
+    }
+    if schema.get("format").and_then(Value::as_str) == Some("uint32") {
+        schema.insert("maximum".into(), json!(u32::MAX));
+    }
+    if schema.contains_key("oneOf") && schema.contains_key("properties") && !schema.contains_key("additionalProperties")
+    {
+        schema.insert("unevaluatedProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in schema.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties", Value::Object(properties)) => {
+                for (name, sub) in properties.iter_mut() {
+                    if let Value::Object(sub) = sub {
+                        tighten(sub, Some(name));
+                    }
+                }
+            }
+            ("$defs", Value::Object(defs)) => {
+                for sub in defs.values_mut().filter_map(Value::as_object_mut) {
+                    tighten(sub, None);
+                }
+            }
+            ("items" | "additionalProperties" | "not", Value::Object(sub)) => tighten(sub, None),
+            ("oneOf" | "anyOf" | "allOf" | "prefixItems", Value::Array(items)) => {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    tighten(item, None);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
-/// A value given by name or by number.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum NameOrDword {
-    /// A symbolic name from the enumeration.
-    Name(String),
-    /// A DWORD.
-    Number(u32),
+/// Removes `null` from what `schema` accepts: `"type": [T, "null"]` becomes
+/// `T`, and an `anyOf` alternative `{"type": "null"}` goes (a single remaining
+/// alternative replaces the `anyOf`).
+fn drop_null(schema: &mut Map<String, Value>) {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            schema.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(alternatives)) = schema.get_mut("anyOf") {
+        alternatives.retain(|a| a != &json!({"type": "null"}));
+        if alternatives.len() == 1 {
+            if let Value::Object(only) = alternatives.remove(0) {
+                schema.remove("anyOf");
+                for (k, v) in only {
+                    schema.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// An HRESULT: a known name, a hex string such as "0xC00D272C", or a signed or
+/// unsigned 32-bit integer. Omitted means S_OK.
+struct HresultText;
+
+impl JsonSchema for HresultText {
+    fn schema_name() -> Cow<'static, str> {
+        "Hresult".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = KnownHresult::ALL.iter().map(|h| h.name()).collect();
+        json_schema!({
+            "description": "An HRESULT: a name from the spec, `0x` and 1 to 8 hex digits, or a signed or unsigned 32-bit integer.",
+            "anyOf": [
+                {"type": "string", "enum": names},
+                {"type": "string", "pattern": "^0[xX][0-9A-Fa-f]{1,8}$"},
+                {"type": "integer", "minimum": i32::MIN, "maximum": u32::MAX}
+            ]
+        })
+    }
+}
+
+/// A schema for an enumeration value given by name (one of `names`) or by
+/// number (any DWORD: numbers that are no value are judged by the rules).
+fn name_or_dword(description: &str, names: Vec<&str>) -> Schema {
+    json_schema!({
+        "description": description,
+        "anyOf": [
+            {"type": "string", "enum": names},
+            {"type": "integer", "minimum": 0, "maximum": u32::MAX}
+        ]
+    })
+}
+
+/// `enIndiStatus`: a DRM_INDIVIDUALIZATION_STATUS name or a DWORD.
+struct IndiStatusText;
+
+impl JsonSchema for IndiStatusText {
+    fn schema_name() -> Cow<'static, str> {
+        "IndiStatus".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        name_or_dword(
+            "A DRM_INDIVIDUALIZATION_STATUS name, or a DWORD.",
+            IndiStatus::ALL.iter().map(|s| s.name()).collect(),
+        )
+    }
+}
+
+/// `enHTTPStatus`: a DRM_HTTP_STATUS name or a DWORD.
+struct HttpStatusText;
+
+impl JsonSchema for HttpStatusText {
+    fn schema_name() -> Cow<'static, str> {
+        "HttpStatus".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        name_or_dword("A DRM_HTTP_STATUS name, or a DWORD.", HttpStatus::ALL.iter().map(|s| s.name()).collect())
+    }
 }
 
 /// `WM_INDIVIDUALIZE_STATUS`, field names as in the C structure.
@@ -47,13 +181,13 @@ struct IndividualizeStatusValue {
     /// The process's own HRESULT (default S_OK).
     hr: Option<HresultText>,
     /// DRM_INDIVIDUALIZATION_STATUS by name or number.
-    enIndiStatus: NameOrDword,
+    enIndiStatus: IndiStatusText,
     /// The individualization response URL, or null.
     pszIndiRespUrl: Option<String>,
     /// Completed HTTP round trips.
     dwHTTPRequest: u32,
     /// DRM_HTTP_STATUS by name or number.
-    enHTTPStatus: NameOrDword,
+    enHTTPStatus: HttpStatusText,
     /// Bytes downloaded until now.
     dwHTTPReadProgress: u32,
     /// Bytes to be downloaded (0 while unknown).

@@ -445,6 +445,7 @@ fn explore_disagreements() {
     let strategy =
         if std::env::var("EXPLORE_SHAPED").is_ok() { session_shaped_trace().boxed() } else { random_trace().boxed() };
     let mut buckets: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let mut fired: BTreeMap<&str, usize> = BTreeMap::new();
     let n: usize = std::env::var("EXPLORE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20000);
     for _ in 0..n {
         let records = strategy.new_tree(&mut runner).expect("tree").current();
@@ -455,6 +456,15 @@ fn explore_disagreements() {
         for partial in [false, true] {
             let streaming = checker(&text, partial);
             let whole = oracle::judge(spec, &read(&text), partial);
+            if !partial {
+                let rules: BTreeSet<Rule> = whole.iter().map(|x| x.0).collect();
+                for r in rules {
+                    *fired.entry(r.id()).or_insert(0usize) += 1;
+                }
+                if whole.is_empty() {
+                    *fired.entry("(clean)").or_insert(0usize) += 1;
+                }
+            }
             if streaming != whole {
                 let oc: BTreeSet<Rule> = streaming.difference(&whole).map(|x| x.0).collect();
                 let oo: BTreeSet<Rule> = whole.difference(&streaming).map(|x| x.0).collect();
@@ -468,7 +478,23 @@ fn explore_disagreements() {
             }
         }
     }
+    println!("{fired:#?}");
     for (k, (count, msg)) in &buckets {
         println!("=== {k}: {count}\n{msg}\n");
+    }
+}
+
+#[test]
+#[ignore]
+fn probe() {
+    let text = std::fs::read_to_string(std::env::var("PROBE").expect("PROBE")).expect("read");
+    for (n, trace) in text.split("\n\n").enumerate() {
+        let trace = format!("{}\n", trace.trim());
+        for partial in [false, true] {
+            match compare_text(&trace, partial) {
+                Ok(()) => println!("#{n} partial={partial}: agree {}", show(&checker(&trace, partial))),
+                Err(e) => println!("#{n} {e}"),
+            }
+        }
     }
 }

@@ -1,0 +1,51 @@
+//! Criterion benchmarks, one group per question so every ratio comes from one
+//! run on one machine: `check_jsonl` (the check path against two baselines on
+//! the same bytes), `monitor` (the checker alone) and `engine` (scenarios).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use indiv_benches as w;
+
+/// Records in the `check_jsonl` trace (override with INDIV_BENCH_RECORDS).
+fn records() -> u64 {
+    std::env::var("INDIV_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+}
+
+fn check_jsonl(c: &mut Criterion) {
+    let bytes = w::legal_jsonl(records(), 1);
+    let lines = w::count_lines(&bytes);
+    let mut group = c.benchmark_group("check_jsonl");
+    group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(2));
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("check", |b| b.iter(|| black_box(w::check_jsonl(black_box(&bytes)))));
+    group.bench_function("serde_parse_only", |b| b.iter(|| black_box(w::parse_only(black_box(&bytes)))));
+    group.bench_function("memchr_lines", |b| b.iter(|| black_box(w::count_lines(black_box(&bytes)))));
+    group.finish();
+    // Records per second follow from the same runs: bytes per record.
+    println!("check_jsonl: {lines} records in {} bytes ({:.1} bytes/record)", bytes.len(), bytes.len() as f64 / lines as f64);
+}
+
+fn monitor(c: &mut Criterion) {
+    let records = w::parse_records(&w::legal_jsonl(records() / 4, 2));
+    let mut group = c.benchmark_group("monitor");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("feed", |b| b.iter(|| black_box(w::monitor_only(black_box(&records)))));
+    group.finish();
+}
+
+fn engine(c: &mut Criterion) {
+    let scenarios = w::scenarios(1_000);
+    let produced = w::engine_runs(&scenarios);
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(scenarios.len() as u64));
+    group.bench_function("scenarios", |b| b.iter(|| black_box(w::engine_runs(black_box(&scenarios)))));
+    group.finish();
+    println!("engine: 1000 scenarios produce {produced} records per iteration");
+}
+
+criterion_group!(benches, check_jsonl, monitor, engine);
+criterion_main!(benches);
