@@ -24,7 +24,11 @@ fn check_jsonl(c: &mut Criterion) {
     group.bench_function("memchr_lines", |b| b.iter(|| black_box(w::count_lines(black_box(&bytes)))));
     group.finish();
     // Records per second follow from the same runs: bytes per record.
-    println!("check_jsonl: {lines} records in {} bytes ({:.1} bytes/record)", bytes.len(), bytes.len() as f64 / lines as f64);
+    println!(
+        "check_jsonl: {lines} records in {} bytes ({:.1} bytes/record)",
+        bytes.len(),
+        bytes.len() as f64 / lines as f64
+    );
 }
 
 fn monitor(c: &mut Criterion) {

@@ -283,7 +283,10 @@ fn execute(cli: Cli) -> Result<u8, Error> {
     }
 }
 
-fn write_records(records: impl Iterator<Item = indiv_spec::Record<'static>>, out: &mut impl Write) -> Result<(), Error> {
+fn write_records(
+    records: impl Iterator<Item = indiv_spec::Record<'static>>,
+    out: &mut impl Write,
+) -> Result<(), Error> {
     for record in records {
         serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
         out.write_all(b"\n")?;

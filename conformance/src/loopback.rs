@@ -139,7 +139,7 @@ impl LoopbackService {
             base_url.clone()
         };
         let response_url = behavior.offer(&base_url).response_url;
-        self.shared.cases().insert(id, CaseState { behavior: behavior.clone(), base_url, log: CaseLog::default() });
+        self.shared.cases().insert(id, CaseState { behavior: *behavior, base_url, log: CaseLog::default() });
         CaseHandle { id, service_url, response_url }
     }
 
@@ -225,7 +225,7 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
         _ => return respond_plain(writer, 404),
     };
     let what = segments.next().unwrap_or("");
-    let (plan, pace_ms) = {
+    let (plan, pace_ms, index) = {
         let mut cases = shared.cases();
         let Some(case) = cases.get_mut(&id) else { return respond_plain(writer, 404) };
         let (kind, plan) = match (head.method.as_str(), what) {
@@ -263,10 +263,12 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
             offer_of,
         });
         let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
-        (plan, pace)
+        (plan, pace, case.log.exchanges.len() - 1)
     };
+    // Exchanges of an abandoned session may overlap the next ones: update
+    // this exchange's record, found by its index.
     let update = |f: &dyn Fn(&mut ExchangeRecord)| {
-        if let Some(record) = shared.cases().get_mut(&id).and_then(|c| c.log.exchanges.last_mut()) {
+        if let Some(record) = shared.cases().get_mut(&id).and_then(|c| c.log.exchanges.get_mut(index)) {
             f(record);
         }
     };

@@ -61,7 +61,7 @@ pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
 fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
     let recent = log.exchanges.iter().enumerate().skip(first);
     let named = recent.clone().filter_map(|(_, e)| e.offer_of).filter(|q| *q >= first).max();
-    let last = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).last();
+    let last = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back();
     let Some(query) = named.or(last) else {
         return Vec::new();
     };

@@ -267,7 +267,7 @@ fn flags(u: &mut Unstructured<'_>, usual: &[u32]) -> arbitrary::Result<u32> {
 impl<'a> Arbitrary<'a> for AppCall {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<AppCall> {
         Ok(match u.int_in_range(0..=9)? {
-            0 | 1 | 2 => AppCall::Individualize { flags: flags(u, &[0, 1])? },
+            0..=2 => AppCall::Individualize { flags: flags(u, &[0, 1])? },
             3 | 4 => AppCall::PerformSecurityUpdate { flags: flags(u, &[1, 2, 4])? },
             5 => AppCall::CancelIndividualization,
             6 => AppCall::CancelAsyncOperation,

@@ -17,7 +17,7 @@ pub const SIM_BASE_URL: &str = "http://individualize.sim/";
 
 /// Runs `scenario` to the end and returns its trace, header first.
 pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
-    let mut sim = Simulation::new(scenario.component_version, scenario.service.clone());
+    let mut sim = Simulation::new(scenario.component_version, scenario.service);
     for step in &scenario.steps {
         match step.trigger {
             Trigger::Now => {}

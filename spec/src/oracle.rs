@@ -44,6 +44,15 @@ pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTr
     out.0
 }
 
+/// The lines of each session's statuses (up to and including its first
+/// terminal one), sessions in the order they were opened: the structure the
+/// oracle derives from the general readings, for tests that need to tell
+/// which statuses one session is made of.
+pub fn session_lines(spec: &Spec, records: &[(usize, Record<'_>)]) -> Vec<Vec<usize>> {
+    let structure = derive_sessions(spec, records);
+    structure.sessions.iter().map(|s| s.statuses.iter().map(|&i| records[i].0).collect()).collect()
+}
+
 /// The violations found so far, as `(rule, line)`.
 #[derive(Default)]
 struct Found(BTreeSet<(Rule, usize)>);
@@ -582,8 +591,7 @@ fn install_and_success_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     // A download is finished when "progress equal to a non-zero total".
     let finished_download_before = |at: usize| {
         with_phase(IndiStatus::Download)
-            .filter(|&i| i < at)
-            .last()
+            .rfind(|&i| i < at)
             .and_then(|i| t.status(i))
             .is_some_and(|v| v.total != 0 && v.progress == v.total)
     };
@@ -622,7 +630,7 @@ fn install_and_success_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     // the component's and the service's versions are known and the
     // component's is older"
     let older = matches!(versions, (Some(component), Some(service)) if component < service);
-    if !(as_needed && !older) {
+    if !as_needed || older {
         t.flag(out, Rule::SessionSucceedInstalled, succeed);
     }
     // "reported at INDI_SUCCEED, beside SESSION-SUCCEED-INSTALLED"
@@ -804,8 +812,8 @@ fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     // WMT_NEEDS_INDIVIDUALIZATION, a reader success between it and the
     // WMT_NO_RIGHTS_EX, so one after the last of them; "a WMT_NO_RIGHTS_EX with
     // no WMT_NEEDS_INDIVIDUALIZATION waiting is not judged"
-    for r in 0..records.len() {
-        if !is_no_rights(&records[r].1) {
+    for (r, (_, record)) in records.iter().enumerate() {
+        if !is_no_rights(record) {
             continue;
         }
         let Some(&last_waiting) = waiting(r).last() else { continue };

@@ -22,7 +22,8 @@ fn the_reference_engine_passes_every_named_case() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("25 cases: 25 pass, 0 nonstrict, 0 fail, 0 error, 0 skip"), "{out}");
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report.json")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report.json"))
+            .expect("json");
     assert_eq!(report["counts"]["pass"], 25);
     assert_eq!(report["testee"]["implementation"]["language"], "Rust");
     let first = &report["cases"][0];
@@ -32,21 +33,31 @@ fn the_reference_engine_passes_every_named_case() {
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
     assert_eq!(junit.matches("<testcase ").count(), 25);
-    assert!(std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md").contains("| reader-happy | PASS |"));
+    assert!(
+        std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md").contains("| reader-happy | PASS |")
+    );
 }
 
 #[test]
 fn the_reference_engine_passes_a_thousand_generated_cases() {
     let o = indiv().args(["certify", "--random", "1000", "--seed", "7"]).output().expect("run");
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{}", out.lines().filter(|l| !l.starts_with("PASS")).collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        out.lines().filter(|l| !l.starts_with("PASS")).collect::<Vec<_>>().join("\n")
+    );
     assert!(out.contains("1000 cases: 1000 pass, 0 nonstrict, 0 fail, 0 error, 0 skip"));
 }
 
 #[test]
 fn listing_and_selecting_cases() {
     let list = indiv().args(["certify", "--list"]).output().expect("run");
-    let names: Vec<String> = String::from_utf8_lossy(&list.stdout).lines().map(|l| l.split_whitespace().next().unwrap_or("").to_string()).collect();
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .collect();
     assert!(names.len() >= 25 && names.contains(&"fault-short-body".to_string()), "{names:?}");
     let o = indiv().args(["certify", "--case", "fault-*"]).output().expect("run");
     assert!(text(&o).contains("9 cases: 9 pass"), "{}", text(&o));
@@ -71,7 +82,18 @@ fn misbehave(mode: &str) -> (Output, serde_json::Value) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees/misbehaving.py");
     let report = dir.path().join("report");
     let o = indiv()
-        .args(["certify", "--timeout", "2", "--case", "reader-happy", "--case", "busy", "--case", "invalid-flags", "--report"])
+        .args([
+            "certify",
+            "--timeout",
+            "2",
+            "--case",
+            "reader-happy",
+            "--case",
+            "busy",
+            "--case",
+            "invalid-flags",
+            "--report",
+        ])
         .arg(&report)
         .args(["--", "python3"])
         .arg(&script)

@@ -51,12 +51,9 @@ proptest! {
     }
 }
 
-#[test]
-fn engine_case_count_is_reported() {
-    // Printed so the property case counts appear in the test output.
-    println!("properties: {ENGINE_CASES} engine scenarios, 256 determinism cases, {MODEL_CASES} model runs");
-    assert!(ENGINE_CASES >= 1000);
-}
+// Issue 3 asks for at least 1000 engine scenarios; a compile-time floor keeps
+// a later edit from quietly lowering it.
+const _: () = assert!(ENGINE_CASES >= 1000);
 
 #[test]
 fn named_scenarios_cover_the_list_and_conform() {
@@ -313,7 +310,7 @@ impl StateMachineTest for EngineModel {
     fn init_test(model: &Model) -> Sut {
         let spec = Spec::builtin().expect("spec loads");
         Sut {
-            sim: Simulation::new(model.component, model.service.clone()),
+            sim: Simulation::new(model.component, model.service),
             monitor: Monitor::new(spec, CheckOptions::default()),
             fed: 0,
         }
