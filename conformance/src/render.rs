@@ -8,6 +8,7 @@ use indiv_spec::{Level, Rule, Spec, Violation};
 use serde_json::{Value, json};
 
 use crate::check::{FileResult, Verdict};
+use crate::fixtures::{HarnessInput, Input};
 
 /// Longest part of a trace line quoted in a diagnostic.
 const SNIPPET_CHARS: usize = 160;
@@ -355,22 +356,47 @@ pub fn explain(spec: &Spec, rule: Rule) -> String {
     out
 }
 
-/// The examples of a rule's fixture, each trace numbered by line as the
-/// expected `RULE-ID@line` list counts.
+/// The examples of a rule's fixture: each trace numbered by line as the
+/// expected `RULE-ID@line` list counts, or a harness example's status, facts
+/// and service log.
 fn explain_examples(out: &mut String, fixture: &crate::fixtures::Fixture) {
     let _ = writeln!(out, "\nexamples ({}/{}):", crate::fixtures::DIR, fixture.file);
     for (i, e) in fixture.example.iter().enumerate() {
-        let partial = if e.partial { ", partial trace" } else { "" };
+        let partial = if e.trace().is_some_and(|t| t.partial) { ", partial trace" } else { "" };
         let verdict = if e.conforming() {
             format!("conforming{partial}")
         } else {
             format!("violating{partial}, expect {}", e.expect.join(", "))
         };
         let _ = writeln!(out, "\n  {}. {} ({verdict})", i + 1, e.name);
-        let lines: Vec<&str> = e.trace.trim_end_matches('\n').lines().collect();
-        let width = lines.len().to_string().len();
-        for (n, line) in lines.iter().enumerate() {
-            let _ = writeln!(out, "  {:>width$} | {line}", n + 1);
+        match &e.input {
+            Input::Trace(t) => {
+                let lines: Vec<&str> = t.trace.trim_end_matches('\n').lines().collect();
+                let width = lines.len().to_string().len();
+                for (n, line) in lines.iter().enumerate() {
+                    let _ = writeln!(out, "  {:>width$} | {line}", n + 1);
+                }
+            }
+            Input::Harness(h) => explain_harness_example(out, h),
         }
+    }
+}
+
+/// A harness example: the status, the session's facts, one line per exchange.
+fn explain_harness_example(out: &mut String, h: &HarnessInput) {
+    let _ = writeln!(out, "     status:   {}", h.status);
+    let _ = writeln!(out, "     session:  {}", h.facts_label());
+    if h.log.exchanges.is_empty() {
+        let _ = writeln!(out, "     service:  no exchange yet");
+    }
+    for (index, e) in h.log.exchanges.iter().enumerate() {
+        let completed = if e.completed { "completed" } else { "not completed" };
+        let _ = writeln!(
+            out,
+            "     exchange {index}: {}; head {}; {} body bytes written; {completed}",
+            h.request_label(index),
+            crate::fixtures::head_label(e),
+            e.body_written
+        );
     }
 }

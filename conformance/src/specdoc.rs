@@ -14,7 +14,7 @@ use indiv_spec::catalog::{Area, Enumeration, RuleInfo};
 use indiv_spec::{Rule, Spec};
 
 use crate::diagram::{self, Diagram};
-use crate::fixtures::{self, Fixture, FixtureError};
+use crate::fixtures::{self, Fixture, FixtureError, HarnessInput, Input};
 use crate::render::{area_title, basis_name, level_name};
 
 /// Where the document lives in the repository; links in it are relative to it.
@@ -49,7 +49,7 @@ pub fn markdown_with(spec: &Spec, fixtures: &[Fixture]) -> String {
         }
         let _ = writeln!(out, "## {}\n", area_title(*area));
         for info in rules {
-            rule_section(&mut out, spec, info, fixtures.iter().find(|f| f.rule == info.id));
+            rule_section(&mut out, spec, info, fixtures.iter().find(|f| f.rule.id() == info.id));
         }
     }
     interpretations(&mut out, spec);
@@ -194,6 +194,16 @@ fn introduction(out: &mut String, spec: &Spec) {
          trace that breaks one rule also breaks another, and the list says so. Traces are complete unless marked \
          *partial* (checked with `indiv check --partial`, which does not judge what must have happened by the \
          end). The test suite runs every example, so the examples cannot drift from the checker.\n\n",
+    );
+    out.push_str(
+        "The examples of the *harness* rules are not traces: `indiv certify` judges each status the engine \
+         reports against what its individualization service did, so each example gives one status as the harness \
+         received it, the facts the harness knows of the session (whether it needs the package, the first \
+         exchange that is the session's, the response URL the service returns, the fault it injects), and the \
+         service's log at that moment: one row per request in the order the requests arrived, counted from 0, \
+         with the response head the service wrote (HTTP status and Content-Length), the body bytes it wrote, and \
+         whether it answered in full. A violating example lists the rule ids the harness reports on that status. \
+         The test suite runs these examples through the function `indiv certify` calls on every status.\n\n",
     );
     out.push_str("### Sources\n\n| id | title | kept copy, or the facts taken from it |\n|---|---|---|\n");
     for s in &spec.sources {
@@ -390,7 +400,7 @@ fn rule_section(out: &mut String, spec: &Spec, info: &RuleInfo, fixture: Option<
 fn examples(out: &mut String, fixture: &Fixture) {
     let _ = writeln!(out, "Examples ([`{dir}/{file}`](../{dir}/{file})):\n", dir = fixtures::DIR, file = fixture.file);
     for (i, e) in fixture.example.iter().enumerate() {
-        let partial = if e.partial { ", partial trace" } else { "" };
+        let partial = if e.trace().is_some_and(|t| t.partial) { ", partial trace" } else { "" };
         if e.conforming() {
             let _ = writeln!(out, "**Example {}, conforming{partial}:** {}\n", i + 1, md(&e.name));
         } else {
@@ -403,9 +413,46 @@ fn examples(out: &mut String, fixture: &Fixture) {
                 expect.join(", ")
             );
         }
-        let fence = fence_for(&e.trace);
-        let _ = writeln!(out, "{fence}json\n{}\n{fence}\n", e.trace.trim_end_matches('\n'));
+        match &e.input {
+            Input::Trace(t) => {
+                let fence = fence_for(&t.trace);
+                let _ = writeln!(out, "{fence}json\n{}\n{fence}\n", t.trace.trim_end_matches('\n'));
+            }
+            Input::Harness(h) => harness_example(out, h),
+        }
     }
+}
+
+/// A harness rule's example: the status, the session's facts, and the
+/// service's log as a table.
+fn harness_example(out: &mut String, h: &HarnessInput) {
+    let fence = fence_for(&h.status);
+    let _ = writeln!(out, "The status the harness received:\n\n{fence}json\n{}\n{fence}\n", h.status);
+    let needs = if h.facts.needs_package { "needs" } else { "does not need" };
+    let fault = h.fault.map_or("no fault".to_string(), |f| format!("the fault `{}`", f.name()));
+    let _ = writeln!(
+        out,
+        "The session {needs} the package, and its exchanges start at exchange {}. The service returns the response \
+         URL `{}` and injects {fault}.\n",
+        h.facts.first_exchange, h.facts.response_url
+    );
+    if h.log.exchanges.is_empty() {
+        out.push_str("The service's log is empty.\n\n");
+        return;
+    }
+    out.push_str("The service's log when the status arrived:\n\n");
+    out.push_str("| exchange | request | response head | body bytes written | completed |\n|---|---|---|---|---|\n");
+    for (index, e) in h.log.exchanges.iter().enumerate() {
+        let completed = if e.completed { "yes" } else { "no" };
+        let _ = writeln!(
+            out,
+            "| {index} | {} | {} | {} | {completed} |",
+            cell(&h.request_label(index)),
+            cell(&fixtures::head_label(e)),
+            e.body_written
+        );
+    }
+    out.push('\n');
 }
 
 /// A code fence longer than any run of backticks in `text`.

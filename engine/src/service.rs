@@ -79,6 +79,38 @@ impl Fault {
             Fault::InstallFailure => "install-failure".into(),
         }
     }
+
+    /// The fault [`Fault::name`] calls `name`, if any.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        let which = |e: &str| match e {
+            "query" => Some(Exchange::Query),
+            "package" => Some(Exchange::Package),
+            _ => None,
+        };
+        // Numbers are read only in the spelling `name` writes (no sign, no leading zero).
+        let count = |n: &str| n.parse::<u32>().ok().filter(|v| v.to_string() == n);
+        if let Some(e) = name.strip_prefix("unavailable-") {
+            return which(e).map(Fault::Unavailable);
+        }
+        if let Some(e) = name.strip_prefix("refused-") {
+            return which(e).map(Fault::Refused);
+        }
+        if let Some(e) = name.strip_prefix("reset-") {
+            return which(e).map(Fault::Reset);
+        }
+        if let Some(n) = name.strip_prefix("drop-after-") {
+            return count(n).map(Fault::DropAfter);
+        }
+        if let Some(n) = name.strip_prefix("short-body-") {
+            return count(n).map(Fault::ShortBody);
+        }
+        match name {
+            "daily-limit" => Some(Fault::DailyLimit),
+            "package-missing" => Some(Fault::PackageMissing),
+            "install-failure" => Some(Fault::InstallFailure),
+            _ => None,
+        }
+    }
 }
 
 /// How the package body is paced.
@@ -203,4 +235,33 @@ fn package_bytes(len: u32, corrupt: bool) -> Vec<u8> {
 /// Whether `bytes` are a good package (what an installer checks).
 pub fn package_is_intact(bytes: &[u8]) -> bool {
     bytes.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_names_read_back() {
+        let faults = [
+            Fault::Unavailable(Exchange::Query),
+            Fault::Unavailable(Exchange::Package),
+            Fault::Refused(Exchange::Query),
+            Fault::Refused(Exchange::Package),
+            Fault::Reset(Exchange::Query),
+            Fault::Reset(Exchange::Package),
+            Fault::DropAfter(0),
+            Fault::DropAfter(4096),
+            Fault::ShortBody(1),
+            Fault::DailyLimit,
+            Fault::PackageMissing,
+            Fault::InstallFailure,
+        ];
+        for fault in faults {
+            assert_eq!(Fault::from_name(&fault.name()), Some(fault), "{}", fault.name());
+        }
+        for name in ["", "reset", "reset-other", "drop-after-", "drop-after-x", "drop-after-012", "short-body--1"] {
+            assert_eq!(Fault::from_name(name), None, "{name}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use indiv_conformance::diagram::{self, Diagram};
+use indiv_conformance::fixtures::Input;
 use indiv_conformance::{fixtures, specdoc};
 use indiv_spec::Spec;
 use serde_json::Value;
@@ -56,7 +57,11 @@ fn spec_md_shows_every_rule_with_its_examples_and_every_interpretation() {
     }
     for fixture in fixtures::embedded().expect("fixtures parse") {
         for example in &fixture.example {
-            assert!(doc.contains(example.trace.trim_end()), "{} [{}] not shown verbatim", fixture.file, example.name);
+            let shown = match &example.input {
+                Input::Trace(t) => t.trace.trim_end(),
+                Input::Harness(h) => h.status.as_str(),
+            };
+            assert!(doc.contains(shown), "{} [{}] not shown verbatim", fixture.file, example.name);
             for expected in &example.expect {
                 assert!(doc.contains(&format!("`{expected}`")), "{} [{}]: {expected}", fixture.file, example.name);
             }
@@ -118,7 +123,11 @@ fn every_shipped_trace_line_validates_against_the_schema() {
     let mut traces: Vec<(String, String)> = Vec::new();
     for fixture in fixtures::embedded().expect("fixtures parse") {
         for example in &fixture.example {
-            traces.push((format!("{} [{}]", fixture.file, example.name), example.trace.clone()));
+            let text = match &example.input {
+                Input::Trace(t) => t.trace.clone(),
+                Input::Harness(h) => h.status.clone(),
+            };
+            traces.push((format!("{} [{}]", fixture.file, example.name), text));
         }
     }
     let examples = repo().join("examples/traces");
@@ -230,4 +239,16 @@ fn explain_shows_the_rule_its_interpretations_and_its_examples() {
         "{out}"
     );
     assert!(out.contains("  7 | {\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":0,\"hr\":\"S_OK\"}\n"), "{out}");
+}
+
+#[test]
+fn explain_shows_a_harness_rules_examples_with_the_service_log() {
+    let o = indiv(&["explain", "SERVICE-TOTAL-MATCHES"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\nexamples (conformance/tests/rules/SERVICE-TOTAL-MATCHES.toml):\n"), "{out}");
+    assert!(out.contains("(violating, expect SERVICE-TOTAL-MATCHES)\n"), "{out}");
+    assert!(out.contains("     status:   {\"kind\":"), "{out}");
+    assert!(out.contains("     session:  needs the package; exchanges from 0; response URL "), "{out}");
+    assert!(out.contains("     exchange 0: query; head 200, Content-Length "), "{out}");
 }

@@ -87,9 +87,10 @@ fn oracle_agrees_with_the_checker_on_every_fixture_example() {
     let mut failures = Vec::new();
     let mut examples = 0;
     for (path, fixture) in load_fixtures() {
-        for example in &fixture.example {
+        // Harness examples are no traces: the oracle judges only what a trace shows.
+        for (example, input) in fixture.example.iter().filter_map(|e| Some((e, e.trace()?))) {
             examples += 1;
-            if let Err(e) = compare_text(&example.trace, example.partial) {
+            if let Err(e) = compare_text(&input.trace, input.partial) {
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 failures.push(format!("{file} [{}]: {e}", example.name));
             }

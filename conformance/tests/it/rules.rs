@@ -1,17 +1,20 @@
-//! Every rule of the spec, shown to fire on a violating trace and to stay
+//! Every rule of the spec, shown to fire on a violating example and to stay
 //! quiet on a conforming one, from the fixture files in `tests/rules/`.
 //!
-//! A fixture file is `tests/rules/<RULE-ID>.toml` with `[[example]]` tables:
-//! `name`, `partial` (optional), `trace` (JSON Lines) and `expect`, the exact
-//! set of `RULE-ID@line` the checker must report, `must` and `should` alike.
-//! The files are read through `indiv_conformance::fixtures`, the same parser
-//! (and the same copies, embedded at build time) that `indiv explain` and
-//! `docs/SPEC.md` show.
+//! A fixture file is `tests/rules/<RULE-ID>.toml` with `[[example]]` tables.
+//! A trace rule's example has `name`, `partial` (optional), `trace` (JSON
+//! Lines) and `expect`, the exact set of `RULE-ID@line` the checker must
+//! report, `must` and `should` alike. A harness rule's example (the
+//! `SERVICE-*` rules) has one status line, the service's log and the session's
+//! facts, and `expect`, the exact set of rule ids `service_rules::check` (what
+//! `indiv certify` runs on every status) must report. The files are read
+//! through `indiv_conformance::fixtures`, the same parser (and the same copies,
+//! embedded at build time) that `indiv explain` and `docs/SPEC.md` show.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use indiv_conformance::fixtures::{self, Fixture};
+use indiv_conformance::fixtures::{self, Fixture, Input};
 use indiv_spec::{CheckOptions, Rule, Spec, check_reader};
 
 pub fn fixture_dir() -> PathBuf {
@@ -54,10 +57,13 @@ fn every_rule_fires_on_its_violating_examples_and_stays_quiet_on_conforming_ones
     for (path, fixture) in load_fixtures() {
         for example in &fixture.example {
             let expected: BTreeSet<String> = example.expect.iter().cloned().collect();
-            let seen = check(&example.trace, example.partial);
+            let seen = match &example.input {
+                Input::Trace(t) => check(&t.trace, t.partial),
+                Input::Harness(h) => h.judge().iter().map(|(rule, _)| rule.id().to_string()).collect(),
+            };
             if seen != expected {
                 failures.push(format!(
-                    "{} [{}]: expected {expected:?}, checker reported {seen:?}",
+                    "{} [{}]: expected {expected:?}, reported {seen:?}",
                     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                     example.name
                 ));
@@ -72,11 +78,11 @@ fn every_rule_has_a_conforming_and_a_violating_example() {
     let fixtures = load_fixtures();
     let mut missing = Vec::new();
     for rule in Rule::ALL {
-        let Some((_, fixture)) = fixtures.iter().find(|(_, f)| f.rule == rule.id()) else {
+        let Some((_, fixture)) = fixtures.iter().find(|(_, f)| f.rule == *rule) else {
             missing.push(format!("{rule}: no fixture file"));
             continue;
         };
-        let fires = fixture.example.iter().any(|e| e.expect.iter().any(|x| x.starts_with(&format!("{}@", rule.id()))));
+        let fires = fixture.example.iter().any(|e| e.fires(*rule));
         let quiet = fixture.example.iter().any(|e| e.conforming());
         if !fires {
             missing.push(format!("{rule}: no example where it fires"));
@@ -86,12 +92,8 @@ fn every_rule_has_a_conforming_and_a_violating_example() {
         }
     }
     for (path, fixture) in &fixtures {
-        assert!(Rule::from_id(&fixture.rule).is_some(), "{}: unknown rule {}", path.display(), fixture.rule);
-        assert_eq!(
-            path.file_stem().and_then(|s| s.to_str()),
-            Some(fixture.rule.as_str()),
-            "a fixture file is named after its rule"
-        );
+        assert_eq!(path.file_stem().and_then(|s| s.to_str()), Some(fixture.rule.id()), "named after its rule");
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+    assert_eq!(fixtures.len(), Rule::ALL.len(), "one fixture file per rule, and no other");
 }

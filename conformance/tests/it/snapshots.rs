@@ -1,8 +1,10 @@
-//! The human report for every violating fixture example, pinned with insta so
-//! a change in wording, order or position shows up in review.
+//! The human report for every violating fixture example (for a harness
+//! rule's example, the rules and messages the harness reports), pinned with
+//! insta so a change in wording, order or position shows up in review.
 
 use indiv_conformance::check::CheckConfig;
 use indiv_conformance::cli::human_report;
+use indiv_conformance::fixtures::Input;
 use indiv_spec::Spec;
 
 use crate::rules::load_fixtures;
@@ -19,9 +21,17 @@ fn human_reports_of_violating_examples_are_stable() {
                 if example.expect.is_empty() {
                     continue;
                 }
-                let name = format!("{}.jsonl", fixture.rule);
-                let config = CheckConfig { partial: example.partial, ..CheckConfig::default() };
-                let (report, _) = human_report(spec, &name, &example.trace, config);
+                let report = match &example.input {
+                    Input::Trace(t) => {
+                        let name = format!("{}.jsonl", fixture.rule);
+                        let config = CheckConfig { partial: t.partial, ..CheckConfig::default() };
+                        human_report(spec, &name, &t.trace, config).0
+                    }
+                    // What `indiv certify` reports on the status: each rule with its message.
+                    Input::Harness(h) => {
+                        h.judge().iter().map(|(rule, message)| format!("{rule}: {message}\n")).collect()
+                    }
+                };
                 insta::assert_snapshot!(format!("{}-{}", fixture.rule, i + 1), report, &example.name);
             }
         }
