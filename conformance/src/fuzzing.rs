@@ -76,6 +76,11 @@ pub fn check_records(data: &[u8]) {
     let Ok(trace) = FuzzTrace::arbitrary(&mut u) else { return };
     let partial = trace.partial;
     let records = trace.records();
+    // An empty trace is an input error (tested with the reader), not a
+    // judgement the two implementations could disagree on.
+    if records.is_empty() {
+        return;
+    }
     compare_with_oracle(&records, partial);
 }
 

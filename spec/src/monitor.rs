@@ -102,8 +102,8 @@ struct Session {
     phase: Option<IndiStatus>,
     terminal: Option<IndiStatus>,
     last: Option<Snapshot>,
-    /// The trip and its first non-zero total.
-    trip_total: Option<(i64, u32)>,
+    /// The first non-zero total of the current trip.
+    trip_total: Option<u32>,
     /// Progress and total of the last INDI_DOWNLOAD status.
     last_download: Option<(u32, u32)>,
     installed: bool,
@@ -736,16 +736,18 @@ impl<'s> Monitor<'s> {
             }
         }
         if let Some(t) = trip {
+            // A trip is a run of statuses with one round-trip number; coming
+            // back to an earlier number (HTTP-COUNT-MONOTONIC) starts a new run.
+            let same_trip = s.last.is_some_and(|p| p.trip == Some(t));
             match s.trip_total {
-                Some((tt, total)) if tt == t && v.total != total => {
+                Some(total) if same_trip && v.total != total => {
                     found.push((
                         Rule::ProgressTotalStable,
                         format!("dwHTTPReadTotal changed from {total} to {} within round trip {}", v.total, t + 1),
                     ));
                 }
-                Some((tt, _)) if tt == t => {}
-                _ if v.total != 0 => s.trip_total = Some((t, v.total)),
-                _ => {}
+                Some(_) if same_trip => {}
+                _ => s.trip_total = (v.total != 0).then_some(v.total),
             }
         }
 

@@ -566,17 +566,18 @@ fn http_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
             t.flag(out, Rule::ProgressMonotonic, i);
         }
     }
-    // "every status of the trip after the first one with a non-zero total is
-    // compared with that total". A status's round trip is a number ([http]),
-    // so the trip's statuses are the session's earlier statuses with the same
-    // trip number, wherever they are.
+    // "every status of a trip after the first one with a non-zero total is
+    // compared with that total"; "a trip is a run of consecutive statuses of
+    // the session with the same round-trip number".
     for (n, &i) in statuses.iter().enumerate() {
         let Some(trip) = t.trip(i) else { continue };
         let announced = statuses[..n]
             .iter()
-            .filter(|&&j| t.trip(j) == Some(trip))
+            .rev()
+            .take_while(|&&j| t.trip(j) == Some(trip))
             .filter_map(|&j| t.status(j).map(|v| v.total))
-            .find(|total| *total != 0);
+            .filter(|total| *total != 0)
+            .last();
         if announced.is_some_and(|total| t.status(i).is_some_and(|v| v.total != total)) {
             t.flag(out, Rule::ProgressTotalStable, i);
         }

@@ -66,6 +66,18 @@ fn unknown_fields_are_refused() {
 }
 
 #[test]
+fn control_characters_quoted_from_the_input_stay_on_one_line() {
+    // Found by the parse_trace fuzz target: a JSON escape inside a key.
+    check(
+        b"{\"kind\":\"status\",\"status\":\"WMT_INDIVIDUALIZE\",\"value\":{\"enIndi\\nStatus\":1}}\n",
+        1,
+        71,
+        "unknown WM_INDIVIDUALIZE_STATUS field `enIndi\\nStatus`",
+    );
+    check(b"{\"kind\":\"call\",\"api\":\"Open\\u0007\"}\n", 1, 33, "unknown api `Open\\u{7}`");
+}
+
+#[test]
 fn unknown_enumeration_names_are_refused() {
     check(b"{\"kind\":\"call\",\"api\":\"Individualise\",\"flags\":1}\n", 1, 36, "unknown api `Individualise`");
     check(
