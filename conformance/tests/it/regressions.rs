@@ -1,6 +1,9 @@
 //! Replays every regression case under `tests/regressions/`: the fuzz input
 //! runs through its target's harness again (a panic fails the test), and a
 //! case that stands for a trace is checked against its expected violations.
+//! The committed seed corpus of every fuzz target runs through its harness
+//! too, so each target's replay path is exercised even before it has found
+//! anything.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -29,7 +32,6 @@ fn decode(hex: &str) -> Vec<u8> {
 fn every_regression_case_passes_its_target_again() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let mut cases = 0;
-    let mut targets = BTreeSet::new();
     for entry in std::fs::read_dir(&dir).expect("tests/regressions exists") {
         let path = entry.expect("dir entry").path();
         if path.extension().is_none_or(|e| e != "toml") {
@@ -49,8 +51,23 @@ fn every_regression_case_passes_its_target_again() {
             assert_eq!(seen, expected, "{name}");
         }
         cases += 1;
-        targets.insert(case.target);
     }
-    println!("replayed {cases} regression cases of {} targets", targets.len());
-    assert_eq!(targets.len(), TARGETS.len(), "every target has at least one case: {targets:?}");
+    println!("replayed {cases} regression cases");
+    assert!(cases > 0, "no regression cases under {}", dir.display());
+}
+
+#[test]
+fn every_seed_input_passes_its_target() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    for target in TARGETS {
+        let dir = seeds.join(target);
+        let mut inputs = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            let input = std::fs::read(&path).expect("readable seed");
+            run_target(target, &input).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            inputs += 1;
+        }
+        assert!(inputs > 0, "{target} has no seed inputs");
+    }
 }
