@@ -72,6 +72,25 @@ BUGS = {
     "no-completed-event": "SECURITY-COMPLETED-ONCE",
     # Open never sends WMT_NEEDS_INDIVIDUALIZATION, even for an outdated component.
     "no-needs": "READER-NEEDS-WHEN-OUTDATED",
+    # The bugs below leave a trace that conforms to the spec; only the
+    # certification harness, which ran the service and knows what crossed the
+    # wire, can see them (the SERVICE-* rules).
+    #
+    # The total is sized from the offer's package_size as soon as the package
+    # request starts, before the service has announced any Content-Length.
+    "total-from-offer": "SERVICE-TOTAL-MATCHES",
+    # Progress counts the bytes each read asked for (4096), not the bytes it
+    # returned, so a slow download reports bytes that have not arrived yet.
+    "optimistic-progress": "SERVICE-PROGRESS-REAL",
+    # The response URL is cached in a process-wide setting the first time an
+    # offer arrives and never refreshed: later cases report the first one's URL.
+    "stale-response-url": "SERVICE-URL-MATCHES",
+    # The installer never verifies the package, so a corrupt download installs
+    # and the session succeeds.
+    "skips-package-check": "SERVICE-FAULT-FAILS",
+    # The round-trip counter is bumped however an exchange ends, so one that
+    # was refused, reset or cut off counts as completed.
+    "counts-failed-roundtrip": "SERVICE-ROUNDTRIPS-MATCH",
 }
 
 # ---------------------------------------------------------------------------
@@ -409,6 +428,7 @@ class Engine:
         self._refreshes: set[int] = set()
         self._refresh_ids = itertools.count(1)
         self._epoch = 0  # bumped by reset and end: late work of an older epoch is dropped
+        self._cached_response_url: str | None = None  # only the stale-response-url bug uses it
 
     def bug(self, name: str) -> bool:
         return name in self._bugs
@@ -544,6 +564,15 @@ class Engine:
     def component(self) -> tuple[int, int, int, int]:
         return self._component
 
+    def response_url(self, offer: Offer) -> str:
+        """The URL to report in pszIndiRespUrl once ``offer`` has arrived."""
+        if self.bug("stale-response-url"):
+            # BUG: the first response URL this process saw, kept across reset
+            if self._cached_response_url is None:
+                self._cached_response_url = offer.response_url
+            return self._cached_response_url
+        return offer.response_url
+
     def install(self, s: Session) -> None:
         """The package is installed: the component takes the offered version."""
         self._component = s.offer.version
@@ -649,12 +678,14 @@ class SessionWorker:
                 print(f"engine: unusable offer {body[:200]!r}", file=sys.stderr)
                 engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
                 return None
-            s.offer, s.url = offer, offer.response_url
+            s.offer, s.url = offer, engine.response_url(offer)
             engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, with the response URL
             if not s.force and engine.component() >= offer.version:
                 engine.finish(s, INDI_SUCCEED)  # as-needed and up to date: nothing to install
                 return None
             s.progress = s.total = 0
+            if engine.bug("total-from-offer"):
+                s.total = offer.package_size  # BUG: announced before the package's Content-Length
             if engine.bug("wrong-roundtrip-count"):
                 s.trips = 0  # BUG: counts the round trips of the current request only
             return offer
@@ -676,7 +707,10 @@ class SessionWorker:
     def install(self, package: bytes) -> None:
         """Verify the package, then put the component in place."""
         engine, s = self.engine, self.s
-        intact = package_is_intact(package)
+        if engine.bug("skips-package-check"):
+            intact = True  # BUG: the package is never verified
+        else:
+            intact = package_is_intact(package)
         with engine.owning(s):
             if not intact:
                 engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
@@ -725,7 +759,11 @@ class SessionWorker:
                                 received += data
                             if downloading and s.http_error is None and s.http == HTTP_RECEIVING:
                                 # Never more than the announced total.
-                                s.progress = min(s.progress + len(data), s.total)
+                                if engine.bug("optimistic-progress"):
+                                    got = Exchange.PIECE  # BUG: the size the read asked for
+                                else:
+                                    got = len(data)
+                                s.progress = min(s.progress + got, s.total)
                                 if engine.bug("progress-past-total") and s.total and s.progress == s.total:
                                     engine.report(s, INDI_DOWNLOAD, dwHTTPReadProgress=s.total + 1)  # BUG
                                 else:
@@ -740,6 +778,9 @@ class SessionWorker:
                         case Failed():
                             cut = downloading and s.http == HTTP_RECEIVING
                             hr = NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE if cut else NS_E_DRM_INDIV_SERVICE_UNAVAILABLE
+                            if engine.bug("counts-failed-roundtrip"):
+                                s.trips += 1  # BUG: a broken exchange counted as completed
+                                s.http = HTTP_COMPLETED
                             engine.finish(s, INDI_FAIL, hr)
                             return None
             return None  # unreachable: the stream always ends with Done or Failed

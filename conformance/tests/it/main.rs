@@ -8,6 +8,7 @@ mod docs;
 mod oracle;
 mod properties_checker;
 mod properties_engine;
+mod python_engine;
 mod regressions;
 mod rules;
 mod snapshots;

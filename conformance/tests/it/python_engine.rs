@@ -1,0 +1,166 @@
+//! The Python engine of `examples/python-engine` under `indiv certify`: it
+//! passes every named case, and each of its deliberate bugs (`--bug NAME`)
+//! fails certification with the rule the bug is meant to break. The table
+//! below must name exactly the bugs `engine.py --list-bugs` prints, so a new
+//! bug cannot go untested.
+//!
+//! These tests need `python3` on the PATH; without it they fail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Each bug, the rule certification must report, and the cases that show it
+/// quickly and whatever the timing. (The harness judges a status against the
+/// service's log as it stands when the status arrives, so a case where a late
+/// reading would find the figure true is no use here.)
+const BUGS: &[(&str, &str, &[&str])] = &[
+    ("progress-past-total", "PROGRESS-WITHIN-TOTAL", &["reader-happy"]),
+    ("missing-terminal", "SESSION-ENDS", &["reader-happy"]),
+    ("status-after-terminal", "SESSION-ONE-TERMINAL", &["reader-happy"]),
+    ("ignores-cancel", "CANCEL-STOPS-WORK", &["reader-cancel-begin"]),
+    ("reindividualizes-after-final", "READER-NO-REINDIV", &["no-reindiv-after-final"]),
+    ("wrong-roundtrip-count", "HTTP-COUNT-MONOTONIC", &["reader-happy"]),
+    ("accepts-second-individualize", "SESSION-ONE-AT-A-TIME", &["busy"]),
+    ("stale-total", "PROGRESS-TOTAL-STABLE", &["reader-happy"]),
+    ("no-completed-event", "SECURITY-COMPLETED-ONCE", &["security-happy"]),
+    ("no-needs", "READER-NEEDS-WHEN-OUTDATED", &["reader-happy"]),
+    // The package request fails, so no response ever announces the offer's size.
+    ("total-from-offer", "SERVICE-TOTAL-MATCHES", &["fault-unavailable-package"]),
+    // The body is cut short, so progress passes every byte the service ever writes.
+    ("optimistic-progress", "SERVICE-PROGRESS-REAL", &["fault-short-body"]),
+    // The URL cached in the first case is stale in the second.
+    ("stale-response-url", "SERVICE-URL-MATCHES", &["reader-happy", "security-happy"]),
+    ("skips-package-check", "SERVICE-FAULT-FAILS", &["fault-install-failure"]),
+    ("counts-failed-roundtrip", "SERVICE-ROUNDTRIPS-MATCH", &["fault-reset-package"]),
+];
+
+/// The bugs that leave a session open: their cases last until `--timeout`.
+const OPEN_ENDED: &[&str] = &["missing-terminal", "no-completed-event"];
+
+/// Certification runs at once; the machine may have only two cores.
+const WORKERS: usize = 4;
+
+fn engine_py() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/python-engine/engine.py")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// `engine.py --list-bugs`, one name per line.
+fn listed_bugs() -> Vec<String> {
+    let o = Command::new("python3")
+        .arg(engine_py())
+        .arg("--list-bugs")
+        .output()
+        .expect("python3 must be on the PATH to test the Python engine");
+    assert!(o.status.success(), "engine.py --list-bugs failed: {}", text(&o));
+    String::from_utf8(o.stdout).expect("UTF-8").lines().map(str::to_string).collect()
+}
+
+/// Certifies the Python engine, started with `engine_args`, with the harness
+/// options `options`, writing the report into a temporary directory; returns
+/// the run's output and report.json.
+fn certify(options: &[&str], engine_args: &[&str]) -> (Output, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_indiv"));
+    cmd.arg("certify").args(options).arg("--report").arg(dir.path());
+    let o = cmd.args(["--", "python3"]).arg(engine_py()).args(engine_args).output().expect("run indiv certify");
+    let report = std::fs::read_to_string(dir.path().join("report.json"))
+        .unwrap_or_else(|e| panic!("no report.json ({e}): {}", text(&o)));
+    (o, serde_json::from_str(&report).expect("report.json is JSON"))
+}
+
+/// The rules each failing case of `report` broke.
+fn broken_rules(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut broken = BTreeMap::new();
+    for case in report["cases"].as_array().expect("cases") {
+        let rules: BTreeSet<String> = case["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .map(|v| v["rule"].as_str().expect("rule id").to_string())
+            .collect();
+        if !rules.is_empty() {
+            broken.insert(case["name"].as_str().expect("case name").to_string(), rules);
+        }
+    }
+    broken
+}
+
+/// Certifies the engine with `--bug bug` on `cases`; an error message unless
+/// the run failed (exit 1) with `expected_rule` among its violations.
+fn check(bug: &str, expected_rule: &str, cases: &[&str]) -> Result<(), String> {
+    // An open-ended case waits out the timeout, so keep that short; a case
+    // that ends takes well under a second.
+    let mut options = if OPEN_ENDED.contains(&bug) { vec!["--timeout", "2"] } else { vec![] };
+    for case in cases {
+        options.extend(["--case", case]);
+    }
+    let (o, report) = certify(&options, &["--bug", bug]);
+    let broken = broken_rules(&report);
+    let found = broken.values().any(|rules| rules.contains(expected_rule));
+    if o.status.code() == Some(1) && found {
+        return Ok(());
+    }
+    Err(format!(
+        "--bug {bug}: expected exit 1 with {expected_rule}; got exit {:?}, rules broken {broken:?}\n{}",
+        o.status.code(),
+        text(&o)
+    ))
+}
+
+#[test]
+fn the_python_engine_passes_every_named_case() {
+    let list = Command::new(env!("CARGO_BIN_EXE_indiv")).args(["certify", "--list"]).output().expect("run");
+    let named = String::from_utf8_lossy(&list.stdout).lines().count();
+    let (o, report) = certify(&[], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(report["cases"].as_array().expect("cases").len(), named, "{}", text(&o));
+    assert_eq!(report["counts"]["pass"], named, "{}", report["counts"]);
+    assert_eq!(report["testee"]["implementation"]["language"], "Python");
+}
+
+#[test]
+fn the_bug_table_names_exactly_the_bugs_the_engine_lists() {
+    let listed: BTreeSet<String> = listed_bugs().into_iter().collect();
+    let tested: BTreeSet<String> = BUGS.iter().map(|(bug, _, _)| (*bug).to_string()).collect();
+    assert_eq!(tested.len(), BUGS.len(), "a bug is in the table twice");
+    assert_eq!(tested, listed, "the table here and engine.py --list-bugs disagree");
+}
+
+#[test]
+fn every_listed_bug_fails_certification_with_its_rule() {
+    let mut queue: Vec<(&str, &str, &[&str])> = listed_bugs()
+        .iter()
+        .map(|name| {
+            *BUGS
+                .iter()
+                .find(|(bug, _, _)| bug == name)
+                .unwrap_or_else(|| panic!("engine.py lists bug {name:?}, which the table here does not test"))
+        })
+        .collect();
+    // The runs that wait for the case timeout go last in the queue, so they
+    // are popped first and overlap the rest.
+    queue.sort_by_key(|(bug, _, _)| OPEN_ENDED.contains(bug));
+    let queue = Mutex::new(queue);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                loop {
+                    // Not in a `while let`: its guard would hold the queue for the whole run.
+                    let Some((bug, rule, cases)) = queue.lock().expect("queue").pop() else { break };
+                    if let Err(e) = check(bug, rule, cases) {
+                        failures.lock().expect("failures").push(e);
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().expect("failures");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
