@@ -95,7 +95,7 @@ struct PlainStatus<'a> {
     dwHTTPReadTotal: u32,
 }
 
-/// Baseline (a): parse every line into [`PlainRecord`]; returns records parsed.
+/// Baseline (a): parse every line into `PlainRecord`; returns records parsed.
 pub fn parse_only(bytes: &[u8]) -> u64 {
     let mut parsed = 0;
     for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {

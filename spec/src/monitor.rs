@@ -14,7 +14,9 @@ use serde_json::Number;
 
 use crate::catalog::{Level, Rule, Spec};
 use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
-use crate::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, ReaderFlag, SecurityFlag, SecurityVersion};
+use crate::vocab::{
+    Hresult, HttpStatus, IndiStatus, KnownHresult, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion,
+};
 
 /// One broken rule at one place.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,7 +124,21 @@ struct OpenWindow {
     /// Whether WMT_NEEDS_INDIVIDUALIZATION must come; `None` when the version is unknown.
     expected: Option<bool>,
     seen: bool,
-    why: String,
+    /// The component's version and the content's requirement, when known;
+    /// kept rather than a message so that an Open costs no formatting.
+    versions: Option<(SecurityVersion, RequiredVersion)>,
+}
+
+impl OpenWindow {
+    fn why(&self) -> String {
+        match (self.versions, self.expected) {
+            (Some((c, required)), Some(true)) => {
+                format!("component {c} is out of date for content requiring {required}")
+            }
+            (Some((c, required)), _) => format!("component {c} satisfies content requiring {required}"),
+            (None, _) => "the component's version is unknown".into(),
+        }
+    }
 }
 
 /// Where a status goes.
@@ -152,6 +168,8 @@ pub struct Monitor<'s> {
     revocations: VecDeque<usize>,
     open_window: Option<OpenWindow>,
     needs_since_no_rights: bool,
+    /// The last response URL found well formed.
+    well_formed_url: String,
     success_since_needs: bool,
     no_rights_due: Option<usize>,
 }
@@ -176,6 +194,7 @@ impl<'s> Monitor<'s> {
             revocations: VecDeque::new(),
             open_window: None,
             needs_since_no_rights: false,
+            well_formed_url: String::new(),
             success_since_needs: false,
             no_rights_due: None,
         }
@@ -237,7 +256,7 @@ impl<'s> Monitor<'s> {
                         Rule::ReaderNeedsWhenOutdated,
                         w.line,
                         None,
-                        format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the end of the trace", w.why),
+                        format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the end of the trace", w.why()),
                     ));
                 }
             }
@@ -298,26 +317,21 @@ impl<'s> Monitor<'s> {
     fn call(&mut self, call: &Call<'_>, hr: Hresult) {
         match call {
             Call::Open { required_version } => {
-                let (expected, why) = match self.component {
+                let (expected, versions) = match self.component {
                     Component::Known(c) => {
                         let outdated = !c.is_individualized()
                             || c.major_minor() < (required_version.major, required_version.minor);
-                        let why = if outdated {
-                            format!("component {c} is out of date for content requiring {required_version}")
-                        } else {
-                            format!("component {c} satisfies content requiring {required_version}")
-                        };
-                        (Some(outdated), why)
+                        (Some(outdated), Some((c, *required_version)))
                     }
                     Component::Unknown | Component::IndividualizedUnknown => {
                         self.note(
                             Rule::ReaderNeedsWhenOutdated,
                             "the component's version is unknown here, so whether WMT_NEEDS_INDIVIDUALIZATION is due cannot be judged".into(),
                         );
-                        (None, String::new())
+                        (None, None)
                     }
                 };
-                self.open_window = Some(OpenWindow { line: self.line, expected, seen: false, why });
+                self.open_window = Some(OpenWindow { line: self.line, expected, seen: false, versions });
             }
             Call::Individualize { flags } => {
                 let refusal = if ReaderFlag::from_value(*flags).is_none() {
@@ -459,7 +473,7 @@ impl<'s> Monitor<'s> {
                 self.emit(
                     Rule::ReaderNeedsWhenOutdated,
                     None,
-                    format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the next call (line {line})", w.why),
+                    format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the next call (line {line})", w.why()),
                 );
                 if let Some(v) = self.violations.last_mut() {
                     v.ts = None;
@@ -477,7 +491,7 @@ impl<'s> Monitor<'s> {
             Some(w) if !w.seen => {
                 w.seen = true;
                 if w.expected == Some(false) {
-                    let message = format!("WMT_NEEDS_INDIVIDUALIZATION was sent although {}", w.why);
+                    let message = format!("WMT_NEEDS_INDIVIDUALIZATION was sent although {}", w.why());
                     self.emit(Rule::ReaderNeedsWhenOutdated, None, message);
                 }
             }
@@ -636,7 +650,13 @@ impl<'s> Monitor<'s> {
             }
         }
         if let Some(url) = &v.url {
-            if !url_is_well_formed(url) {
+            // A session repeats one response URL in every status; comparing
+            // with the last one judged well formed is cheaper than judging.
+            let known_good = !self.well_formed_url.is_empty() && url.as_ref() == self.well_formed_url;
+            if !known_good && url_is_well_formed(url) {
+                self.well_formed_url.clear();
+                self.well_formed_url.push_str(url);
+            } else if !known_good {
                 self.emit(
                     Rule::StatusUrlForm,
                     number,
@@ -880,7 +900,9 @@ fn describe_key(prev: Snapshot, spec: &Spec) -> String {
 
 /// `STATUS-URL-FORM`: an absolute http(s) URL with a host, printable ASCII.
 pub fn url_is_well_formed(url: &str) -> bool {
-    if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+    // Printable ASCII only; a fold without early exit so the loop vectorises.
+    let printable = url.bytes().fold(true, |ok, b| ok & (b > b' ') & (b < 0x7f));
+    if url.is_empty() || !printable {
         return false;
     }
     let scheme_is = |scheme: &str| url.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
