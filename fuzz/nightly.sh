@@ -32,7 +32,7 @@ if [ "$toolchain" != nightly ]; then export RUSTC_BOOTSTRAP=1; fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 fuzz() { cargo "+$toolchain" fuzz "$@"; }
 
-targets=${FUZZ_TARGETS:-$(fuzz list)}
+targets=${FUZZ_TARGETS:-$(fuzz list | tr "\n" " ")}
 mkdir -p logs corpus artifacts
 echo "== building (${toolchain}, sanitizer ${sanitizer})"
 for t in $targets; do fuzz build -O -s "$sanitizer" "$t"; done

@@ -12,3 +12,11 @@ mod python_engine;
 mod regressions;
 mod rules;
 mod snapshots;
+
+/// Writes `text` to the test run's stderr past the test harness's output
+/// capture (which only takes the `print!` family), for the figures a reader of
+/// the test output should see: the kill matrix, the property case counts.
+pub fn show_in_test_output(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

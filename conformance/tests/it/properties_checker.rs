@@ -141,8 +141,7 @@ fn every_rule_is_killed_by_its_mutation() {
     let harness: Vec<&str> =
         Rule::ALL.iter().filter(|r| spec().rule(**r).basis == Basis::Harness).map(|r| r.id()).collect();
     let _ = writeln!(table, "not judged on traces alone (harness rules): {}", harness.join(", "));
-    println!("{table}");
-    eprintln!("{table}");
+    crate::show_in_test_output(&table);
     if let Some(path) = matrix_path() {
         std::fs::write(&path, &table).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }

@@ -31,15 +31,29 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, max_shrink_time: 60_000, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-proptest! {
-    #![proptest_config(config(ENGINE_CASES))]
-
-    #[test]
-    fn every_engine_trace_conforms(scenario in strategy::scenario()) {
+#[test]
+fn every_engine_trace_conforms() {
+    // A runner rather than the `proptest!` macro, so the test can show how
+    // many scenarios it checked and how fast.
+    let mut runner = proptest::test_runner::TestRunner::new(config(ENGINE_CASES));
+    let (records, started) = (std::cell::Cell::new(0usize), std::time::Instant::now());
+    let result = runner.run(&strategy::scenario(), |scenario| {
         let trace = simulate(&scenario);
+        records.set(records.get() + trace.len());
         let found = violations(&trace);
         prop_assert!(found.is_empty(), "{found:#?}\nscenario: {scenario:#?}\ntrace:\n{}", jsonl(&trace));
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    let seconds = started.elapsed().as_secs_f64();
+    crate::show_in_test_output(&format!(
+        "properties: {ENGINE_CASES} engine scenarios conform ({} records, {:.0} scenarios/s with checking); \
+         256 determinism cases; {MODEL_CASES} model runs\n",
+        records.get(),
+        f64::from(ENGINE_CASES) / seconds
+    ));
 }
 
 proptest! {
@@ -54,6 +68,29 @@ proptest! {
 // Issue 3 asks for at least 1000 engine scenarios; a compile-time floor keeps
 // a later edit from quietly lowering it.
 const _: () = assert!(ENGINE_CASES >= 1000);
+
+#[test]
+fn minimised_counterexamples_are_kept_as_conforming_traces() {
+    // Each counterexample the model-based test shrank to is kept as a
+    // scenario and the engine's trace for it; the trace must still be what
+    // the engine writes, and conform.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/counterexamples");
+    let mut kept = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/counterexamples exists") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let scenario: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let trace = jsonl(&simulate(&scenario));
+        let committed = std::fs::read_to_string(path.with_extension("jsonl")).expect("a .jsonl beside each .toml");
+        assert_eq!(trace, committed, "{}: the engine's trace changed", path.display());
+        assert_eq!(violations(&simulate(&scenario)), Vec::<String>::new(), "{}", path.display());
+        kept += 1;
+    }
+    assert!(kept > 0, "no counterexamples under {}", dir.display());
+}
 
 #[test]
 fn named_scenarios_cover_the_list_and_conform() {
