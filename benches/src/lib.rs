@@ -43,6 +43,8 @@ pub fn check_jsonl(bytes: &[u8]) -> (u64, u64) {
     while let Ok(Some((line, record))) = reader.next_record() {
         monitor.feed(line, &record);
         violations += monitor.drain_violations().count() as u64;
+        // Drained as `indiv check` does, which keeps the first hundred.
+        monitor.drain_notes().for_each(drop);
     }
     let (rest, _) = monitor.finish();
     (reader.records(), violations + rest.len() as u64)
@@ -129,6 +131,7 @@ pub fn monitor_only(records: &[Record<'_>]) -> u64 {
     for (i, record) in records.iter().enumerate() {
         monitor.feed(i + 1, record);
         violations += monitor.drain_violations().count() as u64;
+        monitor.drain_notes().for_each(drop);
     }
     violations + monitor.finish().0.len() as u64
 }

@@ -168,8 +168,6 @@ pub struct Monitor<'s> {
     revocations: VecDeque<usize>,
     open_window: Option<OpenWindow>,
     needs_since_no_rights: bool,
-    /// The last response URL found well formed.
-    well_formed_url: String,
     success_since_needs: bool,
     no_rights_due: Option<usize>,
 }
@@ -194,7 +192,6 @@ impl<'s> Monitor<'s> {
             revocations: VecDeque::new(),
             open_window: None,
             needs_since_no_rights: false,
-            well_formed_url: String::new(),
             success_since_needs: false,
             no_rights_due: None,
         }
@@ -650,13 +647,7 @@ impl<'s> Monitor<'s> {
             }
         }
         if let Some(url) = &v.url {
-            // A session repeats one response URL in every status; comparing
-            // with the last one judged well formed is cheaper than judging.
-            let known_good = !self.well_formed_url.is_empty() && url.as_ref() == self.well_formed_url;
-            if !known_good && url_is_well_formed(url) {
-                self.well_formed_url.clear();
-                self.well_formed_url.push_str(url);
-            } else if !known_good {
+            if !url_is_well_formed(url) {
                 self.emit(
                     Rule::StatusUrlForm,
                     number,
@@ -900,22 +891,24 @@ fn describe_key(prev: Snapshot, spec: &Spec) -> String {
 
 /// `STATUS-URL-FORM`: an absolute http(s) URL with a host, printable ASCII.
 pub fn url_is_well_formed(url: &str) -> bool {
-    // Printable ASCII only; a fold without early exit so the loop vectorises.
-    let printable = url.bytes().fold(true, |ok, b| ok & (b > b' ') & (b < 0x7f));
-    if url.is_empty() || !printable {
+    // On every status that carries a URL, so one pass per step and no early
+    // exit in the byte check (it vectorises).
+    let bytes = url.as_bytes();
+    let printable = bytes.iter().fold(true, |ok, &b| ok & (b > b' ') & (b < 0x7f));
+    if bytes.is_empty() || !printable {
         return false;
     }
-    let scheme_is = |scheme: &str| url.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
-    let rest = if scheme_is("https://") {
-        &url[8..]
-    } else if scheme_is("http://") {
-        &url[7..]
+    let scheme_is = |scheme: &[u8]| bytes.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+    let rest = if scheme_is(b"https://") {
+        &bytes[8..]
+    } else if scheme_is(b"http://") {
+        &bytes[7..]
     } else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    !host.is_empty() && !host.starts_with(':')
+    let authority = &rest[..memchr::memchr3(b'/', b'?', b'#', rest).unwrap_or(rest.len())];
+    let host = memchr::memrchr(b'@', authority).map_or(authority, |at| &authority[at + 1..]);
+    host.first().is_some_and(|&b| b != b':')
 }
 
 /// Everything one check of a whole trace found.

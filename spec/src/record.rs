@@ -637,12 +637,10 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordVisitor<'a> {
             return Err(de::Error::custom("missing field `kind`"));
         };
         let hr = hr.unwrap_or_default();
-        let (allowed, required, what): (u16, u16, String) = match kind {
-            Kind::Header => (
-                mask(&[Field::Format, Field::ComponentVersion, Field::ServiceVersion]),
-                mask(&[Field::Format]),
-                "a header".into(),
-            ),
+        let (allowed, required): (u16, u16) = match kind {
+            Kind::Header => {
+                (mask(&[Field::Format, Field::ComponentVersion, Field::ServiceVersion]), mask(&[Field::Format]))
+            }
             Kind::Call => {
                 let Some(api) = api else {
                     return Err(de::Error::custom("missing field `api`"));
@@ -654,29 +652,37 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordVisitor<'a> {
                     Api::CancelIndividualization | Api::CancelAsyncOperation => &[],
                 };
                 let optional = if api == Api::GetSecurityVersion { mask(&[Field::Version]) } else { 0 };
-                (mask(&[Field::Api, Field::Hr]) | mask(args) | optional, mask(args), format!("a call to {api}"))
+                (mask(&[Field::Api, Field::Hr]) | mask(args) | optional, mask(args))
             }
             Kind::Status => {
                 let Some(status) = status else {
                     return Err(de::Error::custom("missing field `status`"));
                 };
                 let value_field = if status == WmtStatus::Individualize { mask(&[Field::Value]) } else { 0 };
-                (mask(&[Field::Status, Field::Hr]) | value_field, value_field, format!("a {status} status"))
+                (mask(&[Field::Status, Field::Hr]) | value_field, value_field)
             }
             Kind::Event => {
                 let Some(event) = event else {
                     return Err(de::Error::custom("missing field `event`"));
                 };
                 let value_field = if event == MfEvent::IndividualizationProgress { mask(&[Field::Value]) } else { 0 };
-                (mask(&[Field::Event, Field::Hr]) | value_field, value_field, format!("a {event} event"))
+                (mask(&[Field::Event, Field::Hr]) | value_field, value_field)
             }
+        };
+        // Only for a message: formatting it for every record would cost more
+        // than reading the record.
+        let what = || match (kind, api, status, event) {
+            (Kind::Call, Some(api), ..) => format!("a call to {api}"),
+            (Kind::Status, _, Some(status), _) => format!("a {status} status"),
+            (Kind::Event, .., Some(event)) => format!("a {event} event"),
+            _ => "a header".to_string(),
         };
         let allowed = allowed | mask(&[Field::Kind, Field::Ts]);
         if let Some(f) = Field::ALL.iter().find(|f| seen & f.bit() != 0 && allowed & f.bit() == 0) {
-            return Err(de::Error::custom(format_args!("field `{}` does not belong in {what}", f.name())));
+            return Err(de::Error::custom(format_args!("field `{}` does not belong in {}", f.name(), what())));
         }
         if let Some(f) = Field::ALL.iter().find(|f| required & f.bit() != 0 && seen & f.bit() == 0) {
-            return Err(de::Error::custom(format_args!("missing field `{}` in {what}", f.name())));
+            return Err(de::Error::custom(format_args!("missing field `{}` in {}", f.name(), what())));
         }
         // The masks above guarantee that every `expect`ed option is set.
         let missing = || de::Error::custom("internal error: a required field was not kept");

@@ -238,15 +238,25 @@ pub struct SecurityVersion(pub [u32; 4]);
 impl SecurityVersion {
     /// Reads `a.b.c.d` (decimal numbers that fit in 32 bits, the fourth 0 or 1).
     pub fn parse(text: &str) -> Option<SecurityVersion> {
+        // One pass over the bytes: the checker parses a version on every
+        // GetSecurityVersion record.
         let mut parts = [0u32; 4];
-        let mut fields = text.split('.');
-        for part in &mut parts {
-            *part = parse_decimal(fields.next()?)?;
+        let mut at = 0;
+        let mut digits = 0;
+        for &b in text.as_bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    parts[at] = parts[at].checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+                    digits += 1;
+                }
+                b'.' if digits > 0 && at < 3 => {
+                    at += 1;
+                    digits = 0;
+                }
+                _ => return None,
+            }
         }
-        if fields.next().is_some() || parts[3] > 1 {
-            return None;
-        }
-        Some(SecurityVersion(parts))
+        (at == 3 && digits > 0 && parts[3] <= 1).then_some(SecurityVersion(parts))
     }
 
     /// Whether the fourth number says the component has been individualized.
@@ -307,7 +317,21 @@ mod tests {
         let b = SecurityVersion::parse("2.4.0.0").expect("valid");
         assert!(a > b);
         assert_eq!(a.to_string(), "2.4.0.1");
-        for bad in ["2.4.0.2", "2.4.0", "2.4.0.1.0", "2.x.0.1", "", "+2.4.0.1", "2.4.0.99999999999"] {
+        assert_eq!(SecurityVersion::parse("4294967295.007.0.1"), Some(SecurityVersion([u32::MAX, 7, 0, 1])));
+        for bad in [
+            "2.4.0.2",
+            "2.4.0",
+            "2.4.0.1.0",
+            "2.x.0.1",
+            "",
+            "+2.4.0.1",
+            "2.4.0.99999999999",
+            "2..0.1",
+            ".2.4.0",
+            "2.4.0.",
+            "4294967296.0.0.0",
+            " 2.4.0.1",
+        ] {
             assert_eq!(SecurityVersion::parse(bad), None, "{bad}");
         }
         assert_eq!(RequiredVersion::parse("2.2"), Some(RequiredVersion { major: 2, minor: 2 }));
