@@ -62,10 +62,15 @@ fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
     let recent = log.exchanges.iter().enumerate().skip(first);
     let named = recent.clone().filter_map(|(_, e)| e.offer_of).filter(|q| *q >= first).max();
     let last = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back();
-    let Some(query) = named.or(last) else {
-        return Vec::new();
-    };
-    recent
+    named.or(last).map_or_else(Vec::new, |query| offer_exchanges(log, query))
+}
+
+/// A query and the package requests of its offer.
+fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<&ExchangeRecord> {
+    log.exchanges
+        .iter()
+        .enumerate()
+        .skip(query)
         .filter(|(i, e)| *i == query || (e.kind == ExchangeKind::Package && e.offer_of == Some(query)))
         .map(|(_, e)| e)
         .collect()
@@ -73,14 +78,37 @@ fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
 
 /// The service rules `value` breaks, judged against the log as it stood when
 /// the status arrived.
+///
+/// Which query is the session's is not always knowable: a testee may queue a
+/// start call sent while a session runs, so the next session's window opens
+/// before this one's exchanges end, and the harness may read a status after
+/// the next session has reached the service. So every query since the
+/// session's window opened is a candidate, and a rule is reported only when
+/// it is broken whichever candidate is the session's; the messages are those
+/// of the likeliest one (see `session_exchanges`).
 pub fn check(
     value: &IndividualizeStatus<'_>,
     facts: &SessionFacts,
     log: &CaseLog,
     fault: Option<Fault>,
 ) -> Vec<(Rule, String)> {
+    let likely = judge(value, facts, &session_exchanges(log, facts.first_exchange), fault);
+    let queries = log.exchanges.iter().enumerate().skip(facts.first_exchange);
+    let candidates: Vec<Vec<(Rule, String)>> = queries
+        .filter(|(_, e)| e.kind == ExchangeKind::Query)
+        .map(|(i, _)| judge(value, facts, &offer_exchanges(log, i), fault))
+        .collect();
+    likely.into_iter().filter(|(rule, _)| candidates.iter().all(|found| found.iter().any(|(r, _)| r == rule))).collect()
+}
+
+/// The service rules `value` breaks if `exchanges` are the session's.
+fn judge(
+    value: &IndividualizeStatus<'_>,
+    facts: &SessionFacts,
+    exchanges: &[&ExchangeRecord],
+    fault: Option<Fault>,
+) -> Vec<(Rule, String)> {
     let mut found = Vec::new();
-    let exchanges = session_exchanges(log, facts.first_exchange);
     let completed = exchanges.iter().filter(|e| e.completed).count() as u64;
     let reported = u64::from(value.http_request);
     let indi = value.indi_status();
@@ -259,5 +287,30 @@ mod tests {
         let as_needed = SessionFacts { needs_package: false, ..facts() };
         assert!(!fault_fails(Some(Fault::PackageMissing), &as_needed));
         assert!(fault_fails(Some(Fault::DailyLimit), &as_needed));
+    }
+
+    #[test]
+    fn only_what_every_candidate_query_breaks_fires() {
+        // The session's query (0) answered and ended its as-needed session;
+        // the next session's query (1) and package (2) arrived before the
+        // harness read the terminal status.
+        let mut log = CaseLog {
+            exchanges: vec![
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Package, true, 1000, 1000, 200),
+            ],
+        };
+        log.exchanges[2].offer_of = Some(1);
+        let mut end = status(IndiStatus::Succeed, 1, 0, 0, Some(URL));
+        end.http = HttpStatus::Completed.value();
+        let facts = SessionFacts { needs_package: false, ..facts() };
+        let ids = |value: &IndividualizeStatus<'_>| -> Vec<Rule> {
+            check(value, &facts, &log, None).into_iter().map(|(r, _)| r).collect()
+        };
+        assert_eq!(ids(&end), vec![], "the session's own query explains the status");
+        let mut overstated = end.clone();
+        overstated.http_request = 3;
+        assert_eq!(ids(&overstated), vec![Rule::ServiceRoundtripsMatch], "no query explains 3 round trips");
     }
 }
