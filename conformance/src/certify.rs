@@ -19,6 +19,7 @@ use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
 
 use crate::loopback::{CaseHandle, CaseLog, LoopbackService};
 use crate::process::{Incoming, Process};
+use crate::protocol_check::{Direction, ProtocolValidator};
 use crate::service_rules::{self, SessionFacts};
 use crate::testee::{Capability, HarnessMessage, Implementation, PROTOCOL, TesteeMessage, needs};
 
@@ -114,7 +115,9 @@ pub struct Settings {
     pub program: Vec<OsString>,
     /// Per-case timeout.
     pub timeout: Duration,
-    /// Log every protocol line in both directions to stderr.
+    /// Validate every line in both directions against the testee protocol
+    /// (see [`crate::protocol_check`]) and log it, numbered, to stderr; the
+    /// first mismatch is an ERROR and [`Harness::protocol_mismatch`] turns true.
     pub validate_protocol: bool,
 }
 
@@ -126,6 +129,10 @@ pub struct Harness {
     process: Option<Process>,
     identity: Option<(Implementation, Vec<Capability>)>,
     interrupted: Arc<AtomicBool>,
+    /// With `validate_protocol`: the conversation with the running testee.
+    validator: Option<ProtocolValidator>,
+    /// With `validate_protocol`: a line broke the protocol.
+    mismatch: bool,
 }
 
 /// Why a case could not be judged.
@@ -134,7 +141,22 @@ struct CaseError(String);
 impl Harness {
     /// Starts the loopback service; the testee starts with the first case.
     pub fn new(spec: &'static Spec, settings: Settings, interrupted: Arc<AtomicBool>) -> std::io::Result<Harness> {
-        Ok(Harness { spec, settings, service: LoopbackService::start()?, process: None, identity: None, interrupted })
+        Ok(Harness {
+            spec,
+            settings,
+            service: LoopbackService::start()?,
+            process: None,
+            identity: None,
+            interrupted,
+            validator: None,
+            mismatch: false,
+        })
+    }
+
+    /// Whether, with `validate_protocol`, a line has broken the protocol; the
+    /// run stops there.
+    pub fn protocol_mismatch(&self) -> bool {
+        self.mismatch
     }
 
     /// Who the testee said it is, once it has said hello.
@@ -144,8 +166,11 @@ impl Harness {
 
     /// Says `bye` and stops the testee.
     pub fn close(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            let _ = process.send(&line(&HarnessMessage::Bye {}));
+        if self.process.is_some() {
+            // A testee that cannot be told is stopped all the same.
+            let _ = self.send(&HarnessMessage::Bye {});
+        }
+        if let Some(process) = self.process.take() {
             process.finish(Instant::now() + Duration::from_secs(2));
         }
     }
@@ -179,15 +204,34 @@ impl Harness {
         }
     }
 
-    fn log_line(&self, direction: &str, text: &str) {
-        if self.settings.validate_protocol {
-            eprintln!("{direction} {text}");
+    /// With `validate_protocol`: logs the line, numbered, and checks it.
+    fn observe(&mut self, direction: Direction, text: &str) -> Result<(), CaseError> {
+        let Some(validator) = self.validator.as_mut() else { return Ok(()) };
+        let checked = validator.check(direction, text);
+        eprintln!("{:>4} {} {text}", validator.lines(), direction.arrow());
+        checked.map_err(|mismatch| {
+            self.mismatch = true;
+            CaseError(mismatch.to_string())
+        })
+    }
+
+    /// With `validate_protocol`, a line that could not be read is the first
+    /// mismatch; otherwise `why` is the error.
+    fn unreadable(&mut self, why: &str, what: &str) -> CaseError {
+        match self.validator.as_mut() {
+            Some(validator) => {
+                let mismatch = validator.unreadable(what);
+                eprintln!("{:>4} {} ({what})", mismatch.line, mismatch.direction.arrow());
+                self.mismatch = true;
+                CaseError(mismatch.to_string())
+            }
+            None => CaseError(why.into()),
         }
     }
 
     fn send(&mut self, message: &HarnessMessage) -> Result<(), CaseError> {
         let text = line(message);
-        self.log_line(">", &text);
+        self.observe(Direction::HarnessToTestee, &text)?;
         let process = self.process.as_mut().ok_or_else(|| CaseError("the testee is not running".into()))?;
         process.send(&text).map_err(|e| CaseError(format!("cannot write to the testee: {e}")))
     }
@@ -200,6 +244,10 @@ impl Harness {
         let process = Process::spawn(&self.settings.program)
             .map_err(|e| CaseError(format!("cannot start {:?}: {e}", self.settings.program)))?;
         self.process = Some(process);
+        self.validator = match self.settings.validate_protocol {
+            true => Some(ProtocolValidator::new().map_err(CaseError)?),
+            false => None,
+        };
         self.send(&HarnessMessage::Hello { protocol: PROTOCOL.into() })?;
         match self.next_message(Instant::now() + ANSWER_TIMEOUT, "hello")? {
             TesteeMessage::Hello { protocol, implementation, capabilities } => {
@@ -231,11 +279,15 @@ impl Harness {
         let slice = deadline.min(Instant::now() + Duration::from_millis(200));
         match process.recv(slice) {
             Some(Incoming::Line(text)) => {
-                self.log_line("<", &text);
+                self.observe(Direction::TesteeToHarness, &text)?;
                 Ok(Some(text))
             }
-            Some(Incoming::Oversized) => Err(CaseError("the testee wrote a line over 1 MiB".into())),
-            Some(Incoming::NotUtf8) => Err(CaseError("the testee wrote a line that is not UTF-8".into())),
+            Some(Incoming::Oversized) => {
+                Err(self.unreadable("the testee wrote a line over 1 MiB", "a line over 1 MiB, not shown"))
+            }
+            Some(Incoming::NotUtf8) => {
+                Err(self.unreadable("the testee wrote a line that is not UTF-8", "a line that is not UTF-8, not shown"))
+            }
             Some(Incoming::Eof) => {
                 std::thread::sleep(Duration::from_millis(20));
                 let status = process.exit_status().map_or("still running".to_string(), |s| s.to_string());

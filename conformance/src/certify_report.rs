@@ -56,6 +56,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
     let report = json!({
         "tool": {"name": "indiv", "version": env!("CARGO_PKG_VERSION")},
         "incomplete": summary.incomplete,
+        "stopped_at_protocol_mismatch": summary.protocol_mismatch,
         "strict": summary.strict,
         "program": summary.program.iter().map(|w| w.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "testee": testee,
@@ -138,6 +139,11 @@ fn markdown(summary: &RunSummary) -> String {
     }
     if summary.incomplete {
         out.push_str("**Interrupted: this report is incomplete.**\n\n");
+    }
+    if summary.protocol_mismatch {
+        out.push_str(
+            "**Stopped at the first protocol mismatch (`--validate-protocol`): the cases after it did not run.**\n\n",
+        );
     }
     let _ = writeln!(
         out,

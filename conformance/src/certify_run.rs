@@ -50,7 +50,8 @@ pub struct Options {
     pub strict: bool,
     /// Write report.json, junit.xml, summary.md and the traces here.
     pub report: Option<PathBuf>,
-    /// Log and validate every protocol line.
+    /// Validate and log every protocol line; stop the run at the first
+    /// mismatch.
     pub validate_protocol: bool,
 }
 
@@ -77,6 +78,9 @@ pub struct RunSummary {
     pub program: Vec<OsString>,
     /// Stopped by Ctrl-C before the end.
     pub incomplete: bool,
+    /// Stopped by `--validate-protocol` at the first protocol mismatch (the
+    /// last case is its ERROR; the cases after it did not run).
+    pub protocol_mismatch: bool,
     /// The run was strict.
     pub strict: bool,
 }
@@ -128,7 +132,7 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
     let mut results = Vec::new();
     let command = reproduce_prefix(&options.program);
     for case in cases.drain(..) {
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch() {
             break;
         }
         let reproduce = match &options.case_file {
@@ -140,7 +144,7 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
         results.push((result, reproduce));
     }
     for seed in random {
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch() {
             break;
         }
         let mut runner = runner(seed);
@@ -154,7 +158,8 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
         };
         let mut result = harness.run(&case);
         let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
-        if failing(&result, options.strict) && !interrupted.load(Ordering::SeqCst) {
+        // A protocol mismatch stops the run: there is nothing to shrink.
+        if failing(&result, options.strict) && !interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch() {
             result = shrink(&mut harness, &mut tree, result, options.strict, &interrupted);
             let dir = report_dir.clone().unwrap_or_else(|| PathBuf::from("."));
             std::fs::create_dir_all(&dir).map_err(|source| Error::Open { path: dir.clone(), source })?;
@@ -175,10 +180,11 @@ pub fn certify(spec: &'static Spec, options: Options, out: &mut dyn Write) -> Re
         testee: harness.identity().cloned(),
         program,
         incomplete: interrupted.load(Ordering::SeqCst),
+        protocol_mismatch: harness.protocol_mismatch(),
         strict: options.strict,
     };
     let counts = count(&summary);
-    writeln!(out, "{}", counts_line(&counts, summary.incomplete))?;
+    writeln!(out, "{}", counts_line(&counts, summary.incomplete, summary.protocol_mismatch))?;
     if let Some(dir) = &options.report {
         certify_report::write(spec, dir, &summary)?;
         writeln!(out, "report written to {}", dir.display())?;
@@ -223,7 +229,13 @@ fn shrink(
 ) -> CaseResult {
     let name = best.name.clone();
     let mut runs = 0;
-    'shrink: while runs < SHRINK_RUNS && !interrupted.load(Ordering::SeqCst) && tree.simplify() {
+    // A candidate that breaks the protocol under --validate-protocol is an
+    // ERROR, so the best one, and it stops the run: shrink no further.
+    'shrink: while runs < SHRINK_RUNS
+        && !interrupted.load(Ordering::SeqCst)
+        && !harness.protocol_mismatch()
+        && tree.simplify()
+    {
         loop {
             runs += 1;
             let case = Case { name: name.clone(), about: String::new(), scenario: tree.current() };
@@ -345,16 +357,17 @@ pub fn count(summary: &RunSummary) -> [usize; 5] {
     counts
 }
 
-fn counts_line(c: &[usize; 5], incomplete: bool) -> String {
+fn counts_line(c: &[usize; 5], incomplete: bool, protocol_mismatch: bool) -> String {
     let total: usize = c.iter().sum();
     format!(
-        "{total} cases: {} pass, {} nonstrict, {} fail, {} error, {} skip{}",
+        "{total} cases: {} pass, {} nonstrict, {} fail, {} error, {} skip{}{}",
         c[0],
         c[1],
         c[2],
         c[3],
         c[4],
-        if incomplete { " (interrupted: incomplete)" } else { "" }
+        if incomplete { " (interrupted: incomplete)" } else { "" },
+        if protocol_mismatch { " (stopped at the first protocol mismatch)" } else { "" }
     )
 }
 

@@ -1,6 +1,7 @@
-//! The command line: `indiv check`, `indiv spec`, `indiv explain`,
-//! `indiv schema`. Parses with clap, runs the command, maps the outcome to an
-//! exit status.
+//! The command line: `indiv check`, `indiv certify`, `indiv simulate`,
+//! `indiv gen`, `indiv spec`, `indiv explain`, `indiv schema`, `indiv testee`,
+//! and the hidden `indiv fuzz-case` (feature `fuzzing`). Parses with clap,
+//! runs the command, maps the outcome to an exit status.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -137,7 +138,23 @@ struct CertifyArgs {
     /// Write report.json, junit.xml, summary.md and the traces into DIR.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
-    /// Log every protocol line in both directions to stderr and stop at the first mismatch.
+    /// Check every protocol line in both directions; stop at the first mismatch.
+    ///
+    /// Every line the harness writes and every line the testee writes is
+    /// checked against the indiv-testee/1 protocol (the messages of `indiv
+    /// schema testee`, strictly: no missing, unknown or mistyped field) and
+    /// against where the conversation stands: the testee's hello answers
+    /// hello, ready answers reset, only indiv-trace/1 records (read as `indiv
+    /// check` reads them) come while a case runs, and records or ended after
+    /// end. The first line that does not fit (a line over 1 MiB or not UTF-8
+    /// included) makes its case an ERROR whose message names the direction
+    /// (harness→testee or testee→harness), the line of the exchange, what was
+    /// expected there and what came; the run stops there (the cases after it
+    /// do not run) and exits 3, or 1 if an earlier case failed. Every line is
+    /// also logged to stderr, numbered from 1 for each testee process
+    /// started, with `>` for the harness and `<` for the testee. A testee
+    /// that crashes or stops answering is an ERROR as without this option,
+    /// and the run goes on.
     #[arg(long)]
     validate_protocol: bool,
     /// The engine's program and arguments, after `--`.

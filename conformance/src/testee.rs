@@ -91,6 +91,8 @@ pub fn needs(call: &AppCall) -> Capability {
 pub fn schema() -> schemars::Schema {
     #[derive(JsonSchema)]
     #[allow(dead_code)]
+    // A line is a message itself, not wrapped in `{"Harness": …}`.
+    #[schemars(untagged)]
     /// One line of the testee protocol, in either direction.
     enum TesteeProtocolLine {
         /// Written by the harness.
@@ -99,9 +101,29 @@ pub fn schema() -> schemars::Schema {
         Testee(TesteeMessage),
     }
     let mut schema = schemars::schema_for!(TesteeProtocolLine);
+    deny_unknown_call_fields(&mut schema);
     schema.insert("$id".into(), "https://indiv.invalid/schema/indiv-testee-1.json".into());
     schema.insert("title".into(), "indiv-testee/1 protocol line".into());
     schema
+}
+
+/// `AppCall` denies unknown fields, but its variants are inlined next to the
+/// `op` tag of the `call` message, where schemars cannot say
+/// `additionalProperties: false`; `unevaluatedProperties: false` on the call
+/// message says the same (`op`, `api` and the matching call's arguments only).
+fn deny_unknown_call_fields(schema: &mut schemars::Schema) {
+    let variants = schema
+        .get_mut("$defs")
+        .and_then(|defs| defs.get_mut("HarnessMessage"))
+        .and_then(|message| message.get_mut("oneOf"))
+        .and_then(serde_json::Value::as_array_mut);
+    for variant in variants.into_iter().flatten() {
+        if variant.pointer("/properties/op/const").and_then(serde_json::Value::as_str) == Some("call") {
+            if let Some(object) = variant.as_object_mut() {
+                object.insert("unevaluatedProperties".into(), false.into());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -123,5 +145,33 @@ mod tests {
         assert!(serde_json::from_str::<TesteeMessage>(r#"{"op":"ready","extra":1}"#).is_err());
         assert_eq!(serde_json::from_str::<TesteeMessage>(r#"{"op":"ready"}"#).expect("reads"), TesteeMessage::Ready {});
         assert_eq!(serde_json::to_string(&HarnessMessage::End {}).expect("json"), r#"{"op":"end"}"#);
+    }
+
+    #[test]
+    fn the_schema_takes_protocol_lines_as_they_are_written() {
+        let schema = serde_json::to_value(schema()).expect("the schema is JSON");
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        let valid = |line: &str| validator.is_valid(&serde_json::from_str(line).expect("json"));
+        for line in [
+            r#"{"op":"hello","protocol":"indiv-testee/1"}"#,
+            r#"{"op":"reset","case":"busy","component_version":"2.1.0.0","service_url":"http://127.0.0.1:1/c/1/"}"#,
+            r#"{"op":"call","api":"Individualize","flags":1}"#,
+            r#"{"op":"call","api":"GetSecurityVersion"}"#,
+            r#"{"op":"end"}"#,
+            r#"{"op":"bye"}"#,
+            r#"{"op":"hello","protocol":"indiv-testee/1","implementation":{"name":"x","version":"1","language":"C"},"capabilities":["reader"]}"#,
+            r#"{"op":"ready"}"#,
+            r#"{"op":"ended"}"#,
+        ] {
+            assert!(valid(line), "{line}");
+        }
+        for line in [
+            r#"{"Harness":{"op":"end"}}"#,
+            r#"{"op":"ready","extra":1}"#,
+            r#"{"op":"call","api":"GetSecurityVersion","flags":1}"#,
+            r#"{"op":"call","api":"Individualize"}"#,
+        ] {
+            assert!(!valid(line), "{line}");
+        }
     }
 }

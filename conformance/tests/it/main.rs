@@ -12,6 +12,7 @@ mod python_engine;
 mod regressions;
 mod rules;
 mod snapshots;
+mod validate_protocol;
 
 /// Writes `text` to the test run's stderr past the test harness's output
 /// capture (which only takes the `print!` family), for the figures a reader of
