@@ -23,6 +23,21 @@ struct Case {
     expect: Vec<String>,
 }
 
+/// Whether this build can replay `target`: `check_records` compares with the
+/// oracle, which only the `fuzzing` feature builds (`--all-features`, as the
+/// README's test command has it). Without it, the case's trace is still
+/// checked against its expected violations, and the test output says what
+/// was left out.
+fn replayable(target: &str) -> bool {
+    if cfg!(feature = "fuzzing") || target != "check_records" {
+        return true;
+    }
+    crate::show_in_test_output(&format!(
+        "regressions: `{target}` inputs not replayed: build with --features fuzzing for the oracle\n"
+    ));
+    false
+}
+
 fn decode(hex: &str) -> Vec<u8> {
     assert!(hex.len() % 2 == 0, "odd hex length");
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect()
@@ -41,7 +56,9 @@ fn every_regression_case_passes_its_target_again() {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let name = path.display();
         assert!(TARGETS.contains(&case.target.as_str()), "{name}: unknown target");
-        run_target(&case.target, &decode(&case.input_hex)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if replayable(&case.target) {
+            run_target(&case.target, &decode(&case.input_hex)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
         if let Some(trace) = &case.trace {
             let spec = Spec::builtin().expect("spec");
             let outcome = check_reader(spec, trace.as_bytes(), CheckOptions { partial: case.partial })
@@ -59,7 +76,7 @@ fn every_regression_case_passes_its_target_again() {
 #[test]
 fn every_seed_input_passes_its_target() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
-    for target in TARGETS {
+    for target in TARGETS.into_iter().filter(|t| replayable(t)) {
         let dir = seeds.join(target);
         let mut inputs = 0;
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
