@@ -18,4 +18,5 @@ for diagram in phases http; do
   fi
 done
 indiv schema trace > docs/schema/indiv-trace-1.schema.json
+indiv schema testee > docs/schema/indiv-testee-1.schema.json
 echo "docs/ regenerated"

@@ -103,6 +103,31 @@ fn committed_trace_schema_is_what_the_generator_writes() {
     assert_committed(path, &text, &format!("cargo run -- schema trace > {path}"));
 }
 
+#[test]
+fn committed_testee_schema_is_what_the_generator_writes() {
+    let text = serde_json::to_string_pretty(&indiv_conformance::testee::schema()).expect("the schema is JSON") + "\n";
+    let path = "docs/schema/indiv-testee-1.schema.json";
+    assert_committed(path, &text, &format!("cargo run -- schema testee > {path}"));
+}
+
+#[test]
+fn every_protocol_message_in_testee_md_validates_against_the_testee_schema() {
+    let schema = serde_json::to_value(indiv_conformance::testee::schema()).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let text = std::fs::read_to_string(repo().join("docs/TESTEE.md")).expect("docs/TESTEE.md");
+    // Every message quoted in backticks, as the document shows them.
+    let messages: Vec<&str> =
+        text.split('`').skip(1).step_by(2).filter(|quoted| quoted.starts_with("{\"op\":")).collect();
+    assert!(messages.len() >= 10, "only {} messages found in docs/TESTEE.md", messages.len());
+    for message in messages {
+        let value: Value = serde_json::from_str(message).unwrap_or_else(|e| panic!("{message}: {e}"));
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{message}: {errors:?}");
+    }
+    let wrong: Value = serde_json::from_str(r#"{"op":"redy"}"#).expect("JSON");
+    assert!(!validator.is_valid(&wrong), "the schema rejects an unknown op");
+}
+
 /// The JSON values of the lines of `text`, as the trace reader sees them
 /// (byte order mark and CR removed).
 fn json_lines(text: &str) -> Vec<(usize, Value)> {
