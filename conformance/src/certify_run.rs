@@ -311,11 +311,18 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
 
 fn show(out: &mut dyn Write, bar: Option<&indicatif::ProgressBar>, result: &CaseResult) -> Result<(), Error> {
     let mut text = format!("{:9} {} ({:.2} s)\n", result.verdict.as_str(), result.name, result.duration.as_secs_f64());
+    let mut stated = std::collections::BTreeSet::new();
     for f in &result.findings {
         let level = crate::render::level_name(f.level);
         let _ = writeln!(text, "  {} ({level}) line {}: {}", f.rule, f.line, f.message);
         if let Some(record) = &f.record {
             let _ = writeln!(text, "    > {}", shorten(record, 160));
+        }
+        // The rule's statement once per case, then only the pointer to it.
+        if let (true, Ok(spec)) = (stated.insert(f.rule), indiv_spec::Spec::builtin()) {
+            let info = spec.rule(f.rule);
+            let basis = crate::render::basis_name(info.basis);
+            let _ = writeln!(text, "    = {level} ({basis}): {}", info.statement);
         }
         let _ = writeln!(text, "    = indiv explain {}", f.rule);
     }

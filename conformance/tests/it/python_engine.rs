@@ -164,3 +164,16 @@ fn every_listed_bug_fails_certification_with_its_rule() {
     let failures = failures.into_inner().expect("failures");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn a_failure_shows_the_rule_its_statement_and_the_offending_record() {
+    let (o, _) = certify(&["--case", "reader-happy"], &["--bug", "stale-total"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let statement = "= must (inferred): within one round trip a non-zero dwHTTPReadTotal never changes";
+    assert!(out.contains("PROGRESS-TOTAL-STABLE (must) line "), "{out}");
+    assert!(out.contains("dwHTTPReadTotal changed from"), "expected vs seen: {out}");
+    assert!(out.contains("    > {\"kind\":\"status\""), "the offending record: {out}");
+    assert_eq!(out.matches(statement).count(), 1, "the statement once per case: {out}");
+    assert!(out.contains("= indiv explain PROGRESS-TOTAL-STABLE"), "{out}");
+}
