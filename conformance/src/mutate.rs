@@ -310,13 +310,7 @@ impl Analysis {
                     if session.path != channel || session.terminal.is_some() {
                         continue;
                     }
-                    let trip = if http == spec.http.before_any_trip {
-                        None
-                    } else if http == spec.http.trip_finished {
-                        Some(i64::from(v.http_request) - 1)
-                    } else {
-                        Some(i64::from(v.http_request))
-                    };
+                    let trip = spec.http.trip(http, v.http_request);
                     session.statuses.push(Seen {
                         at: i,
                         indi,

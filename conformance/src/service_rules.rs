@@ -54,15 +54,14 @@ pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
     }
 }
 
-/// The exchanges of the session that started at `first`: its query and the
-/// package requests of that query's offer. A request of an abandoned earlier
-/// session may arrive late, so the query is the one a package request of the
-/// session names, and before there is one, the last query.
-fn session_exchanges(log: &CaseLog, first: usize) -> Vec<&ExchangeRecord> {
+/// The query most likely the session's, of those since its window opened at
+/// `first`: a request of an abandoned earlier session may arrive late, so it
+/// is the one a package request of the session names, and before there is
+/// one, the last query.
+fn likely_query(log: &CaseLog, first: usize) -> Option<usize> {
     let recent = log.exchanges.iter().enumerate().skip(first);
     let named = recent.clone().filter_map(|(_, e)| e.offer_of).filter(|q| *q >= first).max();
-    let last = recent.clone().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back();
-    named.or(last).map_or_else(Vec::new, |query| offer_exchanges(log, query))
+    named.or_else(|| recent.filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back())
 }
 
 /// A query and the package requests of its offer.
@@ -85,20 +84,26 @@ fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<&ExchangeRecord> {
 /// the next session has reached the service. So every query since the
 /// session's window opened is a candidate, and a rule is reported only when
 /// it is broken whichever candidate is the session's; the messages are those
-/// of the likeliest one (see `session_exchanges`).
+/// of the likeliest one (see `likely_query`).
 pub fn check(
     value: &IndividualizeStatus<'_>,
     facts: &SessionFacts,
     log: &CaseLog,
     fault: Option<Fault>,
 ) -> Vec<(Rule, String)> {
-    let likely = judge(value, facts, &session_exchanges(log, facts.first_exchange), fault);
+    let Some(likely) = likely_query(log, facts.first_exchange) else {
+        // No query yet: the session has no exchanges.
+        return judge(value, facts, &[], fault);
+    };
     let queries = log.exchanges.iter().enumerate().skip(facts.first_exchange);
-    let candidates: Vec<Vec<(Rule, String)>> = queries
+    let candidates: Vec<(usize, Vec<(Rule, String)>)> = queries
         .filter(|(_, e)| e.kind == ExchangeKind::Query)
-        .map(|(i, _)| judge(value, facts, &offer_exchanges(log, i), fault))
+        .map(|(i, _)| (i, judge(value, facts, &offer_exchanges(log, i), fault)))
         .collect();
-    likely.into_iter().filter(|(rule, _)| candidates.iter().all(|found| found.iter().any(|(r, _)| r == rule))).collect()
+    let broken_by_every = |rule: Rule| candidates.iter().all(|(_, found)| found.iter().any(|(r, _)| *r == rule));
+    // `likely_query` names a query at or after the window's start, so it is a candidate.
+    let likely_findings = candidates.iter().find(|(i, _)| *i == likely).map(|(_, found)| found.clone());
+    likely_findings.unwrap_or_default().into_iter().filter(|(rule, _)| broken_by_every(*rule)).collect()
 }
 
 /// The service rules `value` breaks if `exchanges` are the session's.

@@ -333,6 +333,19 @@ pub struct HttpOrder {
 }
 
 impl HttpOrder {
+    /// The round trip a status saying `status` after `http_request` completed
+    /// round trips is in: none before every trip, `http_request - 1` once it
+    /// says the trip finished, `http_request` in between.
+    pub fn trip(&self, status: HttpStatus, http_request: u32) -> Option<i64> {
+        if status == self.before_any_trip {
+            None
+        } else if status == self.trip_finished {
+            Some(i64::from(http_request) - 1)
+        } else {
+            Some(i64::from(http_request))
+        }
+    }
+
     /// The position of `status` in the order (0 first).
     pub fn rank(&self, status: HttpStatus) -> u8 {
         // `validate` checked that every defined status is in the order and that

@@ -121,17 +121,21 @@ impl Session {
 #[derive(Debug)]
 struct OpenWindow {
     line: usize,
-    /// Whether WMT_NEEDS_INDIVIDUALIZATION must come; `None` when the version is unknown.
-    expected: Option<bool>,
     seen: bool,
-    /// The component's version and the content's requirement, when known;
-    /// kept rather than a message so that an Open costs no formatting.
+    /// The component's version and the content's requirement, when the
+    /// version is known; kept rather than a message so that an Open costs no
+    /// formatting.
     versions: Option<(SecurityVersion, RequiredVersion)>,
 }
 
 impl OpenWindow {
+    /// Whether WMT_NEEDS_INDIVIDUALIZATION must come; `None` when the version is unknown.
+    fn expected(&self) -> Option<bool> {
+        self.versions.map(|(c, required)| !c.is_individualized() || c.major_minor() < (required.major, required.minor))
+    }
+
     fn why(&self) -> String {
-        match (self.versions, self.expected) {
+        match (self.versions, self.expected()) {
             (Some((c, required)), Some(true)) => {
                 format!("component {c} is out of date for content requiring {required}")
             }
@@ -248,7 +252,7 @@ impl<'s> Monitor<'s> {
         if !self.options.partial {
             let mut end = Vec::new();
             if let Some(w) = self.open_window.take() {
-                if w.expected == Some(true) && !w.seen {
+                if w.expected() == Some(true) && !w.seen {
                     end.push((
                         Rule::ReaderNeedsWhenOutdated,
                         w.line,
@@ -314,21 +318,17 @@ impl<'s> Monitor<'s> {
     fn call(&mut self, call: &Call<'_>, hr: Hresult) {
         match call {
             Call::Open { required_version } => {
-                let (expected, versions) = match self.component {
-                    Component::Known(c) => {
-                        let outdated = !c.is_individualized()
-                            || c.major_minor() < (required_version.major, required_version.minor);
-                        (Some(outdated), Some((c, *required_version)))
-                    }
+                let versions = match self.component {
+                    Component::Known(c) => Some((c, *required_version)),
                     Component::Unknown | Component::IndividualizedUnknown => {
                         self.note(
                             Rule::ReaderNeedsWhenOutdated,
                             "the component's version is unknown here, so whether WMT_NEEDS_INDIVIDUALIZATION is due cannot be judged".into(),
                         );
-                        (None, None)
+                        None
                     }
                 };
-                self.open_window = Some(OpenWindow { line: self.line, expected, seen: false, versions });
+                self.open_window = Some(OpenWindow { line: self.line, seen: false, versions });
             }
             Call::Individualize { flags } => {
                 let refusal = if ReaderFlag::from_value(*flags).is_none() {
@@ -463,7 +463,7 @@ impl<'s> Monitor<'s> {
 
     fn close_open_window(&mut self) {
         if let Some(w) = self.open_window.take() {
-            if w.expected == Some(true) && !w.seen {
+            if w.expected() == Some(true) && !w.seen {
                 let line = self.line;
                 self.line = w.line;
                 let ts = self.ts.take();
@@ -487,7 +487,7 @@ impl<'s> Monitor<'s> {
         match &mut self.open_window {
             Some(w) if !w.seen => {
                 w.seen = true;
-                if w.expected == Some(false) {
+                if w.expected() == Some(false) {
                     let message = format!("WMT_NEEDS_INDIVIDUALIZATION was sent although {}", w.why());
                     self.emit(Rule::ReaderNeedsWhenOutdated, None, message);
                 }
@@ -669,13 +669,7 @@ impl<'s> Monitor<'s> {
 
     fn session_status(&mut self, at: usize, v: &IndividualizeStatus<'_>, indi: IndiStatus, http: HttpStatus) {
         let spec = self.spec;
-        let trip = if http == spec.http.before_any_trip {
-            None
-        } else if http == spec.http.trip_finished {
-            Some(i64::from(v.http_request) - 1)
-        } else {
-            Some(i64::from(v.http_request))
-        };
+        let trip = spec.http.trip(http, v.http_request);
         let key = (trip.unwrap_or(i64::MIN), spec.http.rank(http));
         let mut found: Vec<(Rule, String)> = Vec::new();
         let s = &mut self.open[at];

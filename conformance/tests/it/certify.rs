@@ -111,12 +111,7 @@ fn misbehave(mode: &str) -> (Output, serde_json::Value) {
 fn check_misbehaviour(mode: &str, why: &str) {
     let (o, report) = misbehave(mode);
     let out = text(&o);
-    let verdicts: Vec<(&str, &str)> = report["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|c| (c["name"].as_str().unwrap_or(""), c["verdict"].as_str().unwrap_or("")))
-        .collect();
+    let verdicts = crate::verdicts(&report);
     assert_eq!(verdicts, vec![("reader-happy", "PASS"), ("busy", "ERROR"), ("invalid-flags", "PASS")], "{mode}: {out}");
     let error = report["cases"][1]["error"].as_str().unwrap_or("");
     assert!(error.contains(why), "{mode}: expected {why:?} in {error:?}");

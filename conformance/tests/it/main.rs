@@ -21,3 +21,13 @@ pub fn show_in_test_output(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
+
+/// Each case of a certify `report.json` as (name, verdict), in run order.
+pub fn verdicts(report: &serde_json::Value) -> Vec<(&str, &str)> {
+    report["cases"]
+        .as_array()
+        .expect("report.json has cases")
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["verdict"].as_str().unwrap_or("")))
+        .collect()
+}

@@ -114,12 +114,7 @@ fn without_the_option_a_protocol_breach_is_an_error_and_the_run_goes_on() {
     let (o, report) = certify_breaker("unknown-field", false);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
-    let verdicts: Vec<(&str, &str)> = report["cases"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|c| (c["name"].as_str().unwrap_or(""), c["verdict"].as_str().unwrap_or("")))
-        .collect();
+    let verdicts = crate::verdicts(&report);
     assert_eq!(verdicts, vec![("reader-happy", "ERROR"), ("busy", "ERROR")], "{out}");
     assert!(report["cases"][0]["error"].as_str().is_some_and(|e| e.starts_with("not a testee protocol message")));
     assert_eq!(report["stopped_at_protocol_mismatch"], false);
