@@ -18,7 +18,7 @@ def write(target, data):
 
 
 traces = [p.read_bytes() for p in sorted((root / "examples" / "traces").glob("*.jsonl"))]
-for path in sorted((root / "conformance" / "tests" / "rules").glob("*.toml")):
+for path in sorted((root / "specdoc" / "tests" / "rules").glob("*.toml")):
     for example in tomllib.loads(path.read_text())["example"]:
         traces.append(example["trace"].lstrip("\n").encode())
 lines = sorted({line for trace in traces for line in trace.splitlines() if line})

@@ -2,7 +2,7 @@
 # The nightly fuzz job. Runs every fuzz target for FUZZ_SECONDS (per target),
 # as many at once as the machine has cores, then merges and minimises each
 # corpus. Every crash is minimised (`cargo fuzz tmin`) and turned into a
-# regression case under conformance/tests/regressions/, which `cargo test`
+# regression case under gen/tests/regressions/, which `cargo test`
 # replays; the job then exits 1 and prints how to reproduce each crash.
 #
 # Environment:
@@ -71,16 +71,16 @@ done
 
 if [ "$crashes" -gt 0 ]; then
   echo "== crashes: minimising and turning each into a regression case"
-  mkdir -p "$root/conformance/tests/regressions"
+  mkdir -p "$root/gen/tests/regressions"
   for t in $targets; do
     for crash in $(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \)); do
       fuzz tmin -O -s "$sanitizer" "$t" "$crash" -- -runs=2000 >>"logs/$t.log" 2>&1 || true
       small=$(ls -t "artifacts/$t"/minimized-from-* 2>/dev/null | head -1 || true)
       [ -n "$small" ] || small=$crash
       name="$t-$(sha256sum "$small" | cut -c1-12)"
-      (cd "$root" && cargo run -q -p indiv-conformance --features fuzzing -- fuzz-case "$t" "fuzz/$small") \
-        >"$root/conformance/tests/regressions/$name.toml"
-      echo "crash in $t: conformance/tests/regressions/$name.toml"
+      (cd "$root" && cargo run -q -p indiv-cli --features fuzzing -- fuzz-case "$t" "fuzz/$small") \
+        >"$root/gen/tests/regressions/$name.toml"
+      echo "crash in $t: gen/tests/regressions/$name.toml"
       echo "  reproduce: (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none $t $small)"
     done
   done

@@ -19,9 +19,7 @@ use serde::Deserialize;
 pub fn legal_jsonl(records: u64, seed: u64) -> Vec<u8> {
     let spec = builtin();
     let mut out = Vec::new();
-    for record in
-        indiv_conformance::legal::LegalStream::new(spec, indiv_conformance::legal::SplitMix64::new(seed), records)
-    {
+    for record in indiv_gen::legal::LegalStream::new(spec, indiv_gen::legal::SplitMix64::new(seed), records) {
         // Writing to a Vec cannot fail.
         serde_json::to_writer(&mut out, &record).unwrap_or_default();
         out.push(b'\n');

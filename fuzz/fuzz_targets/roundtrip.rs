@@ -1,4 +1,4 @@
-//! Fuzz target `roundtrip`: see `indiv_conformance::fuzzing::roundtrip`.
+//! Fuzz target `roundtrip`: see `indiv_gen::fuzzing::roundtrip`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| indiv_conformance::fuzzing::roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| indiv_gen::fuzzing::roundtrip(data));

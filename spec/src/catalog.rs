@@ -119,6 +119,27 @@ pub enum Basis {
     Harness,
 }
 
+impl Level {
+    /// `must` or `should`, as the spec file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+        }
+    }
+}
+
+impl Basis {
+    /// `documented`, `inferred` or `harness`, as the spec file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Basis::Documented => "documented",
+            Basis::Inferred => "inferred",
+            Basis::Harness => "harness",
+        }
+    }
+}
+
 /// The part of the stream a rule is about, for grouping in documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -137,6 +158,21 @@ pub enum Area {
     Security,
     /// What the certification harness's service saw.
     Service,
+}
+
+impl Area {
+    /// A human title, for headings in documents and catalogs.
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Values => "Values",
+            Area::Sessions => "Sessions",
+            Area::Http => "Round trips and progress",
+            Area::Cancellation => "Cancellation",
+            Area::Reader => "Reader path (IWMDRMReader)",
+            Area::Security => "Security path (IWMDRMSecurity)",
+            Area::Service => "Service (certification harness)",
+        }
+    }
 }
 
 /// Where a rule comes from.
@@ -390,7 +426,7 @@ impl Spec {
     /// Loads and validates spec text.
     pub fn from_toml(text: &str) -> Result<Spec, Error> {
         let file: SpecFile = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map(|span| line_column(text, span.start)).unwrap_or((1, 1));
+            let (line, column) = e.span().map(|span| crate::text::line_column(text, span.start)).unwrap_or((1, 1));
             Error::SpecSyntax { line, column, message: e.message().trim_end_matches('.').to_string() }
         })?;
         validate(file)
@@ -416,13 +452,6 @@ impl Spec {
     pub fn interpretations_of(&self, rule: Rule) -> impl Iterator<Item = &Interpretation> {
         self.interpretations.iter().filter(move |i| i.rules.iter().any(|r| r == rule.id()))
     }
-}
-
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-    (line, offset - line_start + 1)
 }
 
 fn invalid(message: String) -> Error {

@@ -7,6 +7,8 @@
 //! - [`record`] and [`reader`] define and read the `indiv-trace/1` format.
 //! - [`monitor`] is the streaming checker that judges a trace rule by rule.
 //! - [`schema`] publishes the trace format as a JSON Schema.
+//! - [`text`] quotes outside text in messages and outputs: positions,
+//!   shortening, escaping.
 //!
 //! This crate never depends on the engine or the harness: it is the yardstick
 //! they are measured with.
@@ -20,6 +22,7 @@ pub mod oracle;
 pub mod reader;
 pub mod record;
 pub mod schema;
+pub mod text;
 pub mod vocab;
 
 pub use catalog::{Level, Rule, Spec};

@@ -138,13 +138,5 @@ fn too_long(line: usize) -> Error {
 fn input(line: usize, column: usize, message: &str) -> Error {
     // Messages quote the input, which may hold control characters (a JSON
     // escape inside a key); escaping them keeps every message on one line.
-    let mut one_line = String::with_capacity(message.len());
-    for c in message.chars() {
-        if c.is_control() {
-            one_line.extend(c.escape_default());
-        } else {
-            one_line.push(c);
-        }
-    }
-    Error::Input { line, column, message: one_line }
+    Error::Input { line, column, message: crate::text::one_line(message) }
 }

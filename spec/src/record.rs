@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
@@ -913,4 +914,15 @@ impl fmt::Display for Record<'_> {
         let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
         f.write_str(&text)
     }
+}
+/// A trace as JSON Lines, one record a line, each line ending in `\n`: the
+/// one writer of `indiv-trace/1` text.
+pub fn to_jsonl(records: &[Record<'_>]) -> String {
+    let mut out = String::new();
+    for record in records {
+        // Writing into a String cannot fail, and a record always serializes
+        // (its map has string keys only).
+        let _ = writeln!(out, "{record}");
+    }
+    out
 }

@@ -1,0 +1,215 @@
+//! The command line as clap reads it: every command, its arguments and
+//! their help text. What each command does is in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// indiv: the executable spec of Windows Media DRM individualization status
+/// streams, and the tools that check engines against it.
+#[derive(Parser, Debug)]
+#[command(name = "indiv", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check indiv-trace/1 traces (JSON Lines) against every rule of the spec.
+    ///
+    /// Exit status: 0 conforming, 1 a must rule broken (with --strict, also a
+    /// should rule), 2 usage error or an input that is not a readable trace.
+    Check(CheckArgs),
+    /// Print the rule catalog.
+    ///
+    /// `--format markdown` writes docs/SPEC.md (the spec as a document, with
+    /// every rule's examples); `--format dot` writes Graphviz diagrams of the
+    /// session phases and the HTTP status order, both graphs one after the
+    /// other unless --diagram picks one.
+    Spec {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
+        format: CatalogFormat,
+        /// With --format dot: only this diagram.
+        #[arg(long, value_enum)]
+        diagram: Option<DiagramArg>,
+    },
+    /// Print one rule with its statement, citation, readings and examples.
+    Explain {
+        /// A rule id, e.g. SESSION-ENDS (case-insensitive).
+        rule: String,
+    },
+    /// Certify an engine: play cases against it over the testee protocol with a
+    /// loopback individualization service, and judge every trace.
+    ///
+    /// With no program after `--`, certifies the built-in reference engine.
+    /// Exit status: 0 nothing failed or errored, 1 a case failed (with
+    /// --strict, also NONSTRICT), 3 only errors, 2 usage error, 130 interrupted.
+    Certify(CertifyArgs),
+    /// Run the reference engine as a testee on stdin/stdout (indiv-testee/1).
+    Testee,
+    /// Generate a large legal trace (for benchmarks and soak tests of checkers).
+    ///
+    /// Built on the spec-driven legal-trace generator: the same seed gives the
+    /// same trace everywhere. Writes at least N records (a few more to close
+    /// the last session legally).
+    Gen {
+        /// At least this many records.
+        #[arg(long, value_name = "N")]
+        records: u64,
+        /// Seed of the trace.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the trace here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Run the reference engine against the simulated service and write the trace.
+    Simulate(SimulateArgs),
+    /// Turn a fuzz input into a regression case (used by fuzz/nightly.sh).
+    #[cfg(feature = "fuzzing")]
+    #[command(hide = true)]
+    FuzzCase {
+        /// The fuzz target that read the input.
+        target: String,
+        /// The (minimised) input.
+        file: PathBuf,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Trace files; `-` (or none) reads standard input.
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Fail on should rules too.
+    #[arg(long)]
+    pub strict: bool,
+    /// The traces may stop anywhere (live or truncated logs): do not judge
+    /// what must have happened by the end.
+    #[arg(long)]
+    pub partial: bool,
+    /// Keep and print at most N violations per file; the rest are counted.
+    #[arg(long, value_name = "N")]
+    pub max_violations: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CertifyArgs {
+    /// List the named cases.
+    #[arg(long)]
+    pub list: bool,
+    /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
+    #[arg(long, value_name = "GLOB")]
+    pub case: Vec<String>,
+    /// Run N generated cases; a failing one is shrunk and written as a case file.
+    #[arg(long, value_name = "N")]
+    pub random: Option<u32>,
+    /// Seed of the generated cases.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run the case in FILE (as written by a shrunk failure).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "random"])]
+    pub case_file: Option<PathBuf>,
+    /// Seconds a case may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// NONSTRICT cases (only should rules broken) fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write report.json, junit.xml, summary.md and the traces into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Check every protocol line in both directions; stop at the first mismatch.
+    ///
+    /// Every line the harness writes and every line the testee writes is
+    /// checked against the indiv-testee/1 protocol (the messages of `indiv
+    /// schema testee`, strictly: no missing, unknown or mistyped field) and
+    /// against where the conversation stands: the testee's hello answers
+    /// hello, ready answers reset, only indiv-trace/1 records (read as `indiv
+    /// check` reads them) come while a case runs, and records or ended after
+    /// end. The first line that does not fit (a line over 1 MiB or not UTF-8
+    /// included) makes its case an ERROR whose message names the direction
+    /// (harness→testee or testee→harness), the line of the exchange, what was
+    /// expected there and what came; the run stops there (the cases after it
+    /// do not run) and exits 3, or 1 if an earlier case failed. Every line is
+    /// also logged to stderr, numbered from 1 for each testee process
+    /// started, with `>` for the harness and `<` for the testee. A testee
+    /// that crashes or stops answering is an ERROR as without this option,
+    /// and the run goes on.
+    #[arg(long)]
+    pub validate_protocol: bool,
+    /// The engine's program and arguments, after `--`.
+    #[arg(last = true, value_name = "PROGRAM")]
+    pub program: Vec<std::ffi::OsString>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    /// A named scenario (see --list).
+    #[arg(long, conflicts_with_all = ["seed", "list"])]
+    pub scenario: Option<String>,
+    /// A generated scenario: the same seed gives the same scenario everywhere.
+    #[arg(long, conflicts_with = "list")]
+    pub seed: Option<u64>,
+    /// Write the trace here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// List the named scenarios.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CatalogFormat {
+    Human,
+    Json,
+    /// docs/SPEC.md.
+    Markdown,
+    /// Graphviz DOT diagrams.
+    Dot,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SchemaKind {
+    /// The indiv-trace/1 record format.
+    Trace,
+    /// The indiv-testee/1 protocol.
+    Testee,
+}
+
+/// One of the diagrams of `indiv spec --format dot`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DiagramArg {
+    /// The session phase machine: which `enIndiStatus` may follow which.
+    Phases,
+    /// The HTTP status order within one round trip.
+    Http,
+}
+
+impl From<DiagramArg> for indiv_specdoc::diagram::Diagram {
+    fn from(arg: DiagramArg) -> Self {
+        match arg {
+            DiagramArg::Phases => indiv_specdoc::diagram::Diagram::Phases,
+            DiagramArg::Http => indiv_specdoc::diagram::Diagram::Http,
+        }
+    }
+}

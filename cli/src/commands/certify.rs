@@ -1,0 +1,177 @@
+//! `indiv certify`: runs the certification (see `indiv_harness::run`), shows
+//! each case as it ends, writes the reports and maps the outcome to an exit
+//! status.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use indiv_harness::run::{CaseOutcome, Counts, RunObserver, RunOptions, RunSummary};
+use indiv_harness::runner::named_cases;
+use indiv_harness::{CaseResult, Verdict};
+use indiv_spec::Spec;
+use indiv_spec::text::shorten;
+
+use crate::args::CertifyArgs;
+use crate::error::Error;
+use crate::exit::ExitStatus;
+
+/// Most characters of a record quoted under a finding.
+const RECORD_CHARS: usize = 160;
+
+/// Runs `indiv certify`.
+pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    if args.list {
+        let cases = named_cases();
+        let width = cases.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for case in cases {
+            writeln!(out, "{:width$}  {}", case.name, case.about)?;
+        }
+        return Ok(ExitStatus::Ok);
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(Error::Usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+    }
+    let program = if args.program.is_empty() {
+        vec![std::env::current_exe()?.into_os_string(), OsString::from("testee")]
+    } else {
+        args.program.clone()
+    };
+    let options = RunOptions {
+        program,
+        program_as_given: args.program,
+        case_globs: args.case,
+        random: args.random,
+        seed: args.seed,
+        case_file: args.case_file,
+        timeout: Duration::from_secs_f64(args.timeout),
+        strict: args.strict,
+        case_dir: args.report.clone(),
+        validate_protocol: args.validate_protocol,
+        interrupted: interrupt_flag(),
+    };
+    let mut console = Console { out, bar: None };
+    let summary = indiv_harness::run::certify(spec, &options, &mut console)?;
+    if let Some(bar) = console.bar.take() {
+        bar.finish_and_clear();
+    }
+    let counts = summary.counts();
+    writeln!(console.out, "{}", counts_line(&counts, &summary))?;
+    if let Some(dir) = &args.report {
+        indiv_harness::report::write(spec, dir, &summary)?;
+        writeln!(console.out, "report written to {}", dir.display())?;
+    }
+    Ok(exit_status(&counts, summary.strict, summary.incomplete))
+}
+
+/// A flag that Ctrl-C sets: the run stops after the current case and still
+/// reports what it has.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    // A second handler cannot be installed in one process (tests run several
+    // certifications); the first one keeps working.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    interrupted
+}
+
+/// The console: one block per case, and a progress bar on a terminal.
+struct Console<'o> {
+    out: &'o mut dyn Write,
+    bar: Option<ProgressBar>,
+}
+
+impl RunObserver for Console<'_> {
+    fn planned(&mut self, total: usize) {
+        self.bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+    }
+
+    fn case_done(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
+        let result = &outcome.result;
+        let text = case_block(result);
+        match &self.bar {
+            Some(bar) => {
+                if result.verdict != Verdict::Pass {
+                    bar.suspend(|| self.out.write_all(text.as_bytes()))?;
+                }
+                bar.set_message(result.name.clone());
+                bar.inc(1);
+            }
+            None => self.out.write_all(text.as_bytes())?,
+        }
+        Ok(())
+    }
+
+    fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()> {
+        writeln!(self.out, "minimal case written to {}\n  reproduce: {reproduce}", path.display())
+    }
+}
+
+/// A case's verdict line, each finding with its record and the rule's
+/// statement (once per case), the error and the end of the testee's stderr.
+fn case_block(result: &CaseResult) -> String {
+    let mut text = format!("{:9} {} ({:.2} s)\n", result.verdict.as_str(), result.name, result.duration.as_secs_f64());
+    let mut stated = BTreeSet::new();
+    for f in &result.findings {
+        let level = f.level.name();
+        let _ = writeln!(text, "  {} ({level}) line {}: {}", f.rule, f.line, f.message);
+        if let Some(record) = &f.record {
+            let _ = writeln!(text, "    > {}", shorten(record, RECORD_CHARS));
+        }
+        // The rule's statement once per case, then only the pointer to it.
+        if let (true, Ok(spec)) = (stated.insert(f.rule), Spec::builtin()) {
+            let info = spec.rule(f.rule);
+            let _ = writeln!(text, "    = {level} ({}): {}", info.basis.name(), info.statement);
+        }
+        let _ = writeln!(text, "    = indiv explain {}", f.rule);
+    }
+    if let Some(error) = &result.error {
+        let _ = writeln!(text, "  {error}");
+    }
+    if !result.stderr.trim().is_empty() {
+        let tail: Vec<&str> = result.stderr.lines().rev().take(5).collect();
+        for l in tail.iter().rev() {
+            let _ = writeln!(text, "  stderr: {l}");
+        }
+    }
+    text
+}
+
+fn counts_line(c: &Counts, summary: &RunSummary) -> String {
+    format!(
+        "{} cases: {} pass, {} nonstrict, {} fail, {} error, {} skip{}{}",
+        c.total(),
+        c.pass,
+        c.nonstrict,
+        c.fail,
+        c.error,
+        c.skip,
+        if summary.incomplete { " (interrupted: incomplete)" } else { "" },
+        if summary.protocol_mismatch { " (stopped at the first protocol mismatch)" } else { "" }
+    )
+}
+
+fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
+    if incomplete {
+        ExitStatus::Interrupted
+    } else if c.fail > 0 || (strict && c.nonstrict > 0) {
+        ExitStatus::Violation
+    } else if c.error > 0 {
+        ExitStatus::ErrorOnly
+    } else {
+        ExitStatus::Ok
+    }
+}

@@ -1,0 +1,57 @@
+//! The one error type of the `indiv` command line, and the exit status each
+//! kind maps to.
+
+use std::path::PathBuf;
+
+use crate::exit::ExitStatus;
+
+/// Why a command could not do its work. Rule violations are not errors: they
+/// are the verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line asks for something that does not exist.
+    #[error("{0}")]
+    Usage(String),
+    /// A trace could not be read as `indiv-trace/1`.
+    #[error("{file}:{source}")]
+    Trace {
+        /// The file, or `-` for standard input.
+        file: String,
+        /// What the reader said, with line and column.
+        source: indiv_spec::Error,
+    },
+    /// A file could not be opened.
+    #[error("{}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    /// The built-in spec did not load (a build defect the tests rule out).
+    #[error("{0}")]
+    Spec(indiv_spec::Error),
+    /// An embedded rule fixture did not parse (a build defect the tests rule out).
+    #[error("{0}")]
+    Fixture(#[from] indiv_specdoc::fixtures::FixtureError),
+    /// A certification run could not do its work.
+    #[error("{0}")]
+    Certify(#[from] indiv_harness::Error),
+    /// A fuzz input could not be turned into a regression case.
+    #[error("{0}")]
+    Fuzz(#[from] indiv_gen::fuzzing::FuzzError),
+}
+
+impl Error {
+    /// The process exit status for this error.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Usage(_) | Error::Trace { .. } | Error::Open { .. } | Error::Fuzz(_) => ExitStatus::Input,
+            Error::Certify(e) if e.is_usage() => ExitStatus::Input,
+            Error::Output(_) | Error::Spec(_) | Error::Fixture(_) | Error::Certify(_) => ExitStatus::Internal,
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The spec as a document: `docs/SPEC.md`, the diagrams and the JSON Schema
+//! are generated, and the committed copies must equal what the generators
+//! write; every trace line the project ships validates against the schema;
+//! `indiv explain` shows a rule's examples.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use indiv_spec::Spec;
+use indiv_specdoc::diagram::{self, Diagram};
+use indiv_specdoc::fixtures::{self, Input};
+use indiv_specdoc::markdown;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+const REGENERATE: &str = "docs/generate.sh";
+
+/// Asserts that the committed file `path` equals `generated`; on a
+/// difference, names the first differing line and the command that fixes it.
+fn assert_committed(path: &str, generated: &str, command: &str) {
+    let committed = std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| {
+        panic!("{path} is missing ({e}); generate it with `{command}` (or `{REGENERATE}` for every file)")
+    });
+    if committed == generated {
+        return;
+    }
+    let line = committed
+        .lines()
+        .zip(generated.lines())
+        .position(|(a, b)| a != b)
+        .map_or_else(|| committed.lines().count().min(generated.lines().count()) + 1, |at| at + 1);
+    panic!(
+        "{path} differs from the generator's output (first at line {line}).\n\
+         Regenerate it with `{command}` (or `{REGENERATE}` for every generated file) and commit the result.\n\
+         committed: {:?}\ngenerated: {:?}",
+        committed.lines().nth(line - 1).unwrap_or("<end of file>"),
+        generated.lines().nth(line - 1).unwrap_or("<end of file>"),
+    );
+}
+
+#[test]
+fn spec_md_is_what_the_generator_writes() {
+    let spec = Spec::builtin().expect("spec loads");
+    let generated = markdown::markdown(spec).expect("fixtures parse");
+    assert_committed(markdown::PATH, &generated, markdown::COMMAND);
+}
+
+#[test]
+fn spec_md_shows_every_rule_with_its_examples_and_every_interpretation() {
+    let spec = Spec::builtin().expect("spec loads");
+    let doc = markdown::markdown(spec).expect("fixtures parse");
+    for rule in &spec.rules {
+        assert!(doc.contains(&format!("\n### {}\n", rule.id)), "{} has no section", rule.id);
+    }
+    for fixture in fixtures::embedded().expect("fixtures parse") {
+        for example in &fixture.example {
+            let shown = match &example.input {
+                Input::Trace(t) => t.trace.trim_end(),
+                Input::Harness(h) => h.status.as_str(),
+            };
+            assert!(doc.contains(shown), "{} [{}] not shown verbatim", fixture.file, example.name);
+            for expected in &example.expect {
+                assert!(doc.contains(&format!("`{expected}`")), "{} [{}]: {expected}", fixture.file, example.name);
+            }
+        }
+    }
+    for i in &spec.interpretations {
+        assert!(doc.contains(&format!("<a id=\"interpretation-{}\"></a>", i.id)), "{}", i.id);
+    }
+    assert!(doc.contains("```mermaid\nstateDiagram-v2\n") && doc.contains("```mermaid\nflowchart LR\n"));
+}
+
+#[test]
+fn committed_diagrams_are_what_the_generator_writes() {
+    let spec = Spec::builtin().expect("spec loads");
+    for d in Diagram::ALL {
+        let dot = diagram::dot(spec, *d);
+        let path = format!("docs/diagrams/{}.dot", d.name());
+        assert_committed(&path, &dot, &format!("cargo run -- spec --format dot --diagram {} > {path}", d.name()));
+        // The SVG is rendered by Graphviz, which CI need not have: check only
+        // that it is there and draws the same nodes.
+        let svg_path = format!("docs/diagrams/{}.svg", d.name());
+        let svg = std::fs::read_to_string(repo().join(&svg_path))
+            .unwrap_or_else(|e| panic!("{svg_path} is missing ({e}); render it with `{REGENERATE}`"));
+        for line in dot.lines().filter(|l| l.contains(" [label=\"")) {
+            let node = line.trim().split(' ').next().unwrap_or_default();
+            assert!(svg.contains(&format!("<title>{node}</title>")), "{svg_path} has no node {node}: re-render it");
+        }
+    }
+}
+
+fn schema() -> Value {
+    serde_json::to_value(indiv_spec::schema::trace_schema()).expect("the schema is JSON")
+}
+
+#[test]
+fn committed_trace_schema_is_what_the_generator_writes() {
+    let text = serde_json::to_string_pretty(&indiv_spec::schema::trace_schema()).expect("the schema is JSON") + "\n";
+    let path = "docs/schema/indiv-trace-1.schema.json";
+    assert_committed(path, &text, &format!("cargo run -- schema trace > {path}"));
+}
+
+#[test]
+fn committed_testee_schema_is_what_the_generator_writes() {
+    let text = serde_json::to_string_pretty(&indiv_harness::protocol::schema()).expect("the schema is JSON") + "\n";
+    let path = "docs/schema/indiv-testee-1.schema.json";
+    assert_committed(path, &text, &format!("cargo run -- schema testee > {path}"));
+}
+
+#[test]
+fn every_protocol_message_in_testee_md_validates_against_the_testee_schema() {
+    let schema = serde_json::to_value(indiv_harness::protocol::schema()).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let text = std::fs::read_to_string(repo().join("docs/TESTEE.md")).expect("docs/TESTEE.md");
+    // Every message quoted in backticks, as the document shows them.
+    let messages: Vec<&str> =
+        text.split('`').skip(1).step_by(2).filter(|quoted| quoted.starts_with("{\"op\":")).collect();
+    assert!(messages.len() >= 10, "only {} messages found in docs/TESTEE.md", messages.len());
+    for message in messages {
+        let value: Value = serde_json::from_str(message).unwrap_or_else(|e| panic!("{message}: {e}"));
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{message}: {errors:?}");
+    }
+    let wrong: Value = serde_json::from_str(r#"{"op":"redy"}"#).expect("JSON");
+    assert!(!validator.is_valid(&wrong), "the schema rejects an unknown op");
+}
+
+/// The JSON values of the lines of `text`, as the trace reader sees them
+/// (byte order mark and CR removed).
+fn json_lines(text: &str) -> Vec<(usize, Value)> {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let value = serde_json::from_str(line.trim_end_matches('\r'))
+                .unwrap_or_else(|e| panic!("line {} is not JSON: {e}\n{line}", i + 1));
+            (i + 1, value)
+        })
+        .collect()
+}
+
+#[test]
+fn every_shipped_trace_line_validates_against_the_schema() {
+    let validator = jsonschema::validator_for(&schema()).expect("the schema compiles");
+    let mut traces: Vec<(String, String)> = Vec::new();
+    for fixture in fixtures::embedded().expect("fixtures parse") {
+        for example in &fixture.example {
+            let text = match &example.input {
+                Input::Trace(t) => t.trace.clone(),
+                Input::Harness(h) => h.status.clone(),
+            };
+            traces.push((format!("{} [{}]", fixture.file, example.name), text));
+        }
+    }
+    let examples = repo().join("examples/traces");
+    for entry in std::fs::read_dir(&examples).expect("examples/traces exists") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            traces.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
+        }
+    }
+    assert!(traces.len() > 80, "only {} traces", traces.len());
+    let mut failures = Vec::new();
+    let mut lines = 0;
+    for (name, text) in &traces {
+        for (n, value) in json_lines(text) {
+            lines += 1;
+            let errors: Vec<String> =
+                validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            if !errors.is_empty() {
+                failures.push(format!("{name}:{n}: {}\n  {value}", errors.join("; ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {lines} lines break the schema:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_schema_still_rejects_what_the_reader_rejects() {
+    let validator = jsonschema::validator_for(&schema()).expect("the schema compiles");
+    let status = r#"{"enIndiStatus":"INDI_BEGIN","pszIndiRespUrl":null,"dwHTTPRequest":0,"enHTTPStatus":"HTTP_NOTINITIATED","dwHTTPReadProgress":0,"dwHTTPReadTotal":0"#;
+    let good = [
+        r#"{"kind":"call","api":"Individualize","flags":1,"hr":"S_OK","ts":1.5}"#.to_string(),
+        format!(r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{status}}}}}"#),
+        r#"{"kind":"header","format":"indiv-trace/1","component_version":"2.1.0.0"}"#.to_string(),
+        r#"{"kind":"status","status":25,"hr":"0xC00D2728"}"#.to_string(),
+        format!(r#"{{"kind":"event","event":"MEWMDRMIndividualizationProgress","hr":-1,"value":{status}}}}}"#),
+        r#"{"kind":"call","api":"GetSecurityVersion","hr":"S_OK","version":"not checked here"}"#.to_string(),
+    ];
+    for line in &good {
+        let value: Value = serde_json::from_str(line).expect("json");
+        assert!(validator.is_valid(&value), "rejected: {line}");
+    }
+    let bad = [
+        r#"{"kind":"call","api":"Individualize","flags":1,"colour":1}"#.to_string(),
+        r#"{"kind":"call","api":"Individualize"}"#.to_string(),
+        r#"{"kind":"call","api":"Reboot","hr":"S_OK"}"#.to_string(),
+        r#"{"kind":"call","api":"Open","required_version":"2.2","flags":1}"#.to_string(),
+        r#"{"kind":"note","text":"hi"}"#.to_string(),
+        r#"{"kind":"header","format":"indiv-trace/2"}"#.to_string(),
+        format!(r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{status},"extra":1}}}}"#),
+        format!(r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{status}}},"extra":1}}"#),
+        format!(r#"{{"kind":"event","event":"MEWMDRMIndividualizationCompleted","value":{status}}}}}"#),
+        r#"{"kind":"status","status":"WMT_NO_RIGHTS_EX","hr":"not an hresult"}"#.to_string(),
+        r#"{"kind":"status","status":"WMT_NO_RIGHTS_EX","hr":null}"#.to_string(),
+        r#"{"kind":"status","status":27}"#.to_string(),
+        r#"{"kind":"call","api":"PerformSecurityUpdate","flags":4294967296}"#.to_string(),
+        r#"{"kind":"call","api":"CancelAsyncOperation","ts":null}"#.to_string(),
+        format!(
+            r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{}}}}}"#,
+            status.replace("INDI_BEGIN", "INDI_START")
+        ),
+    ];
+    for line in &bad {
+        let value: Value = serde_json::from_str(line).expect("json");
+        assert!(!validator.is_valid(&value), "accepted: {line}");
+    }
+}
+
+fn indiv(args: &[&str]) -> Output {
+    // Run outside the source tree: the examples must come from the binary.
+    let dir = tempfile::tempdir().expect("temp dir");
+    Command::new(env!("CARGO_BIN_EXE_indiv")).args(args).current_dir(dir.path()).output().expect("indiv ran")
+}
+
+#[test]
+fn the_binary_writes_the_document_without_the_source_tree() {
+    let o = indiv(&["spec", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let spec = Spec::builtin().expect("spec loads");
+    assert!(String::from_utf8_lossy(&o.stdout) == markdown::markdown(spec).expect("fixtures parse"));
+}
+
+#[test]
+fn spec_dot_prints_both_diagrams_or_the_one_asked_for() {
+    let both = indiv(&["spec", "--format", "dot"]);
+    assert_eq!(both.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&both.stdout);
+    assert!(text.contains("digraph phases {") && text.contains("digraph http {"), "{text}");
+    let http = indiv(&["spec", "--format", "dot", "--diagram", "http"]);
+    assert_eq!(String::from_utf8_lossy(&http.stdout), diagram::dot(Spec::builtin().expect("spec"), Diagram::Http));
+    let misuse = indiv(&["spec", "--diagram", "http"]);
+    assert_eq!(misuse.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&misuse.stderr), "error: --diagram goes with --format dot\n");
+}
+
+#[test]
+fn explain_shows_the_rule_its_interpretations_and_its_examples() {
+    let o = indiv(&["explain", "reader-no-reindiv"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("READER-NO-REINDIV  (must, documented, Reader path (IWMDRMReader))"), "{out}");
+    assert!(out.contains("quote:      \"Indicates that the client will not be individualized again.\""), "{out}");
+    assert!(out.contains("  - Which dwFlags Individualize takes after WMT_NEEDS_INDIVIDUALIZATION\n"), "{out}");
+    assert!(out.contains("\nexamples (specdoc/tests/rules/READER-NO-REINDIV.toml):\n"), "{out}");
+    assert!(out.contains("  1. Individualize refused after a final individualization (conforming)\n"), "{out}");
+    assert!(
+        out.contains(
+            "  4. Individualize accepted after a final individualization (violating, expect READER-NO-REINDIV@7)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  7 | {\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":0,\"hr\":\"S_OK\"}\n"), "{out}");
+}
+
+#[test]
+fn explain_shows_a_harness_rules_examples_with_the_service_log() {
+    let o = indiv(&["explain", "SERVICE-TOTAL-MATCHES"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\nexamples (specdoc/tests/rules/SERVICE-TOTAL-MATCHES.toml):\n"), "{out}");
+    assert!(out.contains("(violating, expect SERVICE-TOTAL-MATCHES)\n"), "{out}");
+    assert!(out.contains("     status:   {\"kind\":"), "{out}");
+    assert!(out.contains("     session:  needs the package; exchanges from 0; response URL "), "{out}");
+    assert!(out.contains("     exchange 0: query; head 200, Content-Length "), "{out}");
+}

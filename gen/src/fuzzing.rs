@@ -1,0 +1,362 @@
+//! Harness code of the fuzz targets in `fuzz/`: each target is a few lines
+//! calling one function here, so the same checks also run from tests and
+//! from regression cases. Every function panics exactly when it found a bug.
+
+use arbitrary::{Arbitrary, Unstructured};
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, to_jsonl};
+use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
+use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
+
+/// `parse_trace`: arbitrary bytes into the trace reader. It must not panic,
+/// must end, and every error must name a line and a column.
+pub fn parse_trace(data: &[u8]) {
+    let mut reader = TraceReader::new(data);
+    let mut lines = 0usize;
+    loop {
+        match reader.next_record() {
+            Ok(Some((line, _))) => {
+                lines += 1;
+                assert_eq!(line, reader.line());
+                assert!(lines <= data.len() + 1, "more records than bytes");
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let (line, column) = e.position().expect("input errors have a position");
+                assert!(line >= 1 && column >= 1, "position {line}:{column} of {e}");
+                assert!(matches!(e, Error::Input { .. }), "{e}");
+                let message = e.to_string();
+                assert!(!message.contains('\n'), "one-line message: {message}");
+                break;
+            }
+        }
+    }
+}
+
+/// `engine_scenario`: an arbitrary scenario into the reference engine; its
+/// trace must conform, must and should.
+pub fn engine_scenario(data: &[u8]) {
+    let scenario = indiv_engine::Scenario::from_bytes(data);
+    let trace = indiv_engine::simulate(&scenario);
+    let text = to_jsonl(&trace);
+    let spec = builtin();
+    let outcome = check_reader(spec, text.as_bytes(), CheckOptions::default()).expect("engine traces read");
+    assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{text}", outcome.violations);
+}
+
+/// `roundtrip`: record → JSON → record is the identity, and JSON → record →
+/// JSON is stable.
+pub fn roundtrip(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    if let Ok(trace) = FuzzTrace::arbitrary(&mut u) {
+        for record in trace.records() {
+            let json = record.to_string();
+            let back: Record<'_> = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+            assert_eq!(back, record, "{json}");
+        }
+    }
+    // Whatever the bytes are, a line that reads as a record writes back to
+    // JSON that reads as the same record and writes the same JSON again.
+    let Some(line) = data.split(|b| *b == b'\n').next().and_then(|l| std::str::from_utf8(l).ok()) else {
+        return;
+    };
+    if let Ok(record) = serde_json::from_str::<Record<'_>>(line) {
+        let once = record.to_string();
+        let again: Record<'_> = serde_json::from_str(&once).unwrap_or_else(|e| panic!("{e}: {once}"));
+        assert_eq!(again, record, "{line}");
+        assert_eq!(again.to_string(), once);
+    }
+}
+
+/// `check_records`: a structured sequence of records into the streaming
+/// checker and the independent oracle; both must report the same set of
+/// (rule, line) violations.
+pub fn check_records(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(trace) = FuzzTrace::arbitrary(&mut u) else { return };
+    let partial = trace.partial;
+    let records = trace.records();
+    // An empty trace is an input error (tested with the reader), not a
+    // judgement the two implementations could disagree on.
+    if records.is_empty() {
+        return;
+    }
+    compare_with_oracle(&records, partial);
+}
+
+/// Asserts that the streaming checker and the oracle agree on `records`.
+pub fn compare_with_oracle(records: &[Record<'static>], partial: bool) {
+    use std::collections::BTreeSet;
+    let spec = builtin();
+    let text = to_jsonl(records);
+    let outcome = check_reader(spec, text.as_bytes(), CheckOptions { partial }).expect("generated traces read");
+    let streaming: BTreeSet<_> = outcome.violations.iter().map(|v| (v.rule, v.line)).collect();
+    let numbered: Vec<(usize, Record<'_>)> = records.iter().cloned().enumerate().map(|(i, r)| (i + 1, r)).collect();
+    let oracle = indiv_spec::oracle::judge(spec, &numbered, partial);
+    assert_eq!(streaming, oracle, "checker and oracle disagree (partial: {partial}) on:\n{text}");
+}
+
+/// The fuzz targets, by name.
+pub const TARGETS: [&str; 4] = ["parse_trace", "check_records", "engine_scenario", "roundtrip"];
+
+/// Why a fuzz input could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum FuzzError {
+    /// No fuzz target has this name.
+    #[error("unknown fuzz target `{0}`; expected one of {targets}", targets = TARGETS.join(", "))]
+    UnknownTarget(String),
+}
+
+/// Runs the harness of `target` on `input`.
+pub fn run_target(target: &str, input: &[u8]) -> Result<(), FuzzError> {
+    match target {
+        "parse_trace" => parse_trace(input),
+        "check_records" => check_records(input),
+        "engine_scenario" => engine_scenario(input),
+        "roundtrip" => roundtrip(input),
+        other => return Err(FuzzError::UnknownTarget(other.to_string())),
+    }
+    Ok(())
+}
+
+/// The trace a fuzz input stands for, for the targets whose input is one,
+/// and whether it is judged as partial.
+pub fn input_trace(target: &str, input: &[u8]) -> Option<(Vec<Record<'static>>, bool)> {
+    match target {
+        "check_records" => {
+            let trace = FuzzTrace::arbitrary(&mut Unstructured::new(input)).ok()?;
+            Some((trace.records(), trace.partial))
+        }
+        "engine_scenario" => Some((indiv_engine::simulate(&indiv_engine::Scenario::from_bytes(input)), false)),
+        _ => None,
+    }
+}
+
+/// A regression case (TOML) for a fuzz input: the input itself, and for
+/// trace-shaped inputs the trace with the violations the oracle (for
+/// `check_records`) or the spec (for the engine: none) expects.
+pub fn regression_case(target: &str, input: &[u8]) -> Result<String, FuzzError> {
+    use std::fmt::Write as _;
+    if !TARGETS.contains(&target) {
+        return Err(FuzzError::UnknownTarget(target.to_string()));
+    }
+    let mut out = String::from("# A regression case from the nightly fuzz job; `cargo test` replays it.\n");
+    let _ = writeln!(out, "target = \"{target}\"");
+    let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
+    let _ = writeln!(out, "input_hex = \"{hex}\"");
+    if let Some((records, partial)) = input_trace(target, input) {
+        let expect: Vec<String> = if target == "check_records" {
+            let numbered: Vec<(usize, Record<'_>)> =
+                records.iter().cloned().enumerate().map(|(i, r)| (i + 1, r)).collect();
+            indiv_spec::oracle::judge(builtin(), &numbered, partial)
+                .into_iter()
+                .map(|(rule, line)| format!("\"{}@{line}\"", rule.id()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let _ = writeln!(out, "partial = {partial}");
+        let _ = writeln!(out, "trace = '''\n{}'''", to_jsonl(&records));
+        let _ = writeln!(out, "expect = [{}]", expect.join(", "));
+    }
+    Ok(out)
+}
+
+fn builtin() -> &'static Spec {
+    // The shipped spec is validated by the test suite; a fuzz run on a broken
+    // build has nothing to report but that.
+    Spec::builtin().expect("the built-in spec loads")
+}
+
+/// A trace the fuzzer builds record by record; values lean towards the ones
+/// the rules care about so that rules are reached, with raw numbers mixed in.
+#[derive(Arbitrary, Debug)]
+pub struct FuzzTrace {
+    header: Option<(FuzzVersion, Option<FuzzVersion>)>,
+    records: Vec<FuzzRecord>,
+    /// Judge the trace as partial (a live or truncated log).
+    pub partial: bool,
+}
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct FuzzVersion(u8, u8, bool);
+
+impl FuzzVersion {
+    fn version(self) -> SecurityVersion {
+        SecurityVersion([u32::from(self.0 % 4), u32::from(self.1 % 7), 0, u32::from(self.2)])
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzHr {
+    Ok,
+    Known(u8),
+    Raw(u32),
+}
+
+impl FuzzHr {
+    fn hr(&self) -> Hresult {
+        match self {
+            FuzzHr::Ok => Hresult::S_OK,
+            FuzzHr::Known(i) => KnownHresult::ALL[usize::from(*i) % KnownHresult::ALL.len()].into(),
+            FuzzHr::Raw(v) => Hresult(*v),
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzFlags {
+    Usual(u8),
+    Raw(u32),
+}
+
+impl FuzzFlags {
+    fn flags(&self) -> u32 {
+        match self {
+            FuzzFlags::Usual(v) => u32::from(v % 6),
+            FuzzFlags::Raw(v) => *v,
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzCall {
+    Open(u8, u8),
+    Individualize(FuzzFlags),
+    CancelIndividualization,
+    PerformSecurityUpdate(FuzzFlags),
+    CancelAsyncOperation,
+    GetSecurityVersion(Option<FuzzReported>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzReported {
+    Version(FuzzVersion),
+    Text(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzUrl {
+    Null,
+    Valid,
+    Relative,
+    Text(String),
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzEnum {
+    Defined(u8),
+    Raw(u32),
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzAmount {
+    Small(u8),
+    Raw(u32),
+}
+
+impl FuzzAmount {
+    fn value(&self) -> u32 {
+        match self {
+            FuzzAmount::Small(v) => [0, 10, 100][usize::from(*v) % 3],
+            FuzzAmount::Raw(v) => *v,
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+struct FuzzStatus {
+    hr: FuzzHr,
+    indi: FuzzEnum,
+    url: FuzzUrl,
+    request: u8,
+    http: FuzzEnum,
+    progress: FuzzAmount,
+    total: FuzzAmount,
+}
+
+impl FuzzStatus {
+    fn value(&self) -> IndividualizeStatus<'static> {
+        let indi = match self.indi {
+            FuzzEnum::Defined(i) => IndiStatus::ALL[usize::from(i) % IndiStatus::ALL.len()].value(),
+            FuzzEnum::Raw(v) => v,
+        };
+        let http = match self.http {
+            FuzzEnum::Defined(i) => HttpStatus::ALL[usize::from(i) % HttpStatus::ALL.len()].value(),
+            FuzzEnum::Raw(v) => v,
+        };
+        let url = match &self.url {
+            FuzzUrl::Null => None,
+            FuzzUrl::Valid => Some("https://indiv.example/response".into()),
+            FuzzUrl::Relative => Some("response".into()),
+            FuzzUrl::Text(t) => Some(t.clone().into()),
+        };
+        IndividualizeStatus {
+            hr: self.hr.hr(),
+            indi,
+            url,
+            http_request: u32::from(self.request % 5),
+            http,
+            progress: self.progress.value(),
+            total: self.total.value(),
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzRecord {
+    Call(FuzzCall, FuzzHr),
+    Needs,
+    NoRights,
+    Status(FuzzStatus),
+    Progress(FuzzStatus),
+    Completed(FuzzHr),
+    RevocationCompleted,
+    Ts(Box<FuzzRecord>, u32),
+}
+
+impl FuzzRecord {
+    fn record(&self) -> Record<'static> {
+        let body = match self {
+            FuzzRecord::Call(call, hr) => {
+                let call = match call {
+                    FuzzCall::Open(a, b) => Call::Open {
+                        required_version: RequiredVersion { major: u32::from(a % 4), minor: u32::from(b % 7) },
+                    },
+                    FuzzCall::Individualize(f) => Call::Individualize { flags: f.flags() },
+                    FuzzCall::CancelIndividualization => Call::CancelIndividualization,
+                    FuzzCall::PerformSecurityUpdate(f) => Call::PerformSecurityUpdate { flags: f.flags() },
+                    FuzzCall::CancelAsyncOperation => Call::CancelAsyncOperation,
+                    FuzzCall::GetSecurityVersion(v) => Call::GetSecurityVersion {
+                        version: v.as_ref().map(|v| match v {
+                            FuzzReported::Version(v) => v.version().to_string().into(),
+                            FuzzReported::Text(t) => t.clone().into(),
+                        }),
+                    },
+                };
+                Body::Call { call, hr: hr.hr() }
+            }
+            FuzzRecord::Needs => Body::Status { status: Status::NeedsIndividualization, hr: Hresult::S_OK },
+            FuzzRecord::NoRights => Body::Status { status: Status::NoRightsEx, hr: Hresult::S_OK },
+            FuzzRecord::Status(s) => Body::Status { status: Status::Individualize(s.value()), hr: Hresult::S_OK },
+            FuzzRecord::Progress(s) => Body::Event { event: Event::Progress(s.value()), hr: Hresult::S_OK },
+            FuzzRecord::Completed(hr) => Body::Event { event: Event::Completed, hr: hr.hr() },
+            FuzzRecord::RevocationCompleted => Body::Event { event: Event::RevocationCompleted, hr: Hresult::S_OK },
+            FuzzRecord::Ts(inner, ts) => return Record { ts: Some((*ts).into()), body: inner.record().body },
+        };
+        Record { ts: None, body }
+    }
+}
+
+impl FuzzTrace {
+    /// The records, header first when there is one.
+    pub fn records(&self) -> Vec<Record<'static>> {
+        let header = self.header.map(|(component, service)| Record {
+            ts: None,
+            body: Body::Header {
+                component_version: Some(component.version()),
+                service_version: service.map(FuzzVersion::version),
+            },
+        });
+        header.into_iter().chain(self.records.iter().map(FuzzRecord::record)).collect()
+    }
+}

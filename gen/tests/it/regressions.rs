@@ -1,0 +1,73 @@
+//! Replays every regression case under `tests/regressions/`: the fuzz input
+//! runs through its target's harness again (a panic fails the test), and a
+//! case that stands for a trace is checked against its expected violations.
+//! The committed seed corpus of every fuzz target runs through its harness
+//! too, so each target's replay path is exercised even before it has found
+//! anything.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use indiv_gen::fuzzing::{TARGETS, run_target};
+use indiv_spec::{CheckOptions, Spec, check_reader};
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    target: String,
+    input_hex: String,
+    #[serde(default)]
+    partial: bool,
+    trace: Option<String>,
+    #[serde(default)]
+    expect: Vec<String>,
+}
+
+fn decode(hex: &str) -> Vec<u8> {
+    assert!(hex.len() % 2 == 0, "odd hex length");
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect()
+}
+
+#[test]
+fn every_regression_case_passes_its_target_again() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/regressions exists") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let case: Case = toml::from_str(&std::fs::read_to_string(&path).expect("readable"))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = path.display();
+        assert!(TARGETS.contains(&case.target.as_str()), "{name}: unknown target");
+        run_target(&case.target, &decode(&case.input_hex)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(trace) = &case.trace {
+            let spec = Spec::builtin().expect("spec");
+            let outcome = check_reader(spec, trace.as_bytes(), CheckOptions { partial: case.partial })
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let seen: BTreeSet<String> = outcome.violations.iter().map(|v| format!("{}@{}", v.rule, v.line)).collect();
+            let expected: BTreeSet<String> = case.expect.iter().cloned().collect();
+            assert_eq!(seen, expected, "{name}");
+        }
+        cases += 1;
+    }
+    println!("replayed {cases} regression cases");
+    assert!(cases > 0, "no regression cases under {}", dir.display());
+}
+
+#[test]
+fn every_seed_input_passes_its_target() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    for target in TARGETS {
+        let dir = seeds.join(target);
+        let mut inputs = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            let input = std::fs::read(&path).expect("readable seed");
+            run_target(target, &input).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            inputs += 1;
+        }
+        assert!(inputs > 0, "{target} has no seed inputs");
+    }
+}

@@ -1,0 +1,64 @@
+//! The one error type of `indiv-harness`: why a certification run could not
+//! do its work. Broken rules and misbehaving testees are not errors: they are
+//! verdicts.
+
+use std::path::PathBuf;
+
+/// Why a run stopped without a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A case file is not valid.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    CaseFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (bytes).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `--case` glob matches no named case.
+    #[error("no case matches `{0}`; `indiv certify --list` lists them")]
+    NoCaseMatches(String),
+    /// The selection is empty.
+    #[error("no case to run")]
+    NoCase,
+    /// Generating a scenario from a seed failed.
+    #[error("cannot generate a scenario: {0}")]
+    Generate(String),
+    /// A shrunk case could not be written as TOML.
+    #[error("cannot write the case file: {0}")]
+    CaseFileWrite(String),
+    /// The loopback service could not start.
+    #[error("cannot start the loopback service: {0}")]
+    Service(std::io::Error),
+    /// Writing the console output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether the error lies in what the user asked (a usage or input
+    /// error) rather than in the tool or its surroundings.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. }
+                | Error::CaseFile { .. }
+                | Error::NoCaseMatches(_)
+                | Error::NoCase
+                | Error::Generate(_)
+                | Error::CaseFileWrite(_)
+        )
+    }
+}

@@ -1,0 +1,31 @@
+//! `indiv-harness`: the certification harness behind `indiv certify`.
+//!
+//! - [`protocol`]: the testee protocol `indiv-testee/1` and its JSON Schema;
+//!   [`validator`] checks every protocol line for `--validate-protocol`.
+//! - [`process`]: a testee in its own process group, killed with its group and
+//!   reaped.
+//! - [`loopback`]: the HTTP individualization service on 127.0.0.1, playing a
+//!   case's `ServiceBehavior` and logging what crossed the wire.
+//! - [`runner`]: plays cases against a testee and judges them as records
+//!   arrive ([`Harness`], [`CaseResult`], [`Verdict`]).
+//! - [`run`]: a whole certification run: case selection, generated cases,
+//!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
+//! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
+//! - [`reference`]: the reference engine behind the testee protocol (`indiv
+//!   testee`).
+
+mod error;
+pub mod loopback;
+pub mod process;
+pub mod protocol;
+pub mod reference;
+pub mod report;
+pub mod run;
+pub mod runner;
+pub mod validator;
+
+pub use error::Error;
+
+/// Most characters of a testee's line quoted in an ERROR message.
+pub(crate) const QUOTE_CHARS: usize = 200;
+pub use runner::{Case, CaseResult, Harness, Verdict};

@@ -1,0 +1,289 @@
+//! The individualization service of `indiv certify`: HTTP/1.1 on 127.0.0.1
+//! (an ephemeral port, never another address), one URL prefix per case,
+//! playing the case's [`ServiceBehavior`] — the same value the in-memory
+//! simulation plays — over real sockets.
+//!
+//! It records what really happened in each exchange (completed or not, body
+//! bytes written, the Content-Length announced), raising each figure before the
+//! write it describes, so that what the harness reads when a status arrives is
+//! a safe upper bound of what the testee can have seen.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indiv_engine::service::{Exchange, Fault, Plan, ServiceBehavior};
+use indiv_service_rules::{CaseLog, ExchangeKind, ExchangeRecord};
+
+struct CaseState {
+    behavior: ServiceBehavior,
+    base_url: String,
+    log: CaseLog,
+}
+
+#[derive(Default)]
+struct Shared {
+    cases: Mutex<HashMap<u64, CaseState>>,
+    /// A port nothing listens on, for the connection-refused faults.
+    closed_port: u16,
+}
+
+impl Shared {
+    fn cases(&self) -> MutexGuard<'_, HashMap<u64, CaseState>> {
+        // A panic while holding the lock would be a bug in this module; the
+        // data (counters) stays meaningful, so keep serving.
+        self.cases.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running loopback service. Dropping it stops it.
+pub struct LoopbackService {
+    addr: SocketAddr,
+    closed_port: u16,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    next_case: u64,
+}
+
+/// How the harness addresses one case on the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseHandle {
+    /// The case's number on the service.
+    pub id: u64,
+    /// The URL prefix handed to the testee, ending in `/`.
+    pub service_url: String,
+    /// The `response_url` the service returns.
+    pub response_url: String,
+}
+
+impl LoopbackService {
+    /// Binds 127.0.0.1 on an ephemeral port and starts serving.
+    pub fn start() -> std::io::Result<LoopbackService> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let closed_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+        let shared = Arc::new(Shared { cases: Mutex::default(), closed_port });
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let shared = Arc::clone(&shared);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new().name("loopback-accept".into()).spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let shared = Arc::clone(&shared);
+                    let _ = std::thread::Builder::new()
+                        .name("loopback-conn".into())
+                        .spawn(move || serve_connection(stream, &shared));
+                }
+            })?
+        };
+        Ok(LoopbackService { addr, closed_port, shared, stop, accept: Some(accept), next_case: 1 })
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sets up a case playing `behavior`.
+    pub fn register(&mut self, behavior: &ServiceBehavior) -> CaseHandle {
+        let id = self.next_case;
+        self.next_case += 1;
+        let base_url = format!("http://{}/c/{id}/", self.addr);
+        let service_url = if behavior.fault == Some(Fault::Refused(Exchange::Query)) {
+            format!("http://127.0.0.1:{}/c/{id}/", self.closed_port)
+        } else {
+            base_url.clone()
+        };
+        let response_url = behavior.offer(&base_url).response_url;
+        self.shared.cases().insert(id, CaseState { behavior: *behavior, base_url, log: CaseLog::default() });
+        CaseHandle { id, service_url, response_url }
+    }
+
+    /// What the service has done for case `id` so far.
+    pub fn log(&self, id: u64) -> CaseLog {
+        self.shared.cases().get(&id).map(|c| c.log.clone()).unwrap_or_default()
+    }
+
+    /// Forgets case `id`.
+    pub fn unregister(&self, id: u64) {
+        self.shared.cases().remove(&id);
+    }
+}
+
+impl Drop for LoopbackService {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(handle) = self.accept.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct RequestHead {
+    method: String,
+    path: String,
+    content_length: usize,
+}
+
+fn read_head(reader: &mut BufReader<TcpStream>) -> Option<RequestHead> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut content_length = 0;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                content_length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    Some(RequestHead { method, path, content_length })
+}
+
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(write_half) = stream.try_clone() else { return };
+    let mut writer = write_half;
+    let mut reader = BufReader::new(stream);
+    while let Some(head) = read_head(&mut reader) {
+        let mut body = vec![0; head.content_length.min(1 << 20)];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if !answer(&head, shared, &mut writer) {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Answers one request; false when the connection must be closed.
+fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
+    let (path, query) = head.path.split_once('?').unwrap_or((&head.path, ""));
+    let offer_tag = query.split('&').find_map(|p| p.strip_prefix("offer=")).and_then(|n| n.parse::<usize>().ok());
+    let mut segments = path.trim_start_matches('/').split('/');
+    let id = match (segments.next(), segments.next().and_then(|s| s.parse::<u64>().ok())) {
+        (Some("c"), Some(id)) => id,
+        _ => return respond_plain(writer, 404),
+    };
+    let what = segments.next().unwrap_or("");
+    let (plan, pace_ms, index) = {
+        let mut cases = shared.cases();
+        let Some(case) = cases.get_mut(&id) else { return respond_plain(writer, 404) };
+        let (kind, plan) = match (head.method.as_str(), what) {
+            ("POST", "individualize") => {
+                let mut plan = case.behavior.plan_query(&case.base_url);
+                if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
+                    // Tag the package URL with this exchange, so that a package
+                    // request is tied to its offer (and not to a later session).
+                    offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
+                    if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
+                        // Point the package at a port nothing listens on.
+                        let port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
+                        offer.package_url =
+                            offer.package_url.replacen(&format!(":{port}/"), &format!(":{}/", shared.closed_port), 1);
+                    }
+                    *body = offer.to_json().into_bytes();
+                    *content_length = body.len() as u32;
+                    *chunk_size = *content_length;
+                }
+                (ExchangeKind::Query, plan)
+            }
+            ("GET", "package") => (ExchangeKind::Package, case.behavior.plan_package()),
+            _ => (
+                ExchangeKind::Other,
+                Plan::Respond { status: 404, content_length: 0, body: Vec::new(), chunk_size: 1, offer: None },
+            ),
+        };
+        let offer_of = if kind == ExchangeKind::Package { offer_tag } else { None };
+        case.log.exchanges.push(ExchangeRecord {
+            kind,
+            completed: false,
+            body_written: 0,
+            content_length: None,
+            status: None,
+            offer_of,
+        });
+        let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
+        (plan, pace, case.log.exchanges.len() - 1)
+    };
+    // Exchanges of an abandoned session may overlap the next ones: update
+    // this exchange's record, found by its index.
+    let update = |f: &dyn Fn(&mut ExchangeRecord)| {
+        if let Some(record) = shared.cases().get_mut(&id).and_then(|c| c.log.exchanges.get_mut(index)) {
+            f(record);
+        }
+    };
+    match plan {
+        Plan::Refuse | Plan::Reset => false,
+        Plan::Respond { status, content_length, body, chunk_size, .. } => {
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                reason(status)
+            );
+            let whole = body.len() as u64 == u64::from(content_length);
+            update(&|r| {
+                r.content_length = Some(content_length);
+                r.status = Some(status);
+                r.completed = whole && body.is_empty();
+            });
+            if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_err() {
+                return false;
+            }
+            let chunks: Vec<&[u8]> = body.chunks(chunk_size.max(1) as usize).collect();
+            for (i, chunk) in chunks.iter().enumerate() {
+                if pace_ms > 0 && i > 0 {
+                    std::thread::sleep(Duration::from_millis(u64::from(pace_ms)));
+                }
+                let last = i + 1 == chunks.len();
+                let len = chunk.len() as u64;
+                update(&|r| {
+                    r.body_written += len;
+                    r.completed = whole && last;
+                });
+                if writer.write_all(chunk).and_then(|()| writer.flush()).is_err() {
+                    return false;
+                }
+            }
+            whole
+        }
+    }
+}
+
+fn respond_plain(writer: &mut TcpStream, status: u16) -> bool {
+    let head = format!("HTTP/1.1 {status} {}\r\nContent-Length: 0\r\n\r\n", reason(status));
+    writer.write_all(head.as_bytes()).is_ok()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}

@@ -1,0 +1,360 @@
+//! A whole certification run: picks the cases (named, from a case file, or
+//! generated from seeds), plays them through the [`Harness`], shrinks a
+//! failing generated case across the process boundary, and sums the run up.
+//! What is printed, and which exit status a run maps to, is the command
+//! line's business: it watches the run through a [`RunObserver`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use indiv_engine::Scenario;
+use indiv_engine::scenario::strategy;
+use indiv_spec::Spec;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::protocol::{Capability, Implementation};
+use crate::runner::{Case, CaseResult, Harness, Settings, Verdict, named_cases};
+
+/// Most candidate runs spent shrinking one failing generated case.
+const SHRINK_RUNS: usize = 150;
+
+/// What a certification run is asked to do.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The testee and its arguments (never empty: the command line puts the
+    /// built-in reference engine here when no program is given).
+    pub program: Vec<OsString>,
+    /// How the user named the testee, for the reproduce commands (empty for
+    /// the built-in reference engine).
+    pub program_as_given: Vec<OsString>,
+    /// Run the named cases matching any of these globs (all when empty).
+    pub case_globs: Vec<String>,
+    /// Also run this many generated cases.
+    pub random: Option<u32>,
+    /// The seed of the generated cases.
+    pub seed: u64,
+    /// Run only this case file.
+    pub case_file: Option<PathBuf>,
+    /// Per-case timeout.
+    pub timeout: Duration,
+    /// NONSTRICT fails the run too.
+    pub strict: bool,
+    /// Where shrunk case files go (the current directory when `None`).
+    pub case_dir: Option<PathBuf>,
+    /// Validate and log every protocol line; stop the run at the first
+    /// mismatch.
+    pub validate_protocol: bool,
+    /// Set (by a signal handler) to stop the run after the current case.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+/// A case file: one scenario with a name, as `--case-file` reads it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// The case's name.
+    pub name: String,
+    /// What it shows or how it was found.
+    #[serde(default)]
+    pub about: String,
+    /// The scenario.
+    pub scenario: Scenario,
+}
+
+/// One case's result, and the command that reproduces it.
+pub struct CaseOutcome {
+    /// The result.
+    pub result: CaseResult,
+    /// `indiv certify ...` that runs this case again.
+    pub reproduce: String,
+}
+
+/// Everything a run produced, for the console and the reports.
+pub struct RunSummary {
+    /// Every case, in run order.
+    pub cases: Vec<CaseOutcome>,
+    /// Who the testee said it is.
+    pub testee: Option<(Implementation, Vec<Capability>)>,
+    /// The program run.
+    pub program: Vec<OsString>,
+    /// Stopped by an interrupt before the end.
+    pub incomplete: bool,
+    /// Stopped by `--validate-protocol` at the first protocol mismatch (the
+    /// last case is its ERROR; the cases after it did not run).
+    pub protocol_mismatch: bool,
+    /// The run was strict.
+    pub strict: bool,
+}
+
+/// How many cases came to each verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// PASS.
+    pub pass: usize,
+    /// NONSTRICT.
+    pub nonstrict: usize,
+    /// FAIL.
+    pub fail: usize,
+    /// ERROR.
+    pub error: usize,
+    /// SKIP.
+    pub skip: usize,
+}
+
+impl Counts {
+    /// Counts the verdicts of `results`.
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a CaseResult>) -> Counts {
+        let mut counts = Counts::default();
+        for r in results {
+            *match r.verdict {
+                Verdict::Pass => &mut counts.pass,
+                Verdict::Nonstrict => &mut counts.nonstrict,
+                Verdict::Fail => &mut counts.fail,
+                Verdict::Error => &mut counts.error,
+                Verdict::Skip => &mut counts.skip,
+            } += 1;
+        }
+        counts
+    }
+
+    /// All cases.
+    pub fn total(&self) -> usize {
+        self.pass + self.nonstrict + self.fail + self.error + self.skip
+    }
+}
+
+impl RunSummary {
+    /// The verdict counts of the run.
+    pub fn counts(&self) -> Counts {
+        Counts::of(self.cases.iter().map(|c| &c.result))
+    }
+}
+
+/// What the command line sees of a run while it happens.
+pub trait RunObserver {
+    /// How many cases the run will play (shrinking runs not counted).
+    fn planned(&mut self, total: usize);
+    /// A case is done (a shrunk one, after shrinking).
+    fn case_done(&mut self, outcome: &CaseOutcome) -> std::io::Result<()>;
+    /// A failing generated case was shrunk and written as a case file.
+    fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()>;
+}
+
+/// Runs the selected cases against the testee.
+pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn RunObserver) -> Result<RunSummary, Error> {
+    let cases = select_cases(options)?;
+    let random: Vec<u64> = match options.random {
+        Some(n) => (0..u64::from(n)).map(|i| options.seed.wrapping_add(i)).collect(),
+        None => Vec::new(),
+    };
+    if cases.is_empty() && random.is_empty() {
+        return Err(Error::NoCase);
+    }
+    let settings = Settings {
+        program: options.program.clone(),
+        timeout: options.timeout,
+        validate_protocol: options.validate_protocol,
+    };
+    let mut harness = Harness::new(spec, settings, Arc::clone(&options.interrupted)).map_err(Error::Service)?;
+    observer.planned(cases.len() + random.len());
+    let mut outcomes = Vec::new();
+    let command = reproduce_suffix(&options.program_as_given);
+    let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
+    for case in cases {
+        if stopped(&harness) {
+            break;
+        }
+        let reproduce = match &options.case_file {
+            Some(file) => format!("indiv certify --case-file {}{command}", file.display()),
+            None => format!("indiv certify --case {}{command}", case.name),
+        };
+        let outcome = CaseOutcome { result: harness.run(&case), reproduce };
+        observer.case_done(&outcome)?;
+        outcomes.push(outcome);
+    }
+    for seed in random {
+        if stopped(&harness) {
+            break;
+        }
+        let outcome = run_generated(&mut harness, seed, options, &command, observer)?;
+        observer.case_done(&outcome)?;
+        outcomes.push(outcome);
+    }
+    harness.close();
+    Ok(RunSummary {
+        cases: outcomes,
+        testee: harness.identity().cloned(),
+        program: options.program.clone(),
+        incomplete: options.interrupted.load(Ordering::SeqCst),
+        protocol_mismatch: harness.protocol_mismatch(),
+        strict: options.strict,
+    })
+}
+
+/// Plays the generated case of `seed`; a failure is shrunk and written as a
+/// case file.
+fn run_generated(
+    harness: &mut Harness,
+    seed: u64,
+    options: &RunOptions,
+    command: &str,
+    observer: &mut dyn RunObserver,
+) -> Result<CaseOutcome, Error> {
+    let mut runner = seeded_runner(seed);
+    let mut tree = strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?;
+    let case =
+        Case { name: format!("random-{seed}"), about: format!("generated from seed {seed}"), scenario: tree.current() };
+    let mut result = harness.run(&case);
+    let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
+    // A protocol mismatch stops the run: there is nothing to shrink.
+    if failing(&result, options.strict) && !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch() {
+        result = shrink(harness, &mut tree, result, options.strict, &options.interrupted);
+        let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+        let file = dir.join(format!("indiv-case-{seed}.toml"));
+        write_case_file(&file, &result, seed)?;
+        reproduce = format!("indiv certify --case-file {}{command}", file.display());
+        observer.case_file_written(&file, &reproduce)?;
+    }
+    Ok(CaseOutcome { result, reproduce })
+}
+
+/// ` -- PROGRAM ARGS` quoted for a POSIX shell, or nothing for the built-in
+/// reference engine.
+fn reproduce_suffix(program: &[OsString]) -> String {
+    if program.is_empty() {
+        return String::new();
+    }
+    let words: Vec<String> = program.iter().map(|w| shell_word(&w.to_string_lossy())).collect();
+    format!(" -- {}", words.join(" "))
+}
+
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The proptest runner of a generated case: the same seed gives the same
+/// scenario everywhere.
+fn seeded_runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+fn failing(result: &CaseResult, strict: bool) -> bool {
+    matches!(result.verdict, Verdict::Fail | Verdict::Error) || (strict && result.verdict == Verdict::Nonstrict)
+}
+
+/// Shrinks a failing generated case by running simpler scenarios against the
+/// testee until none of the simplifications fails any more.
+fn shrink(
+    harness: &mut Harness,
+    tree: &mut impl ValueTree<Value = Scenario>,
+    mut best: CaseResult,
+    strict: bool,
+    interrupted: &AtomicBool,
+) -> CaseResult {
+    let name = best.name.clone();
+    let mut runs = 0;
+    // A candidate that breaks the protocol under --validate-protocol is an
+    // ERROR, so the best one, and it stops the run: shrink no further.
+    'shrink: while runs < SHRINK_RUNS
+        && !interrupted.load(Ordering::SeqCst)
+        && !harness.protocol_mismatch()
+        && tree.simplify()
+    {
+        loop {
+            runs += 1;
+            let case = Case { name: name.clone(), about: String::new(), scenario: tree.current() };
+            let result = harness.run(&case);
+            if failing(&result, strict) {
+                best = result;
+                break;
+            }
+            if runs >= SHRINK_RUNS || !tree.complicate() {
+                break 'shrink;
+            }
+        }
+    }
+    best
+}
+
+fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Error> {
+    let file = CaseFile {
+        name: result.name.clone(),
+        about: format!("shrunk from generated seed {seed}: {}", result.verdict.as_str()),
+        scenario: result.scenario.clone(),
+    };
+    let text = toml::to_string(&file).map_err(|e| Error::CaseFileWrite(e.to_string()))?;
+    let text = format!("# indiv certify case file; run it with --case-file\n{text}");
+    std::fs::write(path, text).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// Reads a case file.
+pub fn read_case_file(path: &Path) -> Result<Case, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let file: CaseFile = toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| indiv_spec::text::line_column(&text, s.start));
+        Error::CaseFile {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim_end_matches('.').to_string(),
+        }
+    })?;
+    Ok(Case { name: file.name, about: file.about, scenario: file.scenario })
+}
+
+fn select_cases(options: &RunOptions) -> Result<Vec<Case>, Error> {
+    if let Some(file) = &options.case_file {
+        return Ok(vec![read_case_file(file)?]);
+    }
+    let all = named_cases();
+    if options.case_globs.is_empty() {
+        return Ok(if options.random.is_some() { Vec::new() } else { all });
+    }
+    if let Some(glob) = options.case_globs.iter().find(|g| !all.iter().any(|c| glob_matches(g, &c.name))) {
+        return Err(Error::NoCaseMatches(glob.clone()));
+    }
+    Ok(all.into_iter().filter(|c| options.case_globs.iter().any(|g| glob_matches(g, &c.name))).collect())
+}
+
+/// `*` matches any run of characters, `?` any one character.
+pub fn glob_matches(glob: &str, name: &str) -> bool {
+    fn go(g: &[char], n: &[char]) -> bool {
+        match g.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let g: Vec<char> = glob.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&g, &n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_case_names() {
+        assert!(glob_matches("fault-*", "fault-refused"));
+        assert!(glob_matches("*cancel*", "reader-cancel-install"));
+        assert!(glob_matches("busy", "busy"));
+        assert!(glob_matches("b?sy", "busy"));
+        assert!(!glob_matches("fault-*", "reader-happy"));
+        assert!(!glob_matches("busy", "busy-2"));
+    }
+}

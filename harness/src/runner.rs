@@ -1,0 +1,601 @@
+//! `indiv certify`: plays cases against an engine in any language over the
+//! testee protocol, with a real loopback individualization service, and
+//! judges each case's trace by every rule of the spec plus the service rules.
+//!
+//! A case is a [`Scenario`] — the same value the in-memory simulation plays —
+//! so a named case means the same thing here as in `indiv simulate`.
+
+use std::ffi::OsString;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indiv_engine::Scenario;
+use indiv_engine::scenario::{Trigger, named};
+use indiv_engine::service::ServiceBehavior;
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
+use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
+use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
+
+use indiv_service_rules::{self as service_rules, CaseLog, SessionFacts};
+
+use indiv_spec::text::shorten;
+
+use crate::QUOTE_CHARS;
+use crate::loopback::{CaseHandle, LoopbackService};
+use crate::process::{Incoming, Process};
+use crate::protocol::{Capability, HarnessMessage, Implementation, PROTOCOL, TesteeMessage, needs};
+use crate::validator::{Direction, ProtocolValidator};
+
+/// Most records one case may produce before it is a flood.
+pub const MAX_RECORDS_PER_CASE: usize = 100_000;
+/// How long a testee has to answer `hello`, `ready` and `ended`.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A named case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Its name.
+    pub name: String,
+    /// What it shows.
+    pub about: String,
+    /// What it plays.
+    pub scenario: Scenario,
+}
+
+/// The built-in cases: every named scenario of the reference engine.
+pub fn named_cases() -> Vec<Case> {
+    named().into_iter().map(|n| Case { name: n.name.into(), about: n.about.into(), scenario: n.scenario }).collect()
+}
+
+/// A case's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// Every rule held.
+    Pass,
+    /// Only `should` rules broke.
+    Nonstrict,
+    /// A `must` rule broke.
+    Fail,
+    /// The testee crashed, hung, broke the protocol or printed garbage.
+    Error,
+    /// The case needs a capability the testee lacks.
+    Skip,
+}
+
+impl Verdict {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Nonstrict => "NONSTRICT",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+            Verdict::Skip => "SKIP",
+        }
+    }
+}
+
+/// One broken rule in a case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// Its level.
+    pub level: Level,
+    /// The trace line.
+    pub line: usize,
+    /// Expected versus seen.
+    pub message: String,
+    /// The record at that line.
+    pub record: Option<String>,
+}
+
+/// What one case came to.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// The rules it broke.
+    pub findings: Vec<Finding>,
+    /// Why it is ERROR or SKIP.
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration: Duration,
+    /// The trace, JSON Lines, header first.
+    pub trace: String,
+    /// The end of the testee's stderr, for ERROR cases.
+    pub stderr: String,
+    /// The scenario played.
+    pub scenario: Scenario,
+}
+
+/// How to run the testee and the cases.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The program and its arguments.
+    pub program: Vec<OsString>,
+    /// Per-case timeout.
+    pub timeout: Duration,
+    /// Validate every line in both directions against the testee protocol
+    /// (see [`crate::validator`]) and log it, numbered, to stderr; the
+    /// first mismatch is an ERROR and [`Harness::protocol_mismatch`] turns true.
+    pub validate_protocol: bool,
+}
+
+/// Runs cases against one testee, restarting it after an ERROR.
+pub struct Harness {
+    spec: &'static Spec,
+    settings: Settings,
+    service: LoopbackService,
+    process: Option<Process>,
+    identity: Option<(Implementation, Vec<Capability>)>,
+    interrupted: Arc<AtomicBool>,
+    /// With `validate_protocol`: the conversation with the running testee.
+    validator: Option<ProtocolValidator>,
+    /// With `validate_protocol`: a line broke the protocol.
+    mismatch: bool,
+}
+
+/// Why a case could not be judged.
+enum CaseError {
+    /// The testee crashed, hung, broke the protocol or printed garbage.
+    Error(String),
+    /// The case needs something the testee lacks.
+    Skip(String),
+}
+
+impl Harness {
+    /// Starts the loopback service; the testee starts with the first case.
+    pub fn new(spec: &'static Spec, settings: Settings, interrupted: Arc<AtomicBool>) -> std::io::Result<Harness> {
+        Ok(Harness {
+            spec,
+            settings,
+            service: LoopbackService::start()?,
+            process: None,
+            identity: None,
+            interrupted,
+            validator: None,
+            mismatch: false,
+        })
+    }
+
+    /// Whether, with `validate_protocol`, a line has broken the protocol; the
+    /// run stops there.
+    pub fn protocol_mismatch(&self) -> bool {
+        self.mismatch
+    }
+
+    /// Who the testee said it is, once it has said hello.
+    pub fn identity(&self) -> Option<&(Implementation, Vec<Capability>)> {
+        self.identity.as_ref()
+    }
+
+    /// Says `bye` and stops the testee.
+    pub fn close(&mut self) {
+        if self.process.is_some() {
+            // A testee that cannot be told is stopped all the same.
+            let _ = self.send(&HarnessMessage::Bye {});
+        }
+        if let Some(process) = self.process.take() {
+            process.finish(Instant::now() + Duration::from_secs(2));
+        }
+    }
+
+    /// Plays one case.
+    pub fn run(&mut self, case: &Case) -> CaseResult {
+        let started = Instant::now();
+        let mut run = CaseRun::new(self.spec, &case.scenario);
+        let outcome = self.play(case, &mut run);
+        let stderr = self.process.as_ref().map(Process::stderr_excerpt).unwrap_or_default();
+        let (verdict, error) = match outcome {
+            Ok(()) => (run.verdict(), None),
+            Err(CaseError::Skip(why)) => (Verdict::Skip, Some(why)),
+            Err(CaseError::Error(why)) => {
+                // A testee in an unknown state is restarted for the next case.
+                if let Some(process) = self.process.take() {
+                    drop(process);
+                }
+                (Verdict::Error, Some(why))
+            }
+        };
+        CaseResult {
+            name: case.name.clone(),
+            verdict,
+            findings: run.findings,
+            error,
+            duration: started.elapsed(),
+            trace: run.trace,
+            stderr: if verdict == Verdict::Error { stderr } else { String::new() },
+            scenario: case.scenario.clone(),
+        }
+    }
+
+    /// With `validate_protocol`: logs the line, numbered, and checks it.
+    fn observe(&mut self, direction: Direction, text: &str) -> Result<(), CaseError> {
+        let Some(validator) = self.validator.as_mut() else { return Ok(()) };
+        let checked = validator.check(direction, text);
+        eprintln!("{:>4} {} {text}", validator.lines(), direction.arrow());
+        checked.map_err(|mismatch| {
+            self.mismatch = true;
+            CaseError::Error(mismatch.to_string())
+        })
+    }
+
+    /// With `validate_protocol`, a line that could not be read is the first
+    /// mismatch; otherwise `why` is the error.
+    fn unreadable(&mut self, why: &str, what: &str) -> CaseError {
+        match self.validator.as_mut() {
+            Some(validator) => {
+                let mismatch = validator.unreadable(what);
+                eprintln!("{:>4} {} ({what})", mismatch.line, mismatch.direction.arrow());
+                self.mismatch = true;
+                CaseError::Error(mismatch.to_string())
+            }
+            None => CaseError::Error(why.into()),
+        }
+    }
+
+    fn send(&mut self, message: &HarnessMessage) -> Result<(), CaseError> {
+        let text = line(message);
+        self.observe(Direction::HarnessToTestee, &text)?;
+        let process = self.process.as_mut().ok_or_else(|| CaseError::Error("the testee is not running".into()))?;
+        process.send(&text).map_err(|e| CaseError::Error(format!("cannot write to the testee: {e}")))
+    }
+
+    /// Starts the testee and exchanges hellos, unless it runs.
+    fn ensure_started(&mut self) -> Result<(), CaseError> {
+        if self.process.is_some() {
+            return Ok(());
+        }
+        let process = Process::spawn(&self.settings.program)
+            .map_err(|e| CaseError::Error(format!("cannot start {:?}: {e}", self.settings.program)))?;
+        self.process = Some(process);
+        self.validator = match self.settings.validate_protocol {
+            true => Some(ProtocolValidator::new().map_err(CaseError::Error)?),
+            false => None,
+        };
+        self.send(&HarnessMessage::Hello { protocol: PROTOCOL.into() })?;
+        match self.next_message(Instant::now() + ANSWER_TIMEOUT, "hello")? {
+            TesteeMessage::Hello { protocol, implementation, capabilities } => {
+                if protocol != PROTOCOL {
+                    return Err(CaseError::Error(format!("the testee speaks `{protocol}`, expected `{PROTOCOL}`")));
+                }
+                self.identity = Some((implementation, capabilities));
+                Ok(())
+            }
+            other => Err(CaseError::Error(format!("expected hello, the testee wrote {}", line(&other)))),
+        }
+    }
+
+    /// The next line, which must be a protocol message.
+    fn next_message(&mut self, deadline: Instant, waiting_for: &str) -> Result<TesteeMessage, CaseError> {
+        match self.next_line(deadline)? {
+            Some(text) => parse_message(&text),
+            None => Err(CaseError::Error(format!("the testee did not answer {waiting_for} in time"))),
+        }
+    }
+
+    /// The next line from the testee; `None` at the deadline.
+    fn next_line(&mut self, deadline: Instant) -> Result<Option<String>, CaseError> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(CaseError::Error("interrupted".into()));
+        }
+        let process = self.process.as_mut().ok_or_else(|| CaseError::Error("the testee is not running".into()))?;
+        // Wake up now and then to notice an interrupt.
+        let slice = deadline.min(Instant::now() + Duration::from_millis(200));
+        match process.recv(slice) {
+            Some(Incoming::Line(text)) => {
+                self.observe(Direction::TesteeToHarness, &text)?;
+                Ok(Some(text))
+            }
+            Some(Incoming::Oversized) => {
+                Err(self.unreadable("the testee wrote a line over 1 MiB", "a line over 1 MiB, not shown"))
+            }
+            Some(Incoming::NotUtf8) => {
+                Err(self.unreadable("the testee wrote a line that is not UTF-8", "a line that is not UTF-8, not shown"))
+            }
+            Some(Incoming::Eof) => {
+                std::thread::sleep(Duration::from_millis(20));
+                let status = process.exit_status().map_or("still running".to_string(), |s| s.to_string());
+                Err(CaseError::Error(format!("the testee closed its output ({status})")))
+            }
+            None if Instant::now() >= deadline => Ok(None),
+            None => self.next_line(deadline),
+        }
+    }
+
+    fn play(&mut self, case: &Case, run: &mut CaseRun) -> Result<(), CaseError> {
+        self.ensure_started()?;
+        if let Some((_, capabilities)) = &self.identity {
+            if let Some(missing) =
+                case.scenario.steps.iter().map(|s| needs(&s.call)).find(|c| !capabilities.contains(c))
+            {
+                return Err(CaseError::Skip(format!("the case needs the `{}` capability", capability_name(missing))));
+            }
+        }
+        let handle = self.service.register(&case.scenario.service);
+        let result = self.play_registered(case, run, &handle);
+        self.service.unregister(handle.id);
+        result
+    }
+
+    fn play_registered(&mut self, case: &Case, run: &mut CaseRun, handle: &CaseHandle) -> Result<(), CaseError> {
+        run.response_url = handle.response_url.clone();
+        self.send(&HarnessMessage::Reset {
+            case: case.name.clone(),
+            component_version: case.scenario.component_version,
+            service_url: handle.service_url.clone(),
+        })?;
+        match self.next_message(Instant::now() + ANSWER_TIMEOUT, "reset")? {
+            TesteeMessage::Ready {} => {}
+            other => return Err(CaseError::Error(format!("expected ready, the testee wrote {}", line(&other)))),
+        }
+        let deadline = Instant::now() + self.settings.timeout;
+        let mut timed_out = false;
+        for step in &case.scenario.steps {
+            let done = match step.trigger {
+                Trigger::Now => true,
+                Trigger::AfterStatuses(n) => {
+                    let target = run.statuses + n as usize;
+                    self.pump(run, handle, deadline, |r| r.statuses >= target || r.idle())?
+                }
+                Trigger::WhenIdle => self.pump(run, handle, deadline, CaseRun::idle)?,
+            };
+            if !done {
+                timed_out = true;
+                break;
+            }
+            // Exchanges from here on belong to a session this call may open: the
+            // testee may reach the service before its call record reaches us.
+            run.exchanges_at_call = self.service.log(handle.id).exchanges.len();
+            self.send(&HarnessMessage::Call(step.call.clone()))?;
+            run.calls_sent += 1;
+            // The call's record comes first, before anything else is read.
+            if !self.pump(run, handle, deadline, |r| r.calls_seen >= r.calls_sent)? {
+                timed_out = true;
+                break;
+            }
+        }
+        if !timed_out {
+            self.pump(run, handle, deadline, CaseRun::idle)?;
+        }
+        self.send(&HarnessMessage::End {})?;
+        let ended_by = Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            let Some(text) = self.next_line(ended_by)? else {
+                return Err(CaseError::Error("the testee did not answer end with ended".into()));
+            };
+            if is_protocol_line(&text) {
+                match parse_message(&text)? {
+                    TesteeMessage::Ended {} => break,
+                    other => {
+                        return Err(CaseError::Error(format!("expected ended, the testee wrote {}", line(&other))));
+                    }
+                }
+            }
+            run.record(&text, &self.service.log(handle.id))?;
+        }
+        run.finish();
+        Ok(())
+    }
+
+    /// Reads records until `done` holds (true) or the deadline passes (false).
+    fn pump(
+        &mut self,
+        run: &mut CaseRun,
+        handle: &CaseHandle,
+        deadline: Instant,
+        done: impl Fn(&CaseRun) -> bool,
+    ) -> Result<bool, CaseError> {
+        while !done(run) {
+            let Some(text) = self.next_line(deadline)? else { return Ok(false) };
+            if is_protocol_line(&text) {
+                let message = parse_message(&text)?;
+                return Err(CaseError::Error(format!("unexpected {} in the middle of a case", line(&message))));
+            }
+            let log = self.service.log(handle.id);
+            run.record(&text, &log)?;
+        }
+        Ok(true)
+    }
+}
+
+fn capability_name(c: Capability) -> &'static str {
+    match c {
+        Capability::Reader => "reader",
+        Capability::Security => "security",
+    }
+}
+
+fn line<T: serde::Serialize>(message: &T) -> String {
+    // Serializing these plain types cannot fail.
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+fn is_protocol_line(text: &str) -> bool {
+    // Records carry "kind"; protocol lines carry "op". A cheap test that
+    // the parsers below confirm.
+    text.contains("\"op\"") && !text.contains("\"kind\"")
+}
+
+fn parse_message(text: &str) -> Result<TesteeMessage, CaseError> {
+    serde_json::from_str(text).map_err(|e| CaseError::Error(format!("not a testee protocol message ({e}): {text}")))
+}
+
+/// The judging of one case as its records arrive.
+struct CaseRun {
+    spec: &'static Spec,
+    monitor: Monitor<'static>,
+    service: ServiceBehavior,
+    trace: String,
+    lines: Vec<String>,
+    findings: Vec<Finding>,
+    statuses: usize,
+    records: usize,
+    calls_sent: usize,
+    calls_seen: usize,
+    exchanges_at_call: usize,
+    reader_open: bool,
+    security_open: bool,
+    revocations: usize,
+    session: Option<SessionFacts>,
+    session_installed: bool,
+    component: SecurityVersion,
+    response_url: String,
+}
+
+impl CaseRun {
+    fn new(spec: &'static Spec, scenario: &Scenario) -> CaseRun {
+        let header = Record {
+            ts: None,
+            body: Body::Header {
+                component_version: Some(scenario.component_version),
+                service_version: Some(scenario.service.offered_version),
+            },
+        };
+        let mut run = CaseRun {
+            spec,
+            monitor: Monitor::new(spec, CheckOptions::default()),
+            service: scenario.service,
+            trace: String::new(),
+            lines: Vec::new(),
+            findings: Vec::new(),
+            statuses: 0,
+            records: 0,
+            calls_sent: 0,
+            calls_seen: 0,
+            exchanges_at_call: 0,
+            reader_open: false,
+            security_open: false,
+            revocations: 0,
+            session: None,
+            session_installed: false,
+            component: scenario.component_version,
+            response_url: String::new(),
+        };
+        let text = header.to_string();
+        run.monitor.feed(1, &header);
+        run.push_line(text);
+        run
+    }
+
+    fn push_line(&mut self, text: String) {
+        self.trace.push_str(&text);
+        self.trace.push('\n');
+        self.lines.push(text);
+    }
+
+    fn idle(&self) -> bool {
+        !self.reader_open && !self.security_open && self.revocations == 0
+    }
+
+    /// Takes one record line from the testee.
+    fn record(&mut self, text: &str, log: &CaseLog) -> Result<(), CaseError> {
+        self.records += 1;
+        if self.records > MAX_RECORDS_PER_CASE {
+            return Err(CaseError::Error(format!("the testee wrote over {MAX_RECORDS_PER_CASE} records in one case")));
+        }
+        let record: Record<'_> = serde_json::from_str(text).map_err(|e| {
+            CaseError::Error(format!("not an indiv-trace/1 record ({e}): {}", shorten(text, QUOTE_CHARS)))
+        })?;
+        if matches!(record.body, Body::Header { .. }) {
+            return Err(CaseError::Error("the testee wrote a header; the harness writes it".into()));
+        }
+        let line = self.lines.len() + 1;
+        self.push_line(text.to_string());
+        self.track(&record, log, line);
+        self.monitor.feed(line, &record);
+        let spec_violations: Vec<_> = self.monitor.drain_violations().collect();
+        for v in spec_violations {
+            self.add(v.rule, v.line, v.message);
+        }
+        Ok(())
+    }
+
+    fn track(&mut self, record: &Record<'_>, log: &CaseLog, line: usize) {
+        let first_exchange = self.exchanges_at_call;
+        match &record.body {
+            Body::Call { call, hr } => {
+                self.calls_seen += 1;
+                if hr.is_failure() {
+                    return;
+                }
+                match call {
+                    Call::Individualize { .. } => {
+                        self.reader_open = true;
+                        self.open_session(first_exchange, None);
+                    }
+                    Call::PerformSecurityUpdate { flags } if *flags == SecurityFlag::RevocationRefresh.value() => {
+                        self.revocations += 1;
+                    }
+                    Call::PerformSecurityUpdate { flags } => {
+                        self.security_open = true;
+                        self.open_session(first_exchange, Some(*flags));
+                    }
+                    _ => {}
+                }
+            }
+            Body::Status { status: Status::Individualize(value), .. } => {
+                self.status(value, log, line);
+                if value
+                    .indi_status()
+                    .is_some_and(|s| matches!(s, IndiStatus::Succeed | IndiStatus::Fail | IndiStatus::Cancel))
+                {
+                    self.reader_open = false;
+                }
+            }
+            Body::Event { event: Event::Progress(value), .. } => self.status(value, log, line),
+            Body::Event { event: Event::Completed, .. } => self.security_open = false,
+            Body::Event { event: Event::RevocationCompleted, .. } => {
+                self.revocations = self.revocations.saturating_sub(1)
+            }
+            Body::Status { .. } | Body::Header { .. } => {}
+        }
+    }
+
+    fn open_session(&mut self, first_exchange: usize, flags: Option<u32>) {
+        self.session =
+            Some(SessionFacts::new(first_exchange, flags, self.component, &self.service, &self.response_url));
+        self.session_installed = false;
+    }
+
+    fn status(&mut self, value: &IndividualizeStatus<'_>, log: &CaseLog, line: usize) {
+        self.statuses += 1;
+        let Some(facts) = self.session.clone() else { return };
+        for (rule, message) in service_rules::check(value, &facts, log, self.service.fault) {
+            self.add(rule, line, message);
+        }
+        match value.indi_status() {
+            Some(IndiStatus::Install) => self.session_installed = true,
+            Some(IndiStatus::Succeed) if self.session_installed => self.component = self.service.offered_version,
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, rule: Rule, line: usize, message: String) {
+        let level = self.monitor.level(rule);
+        let record = self.lines.get(line.wrapping_sub(1)).cloned();
+        self.findings.push(Finding { rule, level, line, message, record });
+    }
+
+    fn finish(&mut self) {
+        let monitor = std::mem::replace(&mut self.monitor, Monitor::new(self.spec, CheckOptions::default()));
+        let (violations, _) = monitor.finish();
+        for v in violations {
+            self.add(v.rule, v.line, v.message);
+        }
+    }
+
+    fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(|f| f.level == Level::Must) {
+            Verdict::Fail
+        } else if self.findings.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Nonstrict
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! `indiv-service-rules`: what the individualization service did on the wire
+//! ([`CaseLog`]), and the five `SERVICE-*` harness rules judged against it
+//! ([`check`]).
+//!
+//! Only a harness that ran the service can judge these rules, but the rules
+//! themselves are pure functions of a status, the session's facts and the
+//! log. They live apart from the HTTP server so that the documents (rule
+//! fixtures, `docs/SPEC.md`) can show and test them without it.
+
+mod log;
+mod rules;
+
+pub use log::{CaseLog, ExchangeKind, ExchangeRecord};
+pub use rules::{SessionFacts, check, fault_fails};

@@ -1,0 +1,321 @@
+//! The `SERVICE-*` rules: what only the certification harness can judge,
+//! because it ran the service and knows what really crossed the wire. Pure
+//! functions over a status, the session's facts and the service's log, so
+//! each rule can be shown to fire and to stay quiet without sockets.
+
+use indiv_engine::service::{Exchange, Fault, ServiceBehavior};
+use indiv_spec::Rule;
+use indiv_spec::record::IndividualizeStatus;
+use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
+
+use crate::log::{CaseLog, ExchangeKind, ExchangeRecord};
+
+/// What the harness knows of the session a status belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// Index of the first exchange of the case's log that belongs to the session.
+    pub first_exchange: usize,
+    /// Whether the session must download and install the package.
+    pub needs_package: bool,
+    /// The `response_url` the service returns for this case.
+    pub response_url: String,
+}
+
+impl SessionFacts {
+    /// The facts of a session opened by a start call with `flags` (reader
+    /// sessions pass `None`) on a component at `component`.
+    pub fn new(
+        first_exchange: usize,
+        security_flags: Option<u32>,
+        component: SecurityVersion,
+        service: &ServiceBehavior,
+        response_url: &str,
+    ) -> SessionFacts {
+        let as_needed = security_flags == Some(SecurityFlag::Indiv.value());
+        SessionFacts {
+            first_exchange,
+            needs_package: !as_needed || component < service.offered_version,
+            response_url: response_url.to_string(),
+        }
+    }
+}
+
+/// Whether `fault` fails a session with these facts.
+pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
+    match fault {
+        None => false,
+        Some(
+            Fault::Unavailable(Exchange::Query)
+            | Fault::Refused(Exchange::Query)
+            | Fault::Reset(Exchange::Query)
+            | Fault::DailyLimit,
+        ) => true,
+        Some(_) => facts.needs_package,
+    }
+}
+
+/// The query most likely the session's, of those since its window opened at
+/// `first`: a request of an abandoned earlier session may arrive late, so it
+/// is the one a package request of the session names, and before there is
+/// one, the last query.
+fn likely_query(log: &CaseLog, first: usize) -> Option<usize> {
+    let recent = log.exchanges.iter().enumerate().skip(first);
+    let named = recent.clone().filter_map(|(_, e)| e.offer_of).filter(|q| *q >= first).max();
+    named.or_else(|| recent.filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back())
+}
+
+/// A query and the package requests of its offer.
+fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<&ExchangeRecord> {
+    log.exchanges
+        .iter()
+        .enumerate()
+        .skip(query)
+        .filter(|(i, e)| *i == query || (e.kind == ExchangeKind::Package && e.offer_of == Some(query)))
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// The service rules `value` breaks, judged against the log as it stood when
+/// the status arrived.
+///
+/// Which query is the session's is not always knowable: a testee may queue a
+/// start call sent while a session runs, so the next session's window opens
+/// before this one's exchanges end, and the harness may read a status after
+/// the next session has reached the service. So every query since the
+/// session's window opened is a candidate, and a rule is reported only when
+/// it is broken whichever candidate is the session's; the messages are those
+/// of the likeliest one (see `likely_query`).
+pub fn check(
+    value: &IndividualizeStatus<'_>,
+    facts: &SessionFacts,
+    log: &CaseLog,
+    fault: Option<Fault>,
+) -> Vec<(Rule, String)> {
+    let Some(likely) = likely_query(log, facts.first_exchange) else {
+        // No query yet: the session has no exchanges.
+        return judge(value, facts, &[], fault);
+    };
+    let queries = log.exchanges.iter().enumerate().skip(facts.first_exchange);
+    let candidates: Vec<(usize, Vec<(Rule, String)>)> = queries
+        .filter(|(_, e)| e.kind == ExchangeKind::Query)
+        .map(|(i, _)| (i, judge(value, facts, &offer_exchanges(log, i), fault)))
+        .collect();
+    let broken_by_every = |rule: Rule| candidates.iter().all(|(_, found)| found.iter().any(|(r, _)| *r == rule));
+    // `likely_query` names a query at or after the window's start, so it is a candidate.
+    let likely_findings = candidates.iter().find(|(i, _)| *i == likely).map(|(_, found)| found.clone());
+    likely_findings.unwrap_or_default().into_iter().filter(|(rule, _)| broken_by_every(*rule)).collect()
+}
+
+/// The service rules `value` breaks if `exchanges` are the session's.
+fn judge(
+    value: &IndividualizeStatus<'_>,
+    facts: &SessionFacts,
+    exchanges: &[&ExchangeRecord],
+    fault: Option<Fault>,
+) -> Vec<(Rule, String)> {
+    let mut found = Vec::new();
+    let completed = exchanges.iter().filter(|e| e.completed).count() as u64;
+    let reported = u64::from(value.http_request);
+    let indi = value.indi_status();
+    if reported > completed {
+        found.push((
+            Rule::ServiceRoundtripsMatch,
+            format!("dwHTTPRequest {reported} exceeds the {completed} round trips the service completed"),
+        ));
+    } else if matches!(indi, Some(IndiStatus::Succeed | IndiStatus::Fail)) && reported != completed {
+        found.push((
+            Rule::ServiceRoundtripsMatch,
+            format!("the terminal status reports {reported} round trips; the service completed {completed}"),
+        ));
+    }
+    let current = exchanges.iter().rev().find(|e| e.status.is_some()).copied();
+    if value.total > 0 {
+        let announced = current.and_then(|e| e.content_length);
+        if announced != Some(value.total) {
+            let served = announced.map_or("no response yet".to_string(), |n| format!("Content-Length {n}"));
+            found.push((
+                Rule::ServiceTotalMatches,
+                format!("dwHTTPReadTotal {} but the service's current exchange announced {served}", value.total),
+            ));
+        }
+    }
+    let written = current.map_or(0, |e| e.body_written);
+    if u64::from(value.progress) > written {
+        found.push((
+            Rule::ServiceProgressReal,
+            format!("dwHTTPReadProgress {} but the service has written {written} body bytes", value.progress),
+        ));
+    }
+    if let Some(url) = &value.url {
+        let answered = exchanges.iter().any(|e| e.kind == ExchangeKind::Query && e.status == Some(200));
+        if !answered {
+            found.push((Rule::ServiceUrlMatches, format!("pszIndiRespUrl {url:?} before the service answered")));
+        } else if url.as_ref() != facts.response_url {
+            found.push((
+                Rule::ServiceUrlMatches,
+                format!("pszIndiRespUrl {url:?}; the service returned {:?}", facts.response_url),
+            ));
+        }
+    }
+    if indi == Some(IndiStatus::Succeed) && fault_fails(fault, facts) {
+        let name = fault.map(Fault::name).unwrap_or_default();
+        found.push((Rule::ServiceFaultFails, format!("INDI_SUCCEED although the service injected `{name}`")));
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indiv_spec::vocab::{Hresult, HttpStatus};
+
+    fn exchange(kind: ExchangeKind, completed: bool, written: u64, length: u32, status: u16) -> ExchangeRecord {
+        let offer_of = (kind == ExchangeKind::Package).then_some(0);
+        ExchangeRecord {
+            kind,
+            completed,
+            body_written: written,
+            content_length: Some(length),
+            status: Some(status),
+            offer_of,
+        }
+    }
+
+    fn status(
+        indi: IndiStatus,
+        trips: u32,
+        progress: u32,
+        total: u32,
+        url: Option<&str>,
+    ) -> IndividualizeStatus<'static> {
+        IndividualizeStatus {
+            hr: Hresult::S_OK,
+            indi: indi.value(),
+            url: url.map(|u| u.to_string().into()),
+            http_request: trips,
+            http: HttpStatus::Receiving.value(),
+            progress,
+            total,
+        }
+    }
+
+    const URL: &str = "http://127.0.0.1:9/c/1/response";
+
+    fn facts() -> SessionFacts {
+        SessionFacts { first_exchange: 0, needs_package: true, response_url: URL.into() }
+    }
+
+    /// A log after the offer and half of a 1000-byte package.
+    fn halfway() -> CaseLog {
+        CaseLog {
+            exchanges: vec![
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Package, false, 500, 1000, 200),
+            ],
+        }
+    }
+
+    /// Runs the rules and returns the ids found.
+    fn check_ids(value: &IndividualizeStatus<'_>, log: &CaseLog, fault: Option<Fault>) -> Vec<Rule> {
+        check(value, &facts(), log, fault).into_iter().map(|(r, _)| r).collect()
+    }
+
+    #[test]
+    fn a_truthful_status_breaks_no_service_rule() {
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, Some(URL)), &halfway(), None), vec![]);
+        assert_eq!(check_ids(&status(IndiStatus::Download, 0, 0, 0, None), &CaseLog::default(), None), vec![]);
+    }
+
+    #[test]
+    fn roundtrips_beyond_the_service_or_short_at_the_end_fire() {
+        let log = halfway();
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 2, 500, 1000, Some(URL)), &log, None),
+            vec![Rule::ServiceRoundtripsMatch]
+        );
+        assert_eq!(
+            check_ids(&status(IndiStatus::Fail, 0, 500, 1000, Some(URL)), &log, None),
+            vec![Rule::ServiceRoundtripsMatch]
+        );
+        assert_eq!(check_ids(&status(IndiStatus::Fail, 1, 500, 1000, Some(URL)), &log, None), vec![]);
+    }
+
+    #[test]
+    fn a_total_other_than_the_content_length_fires() {
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 500, 999, Some(URL)), &halfway(), None),
+            vec![Rule::ServiceTotalMatches]
+        );
+    }
+
+    #[test]
+    fn progress_beyond_the_bytes_written_fires() {
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 501, 1000, Some(URL)), &halfway(), None),
+            vec![Rule::ServiceProgressReal]
+        );
+    }
+
+    #[test]
+    fn a_url_the_service_did_not_return_fires() {
+        let other = Some("http://127.0.0.1:9/c/2/response");
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 1, 500, 1000, other), &halfway(), None),
+            vec![Rule::ServiceUrlMatches]
+        );
+        assert_eq!(
+            check_ids(&status(IndiStatus::Download, 0, 0, 0, Some(URL)), &CaseLog::default(), None),
+            vec![Rule::ServiceUrlMatches]
+        );
+    }
+
+    #[test]
+    fn a_late_query_of_an_abandoned_session_is_not_the_sessions() {
+        let mut log = halfway();
+        // The abandoned session's query arrives after this session's own.
+        log.exchanges.insert(1, exchange(ExchangeKind::Query, true, 120, 120, 200));
+        log.exchanges[2].offer_of = Some(0);
+        assert_eq!(check_ids(&status(IndiStatus::Download, 1, 500, 1000, Some(URL)), &log, None), vec![]);
+        log.exchanges[2].completed = true;
+        log.exchanges[2].body_written = 1000;
+        assert_eq!(check_ids(&status(IndiStatus::Succeed, 2, 1000, 1000, Some(URL)), &log, None), vec![]);
+    }
+
+    #[test]
+    fn success_despite_a_fault_fires() {
+        let mut log = halfway();
+        log.exchanges[1].completed = true;
+        log.exchanges[1].body_written = 1000;
+        let succeed = status(IndiStatus::Succeed, 2, 1000, 1000, Some(URL));
+        assert_eq!(check_ids(&succeed, &log, Some(Fault::InstallFailure)), vec![Rule::ServiceFaultFails]);
+        assert_eq!(check_ids(&succeed, &log, None), vec![]);
+        let as_needed = SessionFacts { needs_package: false, ..facts() };
+        assert!(!fault_fails(Some(Fault::PackageMissing), &as_needed));
+        assert!(fault_fails(Some(Fault::DailyLimit), &as_needed));
+    }
+
+    #[test]
+    fn only_what_every_candidate_query_breaks_fires() {
+        // The session's query (0) answered and ended its as-needed session;
+        // the next session's query (1) and package (2) arrived before the
+        // harness read the terminal status.
+        let mut log = CaseLog {
+            exchanges: vec![
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Query, true, 120, 120, 200),
+                exchange(ExchangeKind::Package, true, 1000, 1000, 200),
+            ],
+        };
+        log.exchanges[2].offer_of = Some(1);
+        let mut end = status(IndiStatus::Succeed, 1, 0, 0, Some(URL));
+        end.http = HttpStatus::Completed.value();
+        let facts = SessionFacts { needs_package: false, ..facts() };
+        let ids = |value: &IndividualizeStatus<'_>| -> Vec<Rule> {
+            check(value, &facts, &log, None).into_iter().map(|(r, _)| r).collect()
+        };
+        assert_eq!(ids(&end), vec![], "the session's own query explains the status");
+        let mut overstated = end.clone();
+        overstated.http_request = 3;
+        assert_eq!(ids(&overstated), vec![Rule::ServiceRoundtripsMatch], "no query explains 3 round trips");
+    }
+}

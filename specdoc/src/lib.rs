@@ -1,0 +1,12 @@
+//! `indiv-specdoc`: the spec as a document.
+//!
+//! - [`fixtures`]: the rule fixtures (`tests/rules/*.toml`, embedded at build
+//!   time), the examples where each rule fires and stays quiet.
+//! - [`explain`]: the rule catalog (`indiv spec`) and `indiv explain`.
+//! - [`markdown`]: `docs/SPEC.md`.
+//! - [`diagram`]: the phase and HTTP diagrams (Mermaid and Graphviz DOT).
+
+pub mod diagram;
+pub mod explain;
+pub mod fixtures;
+pub mod markdown;
