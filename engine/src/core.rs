@@ -250,8 +250,7 @@ impl Engine {
         match call {
             AppCall::Open { required } => {
                 self.record_call(Call::Open { required_version: *required }, Hresult::S_OK);
-                let (major, minor) = self.component.major_minor();
-                if !self.component.is_individualized() || (major, minor) < (required.major, required.minor) {
+                if self.component.is_outdated_for(*required) {
                     self.needs_pending = true;
                     self.record_status(Status::NeedsIndividualization, Hresult::S_OK);
                 }

@@ -21,8 +21,10 @@ use std::collections::VecDeque;
 use indiv_spec::Spec;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{
-    Hresult, HttpStatus, IndiStatus, KnownHresult, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion,
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, KnownHresult, Path, ReaderFlag, RequiredVersion, SecurityFlag,
+    SecurityVersion,
 };
+
 use proptest::prelude::*;
 use serde_json::Number;
 
@@ -131,15 +133,6 @@ pub(crate) fn weighted(c: &mut dyn Choices, weights: &[u32]) -> usize {
 // ---------------------------------------------------------------------------
 // Record builders, shared with the mutation operators
 
-/// Which path a session runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Path {
-    /// Opened by `Individualize`, reports through `WMT_INDIVIDUALIZE`.
-    Reader,
-    /// Opened by `PerformSecurityUpdate`, reports through Progress events.
-    Security,
-}
-
 /// A call record.
 pub(crate) fn call(call: Call<'static>, hr: impl Into<Hresult>) -> Record<'static> {
     Record::new(Body::Call { call, hr: hr.into() })
@@ -178,16 +171,6 @@ pub(crate) fn event(event: Event<'static>, hr: impl Into<Hresult>) -> Record<'st
 // ---------------------------------------------------------------------------
 // The world the generator keeps track of
 
-/// The component's version as far as the trace has told (mirrors the
-/// spec's general reading on versions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Component {
-    Unknown,
-    Known(SecurityVersion),
-    /// Installed and succeeded while the service's version was unknown.
-    IndividualizedUnknown,
-}
-
 /// Whether records carry `ts`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stamps {
@@ -199,7 +182,7 @@ enum Stamps {
 /// Everything the next record depends on beyond the session being run.
 #[derive(Debug)]
 struct World {
-    component: Component,
+    component: ComponentVersion,
     service: Option<SecurityVersion>,
     /// An `Individualize(0x1)` session has succeeded: later calls are refused.
     locked: bool,
@@ -216,18 +199,12 @@ struct World {
 
 impl World {
     fn is_outdated(&self, required: RequiredVersion) -> Option<bool> {
-        match self.component {
-            Component::Known(v) => Some(!v.is_individualized() || v.major_minor() < (required.major, required.minor)),
-            Component::Unknown | Component::IndividualizedUnknown => None,
-        }
+        Some(self.component.known()?.is_outdated_for(required))
     }
 
     /// Whether the client is at least as new as the service, when both are known.
     fn up_to_date(&self) -> Option<bool> {
-        match (self.component, self.service) {
-            (Component::Known(client), Some(service)) => Some(client >= service),
-            _ => None,
-        }
+        self.component.up_to_date(self.service)
     }
 }
 
@@ -355,7 +332,7 @@ impl<'s> Gen<'s> {
     fn new(spec: &'s Spec, c: &mut dyn Choices) -> Gen<'s> {
         let stamps = [Stamps::Never, Stamps::Always, Stamps::Sometimes][weighted(c, &[3, 2, 1])];
         let world = World {
-            component: Component::Unknown,
+            component: ComponentVersion::Unknown,
             service: None,
             locked: false,
             needs_pending: false,
@@ -391,7 +368,7 @@ impl<'s> Gen<'s> {
         };
         let component_version = component.map(SecurityVersion);
         let service_version = service.map(SecurityVersion);
-        self.world.component = component_version.map_or(Component::Unknown, Component::Known);
+        self.world.component = component_version.map_or(ComponentVersion::Unknown, ComponentVersion::Known);
         self.world.service = service_version;
         self.push(c, Record::new(Body::Header { component_version, service_version }));
     }
@@ -442,7 +419,7 @@ impl<'s> Gen<'s> {
 
     fn required_version(&self, c: &mut dyn Choices) -> RequiredVersion {
         let (major, minor) = match self.world.component {
-            Component::Known(v) => {
+            ComponentVersion::Known(v) => {
                 let (major, minor) = v.major_minor();
                 pick(c, &[(major, minor), (major, minor + 1), (major, minor.saturating_sub(1)), (2, 2), (3, 0)])
             }
@@ -498,11 +475,13 @@ impl<'s> Gen<'s> {
             return;
         }
         let version = match self.world.component {
-            Component::Known(v) => v,
-            Component::IndividualizedUnknown => SecurityVersion(pick(c, &[[2, 4, 0, 1], [2, 5, 0, 1], [9, 9, 0, 1]])),
-            Component::Unknown => SecurityVersion(pick(c, &COMPONENTS)),
+            ComponentVersion::Known(v) => v,
+            ComponentVersion::IndividualizedUnknown => {
+                SecurityVersion(pick(c, &[[2, 4, 0, 1], [2, 5, 0, 1], [9, 9, 0, 1]]))
+            }
+            ComponentVersion::Unknown => SecurityVersion(pick(c, &COMPONENTS)),
         };
-        self.world.component = Component::Known(version);
+        self.world.component = ComponentVersion::Known(version);
         let version = Some(Cow::Owned(version.to_string()));
         self.push(c, call(Call::GetSecurityVersion { version }, KnownHresult::SOk));
     }
@@ -755,7 +734,8 @@ impl<'s> Gen<'s> {
         let hr = if chance(c, 20) { KnownHresult::NsSDrmIndividualized.into() } else { Hresult::S_OK };
         self.report(c, run, IndiStatus::Succeed, hr);
         if run.installs > 0 {
-            self.world.component = self.world.service.map_or(Component::IndividualizedUnknown, Component::Known);
+            self.world.component =
+                self.world.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
             self.world.version_due = true;
         }
         hr

@@ -15,11 +15,12 @@ use std::borrow::Cow;
 
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{
-    Hresult, HttpStatus, IndiStatus, KnownHresult, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion,
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, KnownHresult, Path, ReaderFlag, RequiredVersion, SecurityFlag,
+    SecurityVersion,
 };
 use indiv_spec::{Rule, Spec};
 
-use crate::legal::{Choices, Path, call, chance, event, notify, pick, status_on, value};
+use crate::legal::{Choices, call, chance, event, notify, pick, status_on, value};
 
 /// A trace that breaks one rule, and where the checker must say so.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,14 +93,6 @@ pub fn mutate(rule: Rule, trace: &[Record<'static>], choices: &mut dyn Choices) 
 
 // ---------------------------------------------------------------------------
 // Reading a legal trace the way the checker does
-
-/// The component's version as far as the trace tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Component {
-    Unknown,
-    Known(SecurityVersion),
-    IndividualizedUnknown,
-}
 
 /// A status a session judged (defined values, its own channel, up to its terminal).
 #[derive(Clone, Debug)]
@@ -205,7 +198,7 @@ struct Analysis {
 impl Analysis {
     fn of(spec: &Spec, trace: &[Record<'static>]) -> Analysis {
         let mut a = Analysis::default();
-        let mut component = Component::Unknown;
+        let mut component = ComponentVersion::Unknown;
         let mut reflects: Option<Option<SecurityVersion>> = None;
         let mut open: Vec<usize> = Vec::new();
         let mut locked = false;
@@ -219,20 +212,14 @@ impl Analysis {
                         a.body_start = 1;
                         a.header = Some((*component_version, *service_version));
                     }
-                    component = component_version.map_or(Component::Unknown, Component::Known);
+                    component = component_version.map_or(ComponentVersion::Unknown, ComponentVersion::Known);
                     a.service = *service_version;
                 }
                 Body::Call { call, hr } => {
                     window = None;
                     match call {
                         Call::Open { required_version } => {
-                            let expected = match component {
-                                Component::Known(c) => Some(
-                                    !c.is_individualized()
-                                        || c.major_minor() < (required_version.major, required_version.minor),
-                                ),
-                                _ => None,
-                            };
+                            let expected = component.known().map(|c| c.is_outdated_for(*required_version));
                             a.opens.push(OpenInfo { at: i, expected, needs: None });
                             window = Some(a.opens.len() - 1);
                         }
@@ -244,10 +231,7 @@ impl Analysis {
                                     a.refreshes.push(i);
                                 } else {
                                     let path = if reader { Path::Reader } else { Path::Security };
-                                    let up_to_date = match (component, a.service) {
-                                        (Component::Known(c), Some(s)) => Some(c >= s),
-                                        _ => None,
-                                    };
+                                    let up_to_date = component.up_to_date(a.service);
                                     a.first_start.get_or_insert(i);
                                     a.sessions.push(SessionInfo {
                                         start: i,
@@ -282,7 +266,7 @@ impl Analysis {
                             a.versions.push((i, *hr, reflects));
                             if hr.is_success() {
                                 if let Some(v) = version.as_deref().and_then(SecurityVersion::parse) {
-                                    component = Component::Known(v);
+                                    component = ComponentVersion::Known(v);
                                 }
                             }
                         }
@@ -332,7 +316,8 @@ impl Analysis {
                     let installed = session.statuses.iter().any(|s| s.indi == IndiStatus::Install);
                     if indi == IndiStatus::Succeed {
                         if installed {
-                            component = a.service.map_or(Component::IndividualizedUnknown, Component::Known);
+                            component =
+                                a.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
                             reflects = Some(a.service);
                         }
                         if session.path == Path::Reader {

@@ -15,7 +15,8 @@ use serde_json::Number;
 use crate::catalog::{Level, Rule, Spec};
 use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use crate::vocab::{
-    Hresult, HttpStatus, IndiStatus, KnownHresult, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion,
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, KnownHresult, Path, ReaderFlag, RequiredVersion, SecurityFlag,
+    SecurityVersion,
 };
 
 /// One broken rule at one place.
@@ -50,30 +51,6 @@ pub struct CheckOptions {
     /// The trace may stop at any point (a live or truncated log): rules about
     /// what must have happened by the end are not judged.
     pub partial: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Path {
-    Reader,
-    Security,
-}
-
-impl Path {
-    fn channel(self) -> &'static str {
-        match self {
-            Path::Reader => "WMT_INDIVIDUALIZE",
-            Path::Security => "MEWMDRMIndividualizationProgress",
-        }
-    }
-}
-
-/// The component's security version as far as the trace tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Component {
-    Unknown,
-    Known(SecurityVersion),
-    /// Installed and succeeded while the service's version was unknown.
-    IndividualizedUnknown,
 }
 
 /// The HTTP figures of a session's previous status.
@@ -131,7 +108,7 @@ struct OpenWindow {
 impl OpenWindow {
     /// Whether WMT_NEEDS_INDIVIDUALIZATION must come; `None` when the version is unknown.
     fn expected(&self) -> Option<bool> {
-        self.versions.map(|(c, required)| !c.is_individualized() || c.major_minor() < (required.major, required.minor))
+        self.versions.map(|(c, required)| c.is_outdated_for(required))
     }
 
     fn why(&self) -> String {
@@ -160,7 +137,7 @@ pub struct Monitor<'s> {
     notes: Vec<Note>,
     line: usize,
     ts: Option<Number>,
-    component: Component,
+    component: ComponentVersion,
     service: Option<SecurityVersion>,
     /// After a session installed and succeeded: the version GetSecurityVersion
     /// must report (`Some(None)`: any individualized version).
@@ -186,7 +163,7 @@ impl<'s> Monitor<'s> {
             notes: Vec::new(),
             line: 0,
             ts: None,
-            component: Component::Unknown,
+            component: ComponentVersion::Unknown,
             service: None,
             reflects: None,
             open: Vec::new(),
@@ -212,7 +189,7 @@ impl<'s> Monitor<'s> {
         self.ts.clone_from(&record.ts);
         match &record.body {
             Body::Header { component_version, service_version } => {
-                self.component = component_version.map_or(Component::Unknown, Component::Known);
+                self.component = component_version.map_or(ComponentVersion::Unknown, ComponentVersion::Known);
                 self.service = *service_version;
             }
             Body::Call { call, hr } => {
@@ -319,8 +296,8 @@ impl<'s> Monitor<'s> {
         match call {
             Call::Open { required_version } => {
                 let versions = match self.component {
-                    Component::Known(c) => Some((c, *required_version)),
-                    Component::Unknown | Component::IndividualizedUnknown => {
+                    ComponentVersion::Known(c) => Some((c, *required_version)),
+                    ComponentVersion::Unknown | ComponentVersion::IndividualizedUnknown => {
                         self.note(
                             Rule::ReaderNeedsWhenOutdated,
                             "the component's version is unknown here, so whether WMT_NEEDS_INDIVIDUALIZATION is due cannot be judged".into(),
@@ -416,7 +393,7 @@ impl<'s> Monitor<'s> {
                     ),
                     _ => {}
                 }
-                self.component = Component::Known(reported);
+                self.component = ComponentVersion::Known(reported);
             }
         }
     }
@@ -430,10 +407,7 @@ impl<'s> Monitor<'s> {
 
     fn open_session(&mut self, path: Path, flags: u32) {
         self.sessions_opened += 1;
-        let up_to_date = match (self.component, self.service) {
-            (Component::Known(client), Some(service)) => Some(client >= service),
-            _ => None,
-        };
+        let up_to_date = self.component.up_to_date(self.service);
         self.open.push(Session {
             number: self.sessions_opened,
             opened_line: self.line,
@@ -843,7 +817,7 @@ impl<'s> Monitor<'s> {
         }
         if let Some((path, flags, installed)) = success {
             if installed {
-                self.component = self.service.map_or(Component::IndividualizedUnknown, Component::Known);
+                self.component = self.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
                 self.reflects = Some(self.service);
             }
             if path == Path::Reader {

@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use crate::catalog::{Rule, Spec};
 use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
-use crate::vocab::{Hresult, IndiStatus, KnownHresult, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion};
+use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, ReaderFlag, SecurityFlag, SecurityVersion};
 
 /// Judges a whole trace: every `(rule, line)` violation of `records` (each
 /// with its 1-based line). With `partial`, the end-of-trace obligations are
@@ -154,15 +154,6 @@ fn indi_status_of<'a>(record: &'a Record<'_>) -> Option<&'a IndividualizeStatus<
 
 // ---------------------------------------------------------------------------
 // The session structure (the general readings)
-
-/// Which path a session (or a status's channel) is on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Path {
-    /// `IWMDRMReader`: `Individualize`, `WMT_INDIVIDUALIZE` statuses.
-    Reader,
-    /// `IWMDRMSecurity`: `PerformSecurityUpdate`, Progress events.
-    Security,
-}
 
 /// One session, as derived from the whole trace. Indices are record indices.
 #[derive(Debug)]
@@ -761,10 +752,10 @@ fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
         // an Open of its own' is judged"
         let Some(component) = t.component_version_before(o) else { continue };
         match needs.first() {
-            Some(&n) if !outdated(component, *required_version) => t.flag(out, Rule::ReaderNeedsWhenOutdated, n),
+            Some(&n) if !component.is_outdated_for(*required_version) => t.flag(out, Rule::ReaderNeedsWhenOutdated, n),
             // An obligation that only the end of the trace leaves unmet is
             // judged for complete traces only.
-            None if outdated(component, *required_version) && (window_end.is_some() || !t.partial) => {
+            None if component.is_outdated_for(*required_version) && (window_end.is_some() || !t.partial) => {
                 t.flag(out, Rule::ReaderNeedsWhenOutdated, o)
             }
             _ => {}
@@ -781,12 +772,6 @@ fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
             t.flag(out, Rule::ReaderNeedsWhenOutdated, n);
         }
     }
-}
-
-/// "not individualized means the version's fourth number is 0", or its
-/// major.minor is below the required version.
-fn outdated(component: SecurityVersion, required: RequiredVersion) -> bool {
-    !component.is_individualized() || component.major_minor() < (required.major, required.minor)
 }
 
 /// READER-NO-RIGHTS-NOT-BEFORE and READER-NO-RIGHTS-AFTER-SUCCEED.

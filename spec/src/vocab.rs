@@ -268,6 +268,66 @@ impl SecurityVersion {
     pub fn major_minor(self) -> (u32, u32) {
         (self.0[0], self.0[1])
     }
+
+    /// Whether a component at this version is outdated for content that
+    /// requires `required`: the spec's reading is that it is when it was
+    /// never individualized (the fourth number is 0) or its major.minor is
+    /// below the required version. Checker, oracle, generators and engine all
+    /// ask this one function.
+    pub fn is_outdated_for(self, required: RequiredVersion) -> bool {
+        !self.is_individualized() || self.major_minor() < (required.major, required.minor)
+    }
+}
+
+/// Which path a session runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Path {
+    /// `IWMDRMReader`: opened by `Individualize`, reports through
+    /// `WMT_INDIVIDUALIZE` statuses.
+    Reader,
+    /// `IWMDRMSecurity`: opened by `PerformSecurityUpdate`, reports through
+    /// `MEWMDRMIndividualizationProgress` events.
+    Security,
+}
+
+impl Path {
+    /// The name of the channel the path's statuses arrive on.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Path::Reader => "WMT_INDIVIDUALIZE",
+            Path::Security => "MEWMDRMIndividualizationProgress",
+        }
+    }
+}
+
+/// The component's security version as far as a trace has told (the spec's
+/// general reading on versions): unknown until a header, a
+/// `GetSecurityVersion` or a completed security update names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComponentVersion {
+    /// Nothing has told it yet.
+    Unknown,
+    /// This version.
+    Known(SecurityVersion),
+    /// A session installed and succeeded while the service's version was
+    /// unknown: the component is individualized, at a version not told.
+    IndividualizedUnknown,
+}
+
+impl ComponentVersion {
+    /// The version, when it is known.
+    pub fn known(self) -> Option<SecurityVersion> {
+        match self {
+            ComponentVersion::Known(v) => Some(v),
+            ComponentVersion::Unknown | ComponentVersion::IndividualizedUnknown => None,
+        }
+    }
+
+    /// Whether the component is at least as new as the service's `offered`
+    /// version, when both are known.
+    pub fn up_to_date(self, offered: Option<SecurityVersion>) -> Option<bool> {
+        Some(self.known()? >= offered?)
+    }
 }
 
 impl fmt::Display for SecurityVersion {
