@@ -95,15 +95,25 @@ fn faulted(fault: Fault) -> Scenario {
     scenario(OLD, Some(fault), vec![now(individualize(1)), idle(AppCall::GetSecurityVersion)])
 }
 
-/// The named scenarios, covering every rule's conforming side.
+/// The named scenarios, covering every rule's conforming side: the paths
+/// and their flags, then cancellation, then the service's faults.
 pub fn named() -> Vec<Named> {
-    use AppCall::{CancelAsyncOperation, CancelIndividualization, GetSecurityVersion};
+    let mut all = path_scenarios();
+    all.extend(refusal_scenarios());
+    all.extend(cancel_scenarios());
+    all.extend(fault_scenarios());
+    all
+}
+
+fn named_as(name: &'static str, about: &'static str, scenario: Scenario) -> Named {
+    Named { name, about, scenario }
+}
+
+/// Each path with each of its flags, and Open with and without an upgrade due.
+fn path_scenarios() -> Vec<Named> {
+    use AppCall::GetSecurityVersion;
     let open = AppCall::Open { required: NEEDS };
-    let n = |name, about, scenario| Named { name, about, scenario };
-    let mut trickle = faulted(Fault::DropAfter(u32::MAX));
-    trickle.service.fault = None;
-    trickle.service.package_size = 8192;
-    trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5 };
+    let n = named_as;
     vec![
         n(
             "reader-happy",
@@ -135,6 +145,15 @@ pub fn named() -> Vec<Named> {
             "Open of content the component already satisfies: no WMT_NEEDS_INDIVIDUALIZATION",
             scenario(OFFERED, None, vec![now(open.clone()), now(GetSecurityVersion)]),
         ),
+    ]
+}
+
+/// Calls the engine must refuse (busy, invalid flags, already individualized)
+/// or accept again.
+fn refusal_scenarios() -> Vec<Named> {
+    use AppCall::GetSecurityVersion;
+    let n = named_as;
+    vec![
         n(
             "busy",
             "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING",
@@ -181,6 +200,14 @@ pub fn named() -> Vec<Named> {
             "after Individualize(0x0) succeeds, Individualize is accepted again",
             scenario(OLD, None, vec![now(individualize(0)), idle(individualize(0)), idle(GetSecurityVersion)]),
         ),
+    ]
+}
+
+/// Cancels at each phase of each path, and with nothing running.
+fn cancel_scenarios() -> Vec<Named> {
+    use AppCall::{CancelAsyncOperation, CancelIndividualization, GetSecurityVersion};
+    let n = named_as;
+    vec![
         n(
             "reader-cancel-begin",
             "CancelIndividualization right after the start: INDI_CANCEL, nothing more",
@@ -218,6 +245,17 @@ pub fn named() -> Vec<Named> {
             "a cancel with nothing running returns E_UNEXPECTED",
             scenario(OLD, None, vec![now(CancelIndividualization), now(CancelAsyncOperation)]),
         ),
+    ]
+}
+
+/// Every fault the service can inject, and a slow trickle.
+fn fault_scenarios() -> Vec<Named> {
+    let n = named_as;
+    let mut trickle = faulted(Fault::DropAfter(u32::MAX));
+    trickle.service.fault = None;
+    trickle.service.package_size = 8192;
+    trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5 };
+    vec![
         n(
             "fault-unavailable",
             "the service answers 503: INDI_FAIL with NS_E_DRM_INDIV_SERVICE_UNAVAILABLE",

@@ -190,45 +190,10 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
         _ => return respond_plain(writer, 404),
     };
     let what = segments.next().unwrap_or("");
-    let (plan, pace_ms, index) = {
-        let mut cases = shared.cases();
-        let Some(case) = cases.get_mut(&id) else { return respond_plain(writer, 404) };
-        let (kind, plan) = match (head.method.as_str(), what) {
-            ("POST", "individualize") => {
-                let mut plan = case.behavior.plan_query(&case.base_url);
-                if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
-                    // Tag the package URL with this exchange, so that a package
-                    // request is tied to its offer (and not to a later session).
-                    offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
-                    if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
-                        // Point the package at a port nothing listens on.
-                        let port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
-                        offer.package_url =
-                            offer.package_url.replacen(&format!(":{port}/"), &format!(":{}/", shared.closed_port), 1);
-                    }
-                    *body = offer.to_json().into_bytes();
-                    *content_length = body.len() as u32;
-                    *chunk_size = *content_length;
-                }
-                (ExchangeKind::Query, plan)
-            }
-            ("GET", "package") => (ExchangeKind::Package, case.behavior.plan_package()),
-            _ => (
-                ExchangeKind::Other,
-                Plan::Respond { status: 404, content_length: 0, body: Vec::new(), chunk_size: 1, offer: None },
-            ),
-        };
-        let offer_of = if kind == ExchangeKind::Package { offer_tag } else { None };
-        case.log.exchanges.push(ExchangeRecord {
-            kind,
-            completed: false,
-            body_written: 0,
-            content_length: None,
-            status: None,
-            offer_of,
-        });
-        let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
-        (plan, pace, case.log.exchanges.len() - 1)
+    let local_port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
+    let Some((plan, pace_ms, index)) = log_exchange(shared, id, (head.method.as_str(), what), offer_tag, local_port)
+    else {
+        return respond_plain(writer, 404);
     };
     // Exchanges of an abandoned session may overlap the next ones: update
     // this exchange's record, found by its index.
@@ -240,37 +205,107 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
     match plan {
         Plan::Refuse | Plan::Reset => false,
         Plan::Respond { status, content_length, body, chunk_size, .. } => {
-            let head = format!(
-                "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",
-                reason(status)
-            );
-            let whole = body.len() as u64 == u64::from(content_length);
-            update(&|r| {
-                r.content_length = Some(content_length);
-                r.status = Some(status);
-                r.completed = whole && body.is_empty();
-            });
-            if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_err() {
-                return false;
-            }
-            let chunks: Vec<&[u8]> = body.chunks(chunk_size.max(1) as usize).collect();
-            for (i, chunk) in chunks.iter().enumerate() {
-                if pace_ms > 0 && i > 0 {
-                    std::thread::sleep(Duration::from_millis(u64::from(pace_ms)));
-                }
-                let last = i + 1 == chunks.len();
-                let len = chunk.len() as u64;
-                update(&|r| {
-                    r.body_written += len;
-                    r.completed = whole && last;
-                });
-                if writer.write_all(chunk).and_then(|()| writer.flush()).is_err() {
-                    return false;
-                }
-            }
-            whole
+            let response = Response { status, content_length, body: &body, chunk_size, pace_ms };
+            write_response(&response, writer, &update)
         }
     }
+}
+
+/// Plans the answer to `request` (method and last path segment) of case
+/// `id` and opens its record in the case's log: the plan, the pace between
+/// body chunks, and the record's index. `None` for an unknown case.
+fn log_exchange(
+    shared: &Shared,
+    id: u64,
+    request: (&str, &str),
+    offer_tag: Option<usize>,
+    local_port: u16,
+) -> Option<(Plan, u32, usize)> {
+    let mut cases = shared.cases();
+    let case = cases.get_mut(&id)?;
+    let (kind, plan) = match request {
+        ("POST", "individualize") => {
+            let mut plan = case.behavior.plan_query(&case.base_url);
+            if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
+                // Tag the package URL with this exchange, so that a package
+                // request is tied to its offer (and not to a later session).
+                offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
+                if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
+                    // Point the package at a port nothing listens on.
+                    offer.package_url =
+                        offer.package_url.replacen(&format!(":{local_port}/"), &format!(":{}/", shared.closed_port), 1);
+                }
+                *body = offer.to_json().into_bytes();
+                *content_length = body.len() as u32;
+                *chunk_size = *content_length;
+            }
+            (ExchangeKind::Query, plan)
+        }
+        ("GET", "package") => (ExchangeKind::Package, case.behavior.plan_package()),
+        _ => (
+            ExchangeKind::Other,
+            Plan::Respond { status: 404, content_length: 0, body: Vec::new(), chunk_size: 1, offer: None },
+        ),
+    };
+    let offer_of = if kind == ExchangeKind::Package { offer_tag } else { None };
+    case.log.exchanges.push(ExchangeRecord {
+        kind,
+        completed: false,
+        body_written: 0,
+        content_length: None,
+        status: None,
+        offer_of,
+    });
+    let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
+    Some((plan, pace, case.log.exchanges.len() - 1))
+}
+
+/// A response as the service plays it.
+struct Response<'b> {
+    status: u16,
+    content_length: u32,
+    body: &'b [u8],
+    chunk_size: u32,
+    pace_ms: u32,
+}
+
+/// Writes `response`, raising each figure of its record (through `update`)
+/// before the write it describes; false when the connection must be closed.
+fn write_response(
+    response: &Response<'_>,
+    writer: &mut TcpStream,
+    update: &dyn Fn(&dyn Fn(&mut ExchangeRecord)),
+) -> bool {
+    let Response { status, content_length, body, chunk_size, pace_ms } = *response;
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",
+        reason(status)
+    );
+    let whole = body.len() as u64 == u64::from(content_length);
+    update(&|r| {
+        r.content_length = Some(content_length);
+        r.status = Some(status);
+        r.completed = whole && body.is_empty();
+    });
+    if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_err() {
+        return false;
+    }
+    let chunks: Vec<&[u8]> = body.chunks(chunk_size.max(1) as usize).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        if pace_ms > 0 && i > 0 {
+            std::thread::sleep(Duration::from_millis(u64::from(pace_ms)));
+        }
+        let last = i + 1 == chunks.len();
+        let len = chunk.len() as u64;
+        update(&|r| {
+            r.body_written += len;
+            r.completed = whole && last;
+        });
+        if writer.write_all(chunk).and_then(|()| writer.flush()).is_err() {
+            return false;
+        }
+    }
+    whole
 }
 
 fn respond_plain(writer: &mut TcpStream, status: u16) -> bool {

@@ -254,7 +254,7 @@ impl Harness {
             .map_err(|e| CaseError::Error(format!("cannot start {:?}: {e}", self.settings.program)))?;
         self.process = Some(process);
         self.validator = match self.settings.validate_protocol {
-            true => Some(ProtocolValidator::new().map_err(CaseError::Error)?),
+            true => Some(ProtocolValidator::new().map_err(|e| CaseError::Error(e.to_string()))?),
             false => None,
         };
         self.send(&HarnessMessage::Hello { protocol: PROTOCOL.into() })?;
@@ -540,10 +540,7 @@ impl CaseRun {
             }
             Body::Status { status: Status::Individualize(value), .. } => {
                 self.status(value, log, line);
-                if value
-                    .indi_status()
-                    .is_some_and(|s| matches!(s, IndiStatus::Succeed | IndiStatus::Fail | IndiStatus::Cancel))
-                {
+                if value.indi_status().is_some_and(|s| self.spec.phases.is_terminal(s)) {
                     self.reader_open = false;
                 }
             }

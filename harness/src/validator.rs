@@ -11,7 +11,7 @@
 //!   into [`HarnessMessage`] or [`TesteeMessage`], the types the schema is
 //!   generated from and the harness reads with, and must break none of the
 //!   keywords of its branch of [`crate::protocol::schema`] (the schema for its
-//!   direction and op), which is walked here to name the first fault with its
+//!   direction and op), which is walked here to name the first mismatch with its
 //!   JSON path ("field `implementation.language` missing"; serde's messages
 //!   carry no path, and are the explanation only when the walk finds
 //!   nothing). Both are needed: serde lets a call without arguments carry
@@ -178,27 +178,33 @@ impl Branches {
     }
 }
 
-fn branches() -> Result<&'static Branches, String> {
-    static BRANCHES: OnceLock<Result<Branches, String>> = OnceLock::new();
+/// The testee protocol's own schema lacks what the validator reads: a build
+/// defect, which the tests rule out.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("the testee protocol schema {0}")]
+pub struct SchemaDefect(String);
+
+fn branches() -> Result<&'static Branches, SchemaDefect> {
+    static BRANCHES: OnceLock<Result<Branches, SchemaDefect>> = OnceLock::new();
     BRANCHES.get_or_init(split).as_ref().map_err(Clone::clone)
 }
 
 /// Splits the testee protocol schema into one branch per direction and op.
-fn split() -> Result<Branches, String> {
-    let root = serde_json::to_value(crate::protocol::schema())
-        .map_err(|e| format!("the testee protocol schema is not JSON: {e}"))?;
+fn split() -> Result<Branches, SchemaDefect> {
+    let root =
+        serde_json::to_value(crate::protocol::schema()).map_err(|e| SchemaDefect(format!("is not JSON: {e}")))?;
     let defs = root.get("$defs").cloned().unwrap_or(Value::Object(Map::new()));
-    let messages = |name: &str| -> Result<Vec<Branch>, String> {
+    let messages = |name: &str| -> Result<Vec<Branch>, SchemaDefect> {
         let variants = defs
             .pointer(&format!("/{name}/oneOf"))
             .and_then(Value::as_array)
-            .ok_or_else(|| format!("the testee protocol schema has no `{name}` messages"))?;
+            .ok_or_else(|| SchemaDefect(format!("has no `{name}` messages")))?;
         let mut branches = Vec::new();
         for variant in variants {
             let op = variant
                 .pointer("/properties/op/const")
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("a `{name}` message of the testee protocol schema has no constant op"))?;
+                .ok_or_else(|| SchemaDefect(format!("has a `{name}` message without a constant op")))?;
             // A message whose fields depend on a further choice (a call's
             // `api`) has no one list of fields.
             let mut fields: Vec<String> = variant
@@ -234,7 +240,7 @@ pub struct ProtocolValidator {
 
 impl ProtocolValidator {
     /// A validator for a new testee process (the harness has said nothing yet).
-    pub fn new() -> Result<ProtocolValidator, String> {
+    pub fn new() -> Result<ProtocolValidator, SchemaDefect> {
         Ok(ProtocolValidator { branches: branches()?, state: State::Start, lines: 0 })
     }
 
@@ -322,8 +328,8 @@ impl ProtocolValidator {
             Direction::HarnessToTestee => serde_json::from_str::<HarnessMessage>(text).map(|_| ()),
             Direction::TesteeToHarness => serde_json::from_str::<TesteeMessage>(text).map(|_| ()),
         };
-        let problem = match (fault(&branch.schema, &self.branches.defs, value, ""), typed) {
-            (Some(fault), _) => Some(fault.words(branch)),
+        let problem = match (schema_mismatch(&branch.schema, &self.branches.defs, value, ""), typed) {
+            (Some(mismatch), _) => Some(mismatch.words(branch)),
             (None, Err(e)) => Some(serde_message(&e)),
             (None, Ok(())) => None,
         };
@@ -374,7 +380,7 @@ fn serde_message(e: &serde_json::Error) -> String {
 
 /// How a value breaks a schema.
 #[derive(Clone, Debug, PartialEq)]
-enum Fault {
+enum SchemaMismatch {
     /// A required field is absent.
     Missing { path: String },
     /// Fields the schema does not have.
@@ -385,12 +391,12 @@ enum Fault {
     Wrong { path: String, value: Value, expected: String },
 }
 
-impl Fault {
+impl SchemaMismatch {
     fn words(&self, branch: &Branch) -> String {
         let subject = |path: &str| if path.is_empty() { "the message".to_string() } else { format!("field `{path}`") };
         match self {
-            Fault::Missing { path } => format!("field `{path}` missing"),
-            Fault::Unknown { path, names } => {
+            SchemaMismatch::Missing { path } => format!("field `{path}` missing"),
+            SchemaMismatch::Unknown { path, names } => {
                 let names: Vec<String> = names.iter().map(|n| format!("`{}`", join(path, n))).collect();
                 let fields: Vec<String> = branch.fields.iter().map(|f| format!("`{f}`")).collect();
                 let has = if path.is_empty() && !fields.is_empty() {
@@ -400,19 +406,21 @@ impl Fault {
                 };
                 format!("unknown field{} {}{has}", if names.len() == 1 { "" } else { "s" }, one_of(&names, "and"))
             }
-            Fault::NotConstant { path, value, constant } => {
+            SchemaMismatch::NotConstant { path, value, constant } => {
                 format!("{} is {value}, expected {constant}", subject(path))
             }
-            Fault::Wrong { path, value, expected } => format!("{} is {value}, expected {expected}", subject(path)),
+            SchemaMismatch::Wrong { path, value, expected } => {
+                format!("{} is {value}, expected {expected}", subject(path))
+            }
         }
     }
 
     fn path(&self) -> &str {
         match self {
-            Fault::Missing { path }
-            | Fault::Unknown { path, .. }
-            | Fault::NotConstant { path, .. }
-            | Fault::Wrong { path, .. } => path,
+            SchemaMismatch::Missing { path }
+            | SchemaMismatch::Unknown { path, .. }
+            | SchemaMismatch::NotConstant { path, .. }
+            | SchemaMismatch::Wrong { path, .. } => path,
         }
     }
 }
@@ -423,9 +431,10 @@ impl Fault {
 /// `minimum`, `oneOf`, `properties`, `required`, `additionalProperties`,
 /// `unevaluatedProperties`, `items`) and does not evaluate `pattern` or
 /// `format`; `None` when those it knows all hold.
-fn fault(schema: &Value, defs: &Value, value: &Value, path: &str) -> Option<Fault> {
+fn schema_mismatch(schema: &Value, defs: &Value, value: &Value, path: &str) -> Option<SchemaMismatch> {
     let schema = resolve(schema, defs);
-    let wrong = |expected: String| Some(Fault::Wrong { path: path.to_string(), value: value.clone(), expected });
+    let wrong =
+        |expected: String| Some(SchemaMismatch::Wrong { path: path.to_string(), value: value.clone(), expected });
     if let Some(kind) = schema.get("type").and_then(Value::as_str) {
         if !has_type(value, kind) {
             return wrong(article(kind));
@@ -433,7 +442,7 @@ fn fault(schema: &Value, defs: &Value, value: &Value, path: &str) -> Option<Faul
     }
     if let Some(constant) = schema.get("const") {
         if value != constant {
-            return Some(Fault::NotConstant {
+            return Some(SchemaMismatch::NotConstant {
                 path: path.to_string(),
                 value: value.clone(),
                 constant: constant.clone(),
@@ -455,35 +464,36 @@ fn fault(schema: &Value, defs: &Value, value: &Value, path: &str) -> Option<Faul
     // branch the value matches.
     let mut known: Vec<&str> = property_names(schema);
     if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
-        let faults: Vec<Option<Fault>> = branches.iter().map(|b| fault(b, defs, value, path)).collect();
-        match faults.iter().position(Option::is_none) {
+        let mismatches: Vec<Option<SchemaMismatch>> =
+            branches.iter().map(|b| schema_mismatch(b, defs, value, path)).collect();
+        match mismatches.iter().position(Option::is_none) {
             Some(matched) => known.extend(property_names(resolve(&branches[matched], defs))),
-            None => return one_of_faults(faults.into_iter().flatten().collect()),
+            None => return one_of_mismatches(mismatches.into_iter().flatten().collect()),
         }
     }
     if let Value::Object(object) = value {
         for (name, property) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
             if let Some(field) = object.get(name) {
-                if let Some(found) = fault(property, defs, field, &join(path, name)) {
+                if let Some(found) = schema_mismatch(property, defs, field, &join(path, name)) {
                     return Some(found);
                 }
             }
         }
         for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
             if !object.contains_key(name) {
-                return Some(Fault::Missing { path: join(path, name) });
+                return Some(SchemaMismatch::Missing { path: join(path, name) });
             }
         }
         let closed = [schema.get("additionalProperties"), schema.get("unevaluatedProperties")]
             .contains(&Some(&Value::Bool(false)));
         let unknown: Vec<String> = object.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         if closed && !unknown.is_empty() {
-            return Some(Fault::Unknown { path: path.to_string(), names: unknown });
+            return Some(SchemaMismatch::Unknown { path: path.to_string(), names: unknown });
         }
     }
     if let (Value::Array(items), Some(item)) = (value, schema.get("items")) {
         for (i, element) in items.iter().enumerate() {
-            if let Some(found) = fault(item, defs, element, &format!("{path}[{i}]")) {
+            if let Some(found) = schema_mismatch(item, defs, element, &format!("{path}[{i}]")) {
                 return Some(found);
             }
         }
@@ -491,21 +501,27 @@ fn fault(schema: &Value, defs: &Value, value: &Value, path: &str) -> Option<Faul
     None
 }
 
-/// The fault of a value no `oneOf` branch takes.
-fn one_of_faults(faults: Vec<Fault>) -> Option<Fault> {
+/// The mismatch of a value no `oneOf` branch takes.
+fn one_of_mismatches(mismatches: Vec<SchemaMismatch>) -> Option<SchemaMismatch> {
     // Every branch wants another constant at the same place: name them all.
-    let constants: Option<Vec<String>> = faults
+    let constants: Option<Vec<String>> = mismatches
         .iter()
         .map(|f| match f {
-            Fault::NotConstant { path, constant, .. } if path == faults[0].path() => Some(constant.to_string()),
+            SchemaMismatch::NotConstant { path, constant, .. } if path == mismatches[0].path() => {
+                Some(constant.to_string())
+            }
             _ => None,
         })
         .collect();
-    if let (Some(constants), Some(Fault::NotConstant { path, value, .. })) = (constants, faults.first()) {
-        return Some(Fault::Wrong { path: path.clone(), value: value.clone(), expected: one_of(&constants, "or") });
+    if let (Some(constants), Some(SchemaMismatch::NotConstant { path, value, .. })) = (constants, mismatches.first()) {
+        return Some(SchemaMismatch::Wrong {
+            path: path.clone(),
+            value: value.clone(),
+            expected: one_of(&constants, "or"),
+        });
     }
     // Otherwise the branch whose constants matched: its fault is the one.
-    faults.iter().find(|f| !matches!(f, Fault::NotConstant { .. })).or(faults.first()).cloned()
+    mismatches.iter().find(|f| !matches!(f, SchemaMismatch::NotConstant { .. })).or(mismatches.first()).cloned()
 }
 
 /// Follows `$ref`s into `#/$defs/`.

@@ -6,7 +6,7 @@ use indiv_engine::core::AppCall;
 use indiv_engine::scenario::{named, strategy};
 use indiv_engine::service::{Exchange, Fault, Pace, ServiceBehavior};
 use indiv_engine::{Scenario, Simulation, simulate};
-use indiv_spec::record::{Body, Record, Status};
+use indiv_spec::record::{Body, Record, Status, to_jsonl as jsonl};
 use indiv_spec::vocab::{Hresult, KnownHresult, RequiredVersion, SecurityFlag, SecurityVersion};
 use indiv_spec::{CheckOptions, Monitor, Spec, check_reader};
 use proptest::prelude::*;
@@ -14,10 +14,6 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 
 /// Engine scenarios checked per `cargo test` run.
 const ENGINE_CASES: u32 = 1000;
-
-fn jsonl(records: &[Record<'static>]) -> String {
-    records.iter().map(|r| format!("{r}\n")).collect()
-}
 
 /// Every violation the checker reports on `records`, via the JSONL text.
 fn violations(records: &[Record<'static>]) -> Vec<String> {
