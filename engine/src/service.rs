@@ -62,6 +62,16 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether the fault strikes the query exchange (or every request), so
+    /// that every session fails; the others strike only sessions that fetch
+    /// the package.
+    pub fn strikes_query(self) -> bool {
+        matches!(
+            self,
+            Fault::Unavailable(Exchange::Query) | Fault::Refused(Exchange::Query) | Fault::Reset(Exchange::Query)
+        ) || self == Fault::DailyLimit
+    }
+
     /// A short stable name, used in scenario names and case files.
     pub fn name(self) -> String {
         let which = |e: Exchange| match e {

@@ -3,7 +3,7 @@
 //! functions over a status, the session's facts and the service's log, so
 //! each rule can be shown to fire and to stay quiet without sockets.
 
-use indiv_engine::service::{Exchange, Fault, ServiceBehavior};
+use indiv_engine::service::{Fault, ServiceBehavior};
 use indiv_spec::Rule;
 use indiv_spec::record::IndividualizeStatus;
 use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
@@ -42,16 +42,7 @@ impl SessionFacts {
 
 /// Whether `fault` fails a session with these facts.
 pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
-    match fault {
-        None => false,
-        Some(
-            Fault::Unavailable(Exchange::Query)
-            | Fault::Refused(Exchange::Query)
-            | Fault::Reset(Exchange::Query)
-            | Fault::DailyLimit,
-        ) => true,
-        Some(_) => facts.needs_package,
-    }
+    fault.is_some_and(|f| f.strikes_query() || facts.needs_package)
 }
 
 /// The query most likely the session's, of those since its window opened at

@@ -187,16 +187,7 @@ impl Model {
 
     /// Whether the service's fault makes a session with this much work fail.
     fn fails(&self, queries_only: bool) -> bool {
-        match self.service.fault {
-            None => false,
-            Some(
-                Fault::Unavailable(Exchange::Query)
-                | Fault::Refused(Exchange::Query)
-                | Fault::Reset(Exchange::Query)
-                | Fault::DailyLimit,
-            ) => true,
-            Some(_) => !queries_only,
-        }
+        self.service.fault.is_some_and(|f| f.strikes_query() || !queries_only)
     }
 
     fn call(&mut self, call: &AppCall) -> Hresult {
