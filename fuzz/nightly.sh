@@ -78,7 +78,7 @@ if [ "$crashes" -gt 0 ]; then
       small=$(ls -t "artifacts/$t"/minimized-from-* 2>/dev/null | head -1 || true)
       [ -n "$small" ] || small=$crash
       name="$t-$(sha256sum "$small" | cut -c1-12)"
-      (cd "$root" && cargo run -q -p indiv-cli --features fuzzing -- fuzz-case "$t" "fuzz/$small") \
+      (cd "$root" && cargo run -q -- fuzz-case "$t" "fuzz/$small") \
         >"$root/gen/tests/regressions/$name.toml"
       echo "crash in $t: gen/tests/regressions/$name.toml"
       echo "  reproduce: (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none $t $small)"

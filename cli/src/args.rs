@@ -70,7 +70,6 @@ pub enum Command {
     /// Run the reference engine against the simulated service and write the trace.
     Simulate(SimulateArgs),
     /// Turn a fuzz input into a regression case (used by fuzz/nightly.sh).
-    #[cfg(feature = "fuzzing")]
     #[command(hide = true)]
     FuzzCase {
         /// The fuzz target that read the input.

@@ -1,4 +1,4 @@
-//! `indiv fuzz-case` (hidden, feature `fuzzing`): a fuzz input as a
+//! `indiv fuzz-case` (hidden): a fuzz input as a
 //! regression case, for `fuzz/nightly.sh`.
 
 use std::io::Write;

@@ -2,7 +2,6 @@
 
 mod certify;
 mod check;
-#[cfg(feature = "fuzzing")]
 mod fuzz_case;
 mod generate;
 mod simulate;
@@ -32,7 +31,6 @@ pub fn execute(command: Command) -> Result<ExitStatus, Error> {
         }
         Command::Gen { records, seed, out: file } => generate::run(spec, records, seed, file.as_deref(), &mut out),
         Command::Certify(args) => certify::run(spec, args, &mut out),
-        #[cfg(feature = "fuzzing")]
         Command::FuzzCase { target, file } => fuzz_case::run(&target, &file, &mut out),
         Command::Schema { which } => schema(which, &mut out),
     }

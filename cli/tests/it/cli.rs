@@ -200,3 +200,30 @@ fn the_trace_schema_is_a_json_schema_of_the_four_kinds() {
         assert!(text.contains(word), "{word} missing from the schema");
     }
 }
+
+#[test]
+fn fuzz_case_writes_a_regression_case_that_names_its_target_and_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("crash");
+    std::fs::write(&input, b"{\"kind\":\"header\"}\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["fuzz-case", "parse_trace"])
+        .arg(&input)
+        .output()
+        .expect("run indiv");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let case: toml::Table = String::from_utf8_lossy(&out.stdout).parse().expect("the case is TOML");
+    assert_eq!(case["target"].as_str(), Some("parse_trace"));
+    let hex: String = b"{\"kind\":\"header\"}\n".iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(case["input_hex"].as_str(), Some(hex.as_str()));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["fuzz-case", "no_such_target"])
+        .arg(&input)
+        .output()
+        .expect("run indiv");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown fuzz target `no_such_target`; expected one of parse_trace"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
