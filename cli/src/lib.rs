@@ -1,5 +1,5 @@
 //! `indiv-cli`: the `indiv` command line, a thin layer over the library
-//! crates. It parses the arguments ([`args`](crate::args), private), runs one
+//! crates. It parses the arguments (the private `args` module), runs one
 //! command (one module of `commands` each) and maps the outcome to an
 //! [`ExitStatus`].
 //!

@@ -11,7 +11,7 @@
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
-//! - [`reference`]: the reference engine behind the testee protocol (`indiv
+//! - [`reference`](mod@reference): the reference engine behind the testee protocol (`indiv
 //!   testee`).
 
 mod error;

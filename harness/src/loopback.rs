@@ -260,6 +260,9 @@ fn log_exchange(
     Some((plan, pace, case.log.exchanges.len() - 1))
 }
 
+/// Raises figures of the exchange's record in the case's log.
+type UpdateRecord<'u> = &'u dyn Fn(&dyn Fn(&mut ExchangeRecord));
+
 /// A response as the service plays it.
 struct Response<'b> {
     status: u16,
@@ -271,11 +274,7 @@ struct Response<'b> {
 
 /// Writes `response`, raising each figure of its record (through `update`)
 /// before the write it describes; false when the connection must be closed.
-fn write_response(
-    response: &Response<'_>,
-    writer: &mut TcpStream,
-    update: &dyn Fn(&dyn Fn(&mut ExchangeRecord)),
-) -> bool {
+fn write_response(response: &Response<'_>, writer: &mut TcpStream, update: UpdateRecord<'_>) -> bool {
     let Response { status, content_length, body, chunk_size, pace_ms } = *response;
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",

@@ -1,10 +1,10 @@
 //! `indiv-specdoc`: the spec as a document.
 //!
-//! - [`fixtures`]: the rule fixtures (`tests/rules/*.toml`, embedded at build
-//!   time), the examples where each rule fires and stays quiet.
-//! - [`explain`]: the rule catalog (`indiv spec`) and `indiv explain`.
-//! - [`markdown`]: `docs/SPEC.md`.
-//! - [`diagram`]: the phase and HTTP diagrams (Mermaid and Graphviz DOT).
+//! - [`fixtures`] reads the rule fixtures (`tests/rules/*.toml`, embedded at
+//!   build time), the examples where each rule fires and stays quiet.
+//! - [`explain`] writes the rule catalog (`indiv spec`) and `indiv explain`.
+//! - [`markdown`] writes `docs/SPEC.md`.
+//! - [`diagram`] draws the phase and HTTP diagrams (Mermaid and Graphviz DOT).
 
 pub mod diagram;
 pub mod explain;

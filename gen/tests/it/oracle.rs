@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use indiv_engine::scenario::{named, strategy};
 use indiv_engine::simulate;
-use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, to_jsonl as jsonl};
 use indiv_spec::vocab::{Hresult, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Rule, Spec, TraceReader, check_reader, oracle};
 use proptest::prelude::*;
@@ -20,10 +20,6 @@ const RANDOM_CASES: u32 = 200000;
 const SHAPED_CASES: u32 = 100000;
 /// Generated engine scenarios compared per run.
 const ENGINE_CASES: u32 = 5000;
-
-fn jsonl(records: &[Record<'_>]) -> String {
-    records.iter().map(|r| format!("{r}\n")).collect()
-}
 
 fn show(set: &BTreeSet<(Rule, usize)>) -> String {
     let items: Vec<String> = set.iter().map(|(rule, line)| format!("{rule}@{line}")).collect();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use indiv_gen::legal::{SplitMix64, legal_trace, legal_trace_strategy};
 use indiv_gen::mutate::{Mutant, mutate};
 use indiv_spec::catalog::Basis;
+use indiv_spec::record::to_jsonl as jsonl;
 use indiv_spec::{CheckOptions, Monitor, Record, Rule, Spec, Violation, check_reader};
 use proptest::prelude::*;
 
@@ -20,16 +21,6 @@ const MAX_SESSIONS: usize = 5;
 
 fn spec() -> &'static Spec {
     Spec::builtin().expect("the built-in spec loads")
-}
-
-/// Each record through `serde_json::to_string`, one a line.
-fn jsonl(records: &[Record<'_>]) -> String {
-    let mut out = String::new();
-    for record in records {
-        out.push_str(&serde_json::to_string(record).expect("a record serializes"));
-        out.push('\n');
-    }
-    out
 }
 
 /// What the checker reports on the serialized trace, as a user would run it.
