@@ -5,8 +5,8 @@
 //!
 //! Loading refuses unknown keys, duplicate ids, names that point at nothing,
 //! and any disagreement between the file and the code (an enumeration whose
-//! names or values differ from `vocab`, a rule without a check in [`Rule`], a
-//! check without a rule in the file).
+//! names or values differ from `vocab`, a `[[rule]]` without a [`Rule`]
+//! variant, a variant without a `[[rule]]` in the file).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -23,8 +23,12 @@ pub const BUILTIN_PATH: &str = "spec/individualization.toml";
 
 macro_rules! rules {
     ($($variant:ident = $id:literal),+ $(,)?) => {
-        /// A rule of the spec, as the code knows it: every variant has a check in
-        /// the monitor and a `[[rule]]` with the same id in the spec file.
+        /// A rule of the spec, as the code knows it: every variant has a
+        /// `[[rule]]` with the same id in the spec file, and a check. The
+        /// trace rules are checked by the monitor (and, independently, the
+        /// oracle); the `SERVICE-*` rules (area `service`, basis `harness`)
+        /// need what the service saw and are judged by the certification
+        /// harness (crate `indiv-service-rules`), not by the monitor.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rule { $(#[doc = $id] $variant),+ }
 
@@ -384,7 +388,7 @@ impl HttpOrder {
 
     /// The position of `status` in the order (0 first).
     pub fn rank(&self, status: HttpStatus) -> u8 {
-        // `validate` checked that every defined status is in the order and that
+        // `http_order` checked that every defined status is in the order and that
         // values fit the table.
         self.rank_by_value[status.value() as usize]
     }
@@ -434,7 +438,7 @@ impl Spec {
 
     /// The catalog entry of `rule`.
     pub fn rule(&self, rule: Rule) -> &RuleInfo {
-        // `validate` built one index per `Rule::ALL` entry, in that order.
+        // `rule_index` built one index per `Rule::ALL` entry, in that order.
         &self.rules[self.rule_index[rule as usize]]
     }
 
@@ -487,12 +491,40 @@ fn http(name: &str, what: &str) -> Result<HttpStatus, Error> {
     HttpStatus::from_name(name).ok_or_else(|| invalid(format!("{what}: `{name}` is not a DRM_HTTP_STATUS")))
 }
 
+/// Checks the whole file, each kind of check in turn, and builds the spec.
 fn validate(file: SpecFile) -> Result<Spec, Error> {
     if file.format != "indiv-spec/1" {
         return Err(invalid(format!("format is `{}`, expected `indiv-spec/1`", file.format)));
     }
+    let source_ids = validate_sources(&file.source)?;
+    validate_enumerations(&file, &source_ids)?;
+    validate_vocabulary(&file.vocabulary)?;
+
+    let phases = phase_table(&file.session)?;
+    let http_order = http_order(&file.http)?;
+
+    let rule_ids = validate_rules(&file, &source_ids)?;
+    let rule_index = rule_index(&file.rule)?;
+    validate_interpretations(&file.interpretation, &rule_ids)?;
+
+    Ok(Spec {
+        sources: file.source,
+        enumerations: file.enumeration,
+        vocabulary: file.vocabulary,
+        phases,
+        http: http_order,
+        readings: file.readings.general,
+        rules: file.rule,
+        interpretations: file.interpretation,
+        rule_index,
+    })
+}
+
+/// Sources have unique ids and exactly one of a kept file and a note.
+/// Returns their ids.
+fn validate_sources(sources: &[Source]) -> Result<HashSet<&str>, Error> {
     let mut source_ids = HashSet::new();
-    for s in &file.source {
+    for s in sources {
         if !source_ids.insert(s.id.as_str()) {
             return Err(invalid(format!("duplicate source id `{}`", s.id)));
         }
@@ -500,6 +532,12 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
             return Err(invalid(format!("source `{}` needs exactly one of file and note", s.id)));
         }
     }
+    Ok(source_ids)
+}
+
+/// Enumerations have unique names, cite known sources and repeat no value
+/// name, and the ones the code knows have exactly the code's names and values.
+fn validate_enumerations(file: &SpecFile, source_ids: &HashSet<&str>) -> Result<(), Error> {
     let mut enum_names = HashSet::new();
     for e in &file.enumeration {
         if !enum_names.insert(e.name.as_str()) {
@@ -513,32 +551,34 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
             return Err(invalid(format!("enumeration `{}` repeats `{}`", e.name, v.name)));
         }
     }
-    check_enumeration(&file, IndiStatus::SPEC_NAME, &table(IndiStatus::ALL, IndiStatus::name, IndiStatus::value))?;
-    check_enumeration(&file, HttpStatus::SPEC_NAME, &table(HttpStatus::ALL, HttpStatus::name, HttpStatus::value))?;
-    check_enumeration(&file, WmtStatus::SPEC_NAME, &table(WmtStatus::ALL, WmtStatus::name, WmtStatus::value))?;
+    check_enumeration(file, IndiStatus::SPEC_NAME, &table(IndiStatus::ALL, IndiStatus::name, IndiStatus::value))?;
+    check_enumeration(file, HttpStatus::SPEC_NAME, &table(HttpStatus::ALL, HttpStatus::name, HttpStatus::value))?;
+    check_enumeration(file, WmtStatus::SPEC_NAME, &table(WmtStatus::ALL, WmtStatus::name, WmtStatus::value))?;
     check_enumeration(
-        &file,
+        file,
         SecurityFlag::SPEC_NAME,
         &table(SecurityFlag::ALL, SecurityFlag::name, SecurityFlag::value),
     )?;
-    check_enumeration(&file, ReaderFlag::SPEC_NAME, &table(ReaderFlag::ALL, ReaderFlag::name, ReaderFlag::value))?;
-    check_enumeration(
-        &file,
-        KnownHresult::SPEC_NAME,
-        &table(KnownHresult::ALL, KnownHresult::name, KnownHresult::value),
-    )?;
+    check_enumeration(file, ReaderFlag::SPEC_NAME, &table(ReaderFlag::ALL, ReaderFlag::name, ReaderFlag::value))?;
+    check_enumeration(file, KnownHresult::SPEC_NAME, &table(KnownHresult::ALL, KnownHresult::name, KnownHresult::value))
+}
+
+/// The API and event names are the code's, in the code's order.
+fn validate_vocabulary(vocabulary: &Vocabulary) -> Result<(), Error> {
     let code_apis: Vec<&str> = Api::ALL.iter().map(|a| a.name()).collect();
-    if file.vocabulary.apis != code_apis {
+    if vocabulary.apis != code_apis {
         return Err(invalid(format!("vocabulary.apis differs from the code: {code_apis:?}")));
     }
     let code_events: Vec<&str> = MfEvent::ALL.iter().map(|e| e.name()).collect();
-    if file.vocabulary.events != code_events {
+    if vocabulary.events != code_events {
         return Err(invalid(format!("vocabulary.events differs from the code: {code_events:?}")));
     }
+    Ok(())
+}
 
-    let phases = phase_table(&file.session)?;
-    let http_order = http_order(&file.http)?;
-
+/// Rules have unique ids that the code knows, and each is well formed
+/// ([`validate_rule`]). Returns their ids.
+fn validate_rules<'f>(file: &'f SpecFile, source_ids: &HashSet<&str>) -> Result<HashSet<&'f str>, Error> {
     let mut rule_ids = HashSet::new();
     let known_targets: HashSet<&str> = WmtStatus::ALL
         .iter()
@@ -553,54 +593,54 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
         if Rule::from_id(&r.id).is_none() {
             return Err(invalid(format!("rule `{}` has no check in the code", r.id)));
         }
-        if r.applies_to.is_empty() {
-            return Err(invalid(format!("rule `{}` applies to nothing", r.id)));
-        }
-        if let Some(t) = r.applies_to.iter().find(|t| !known_targets.contains(t.as_str())) {
-            return Err(invalid(format!("rule `{}` applies to unknown record `{t}`", r.id)));
-        }
-        if r.statement.trim().is_empty() {
-            return Err(invalid(format!("rule `{}` has an empty statement", r.id)));
-        }
-        let c = &r.citation;
-        if let Some(source) = &c.source {
-            if !source_ids.contains(source.as_str()) {
-                return Err(invalid(format!("rule `{}` cites unknown source `{source}`", r.id)));
-            }
-        }
-        if c.source.is_some() != c.quote.is_some() {
-            return Err(invalid(format!("rule `{}`: a citation's source and quote go together", r.id)));
-        }
-        match r.basis {
-            Basis::Documented if c.quote.is_none() => {
-                return Err(invalid(format!("documented rule `{}` needs a source and a quote", r.id)));
-            }
-            Basis::Inferred | Basis::Harness if c.reasoning.is_none() => {
-                return Err(invalid(format!("rule `{}` is not documented and needs its reasoning", r.id)));
-            }
-            _ => {}
+        validate_rule(r, &known_targets, source_ids)?;
+    }
+    Ok(rule_ids)
+}
+
+/// One rule applies to known records, says something, and cites what its
+/// basis needs: a source and a quote when documented, reasoning otherwise.
+fn validate_rule(r: &RuleInfo, known_targets: &HashSet<&str>, source_ids: &HashSet<&str>) -> Result<(), Error> {
+    if r.applies_to.is_empty() {
+        return Err(invalid(format!("rule `{}` applies to nothing", r.id)));
+    }
+    if let Some(t) = r.applies_to.iter().find(|t| !known_targets.contains(t.as_str())) {
+        return Err(invalid(format!("rule `{}` applies to unknown record `{t}`", r.id)));
+    }
+    if r.statement.trim().is_empty() {
+        return Err(invalid(format!("rule `{}` has an empty statement", r.id)));
+    }
+    let c = &r.citation;
+    if let Some(source) = &c.source {
+        if !source_ids.contains(source.as_str()) {
+            return Err(invalid(format!("rule `{}` cites unknown source `{source}`", r.id)));
         }
     }
+    if c.source.is_some() != c.quote.is_some() {
+        return Err(invalid(format!("rule `{}`: a citation's source and quote go together", r.id)));
+    }
+    match r.basis {
+        Basis::Documented if c.quote.is_none() => {
+            Err(invalid(format!("documented rule `{}` needs a source and a quote", r.id)))
+        }
+        Basis::Inferred | Basis::Harness if c.reasoning.is_none() => {
+            Err(invalid(format!("rule `{}` is not documented and needs its reasoning", r.id)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every [`Rule`] has a `[[rule]]` in the file: for each, in `Rule::ALL`
+/// order, its index in the file's rules.
+fn rule_index(rules: &[RuleInfo]) -> Result<Vec<usize>, Error> {
     let mut rule_index = Vec::with_capacity(Rule::ALL.len());
     for rule in Rule::ALL {
-        let Some(at) = file.rule.iter().position(|r| r.id == rule.id()) else {
+        let Some(at) = rules.iter().position(|r| r.id == rule.id()) else {
             return Err(invalid(format!("the code checks `{}` but the spec file has no such rule", rule.id())));
         };
         rule_index.push(at);
     }
-    validate_interpretations(&file.interpretation, &rule_ids)?;
-
-    Ok(Spec {
-        sources: file.source,
-        enumerations: file.enumeration,
-        vocabulary: file.vocabulary,
-        phases,
-        http: http_order,
-        readings: file.readings.general,
-        rules: file.rule,
-        interpretations: file.interpretation,
-        rule_index,
-    })
+    Ok(rule_index)
 }
 
 /// Interpretations have unique, well-formed ids, say something in every field,

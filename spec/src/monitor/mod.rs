@@ -1,0 +1,386 @@
+//! The streaming checker: judges a trace one record at a time against every
+//! rule of the spec, keeping only the state of open sessions and a few
+//! obligations, so memory never grows with the trace's length.
+//!
+//! The phase table and the HTTP order come from the loaded [`Spec`]; this
+//! module holds the rules' logic, not a second copy of the tables. Each check
+//! names the [`Rule`] it enforces, and every reading it makes is written next
+//! to that rule in the spec file.
+//!
+//! This file holds the shared state ([`Monitor`] and its open sessions), the
+//! entry points (`feed`, `drain_*`, `finish`) and the routing of each record
+//! to its checks. The checks live in one module per rule area of the spec file
+//! (the `area` of each `[[rule]]`): `values`, `sessions`, `http` (round trips
+//! and progress), `cancellation`, `reader` and `security`. The rules of area
+//! `service` need what only the certification harness sees; they are judged
+//! there (crate `indiv-service-rules`), not here.
+
+mod cancellation;
+mod http;
+mod reader;
+mod security;
+mod sessions;
+mod values;
+
+use std::collections::VecDeque;
+
+use serde_json::Number;
+
+use crate::catalog::{Level, Rule, Spec};
+use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
+use crate::vocab::{ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, SecurityVersion};
+
+use cancellation::CancelMark;
+use http::Snapshot;
+use reader::OpenWindow;
+
+pub use values::url_is_well_formed;
+
+/// One broken rule at one place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    /// The rule broken.
+    pub rule: Rule,
+    /// The 1-based trace line it is reported at.
+    pub line: usize,
+    /// The 1-based number of the session it concerns, if any.
+    pub session: Option<u32>,
+    /// What was expected and what was seen.
+    pub message: String,
+    /// The `ts` of the record at `line`, when the violation was found there.
+    pub ts: Option<Number>,
+}
+
+/// A rule that could not be judged at one place, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The rule not judged.
+    pub rule: Rule,
+    /// The line it would have been judged at.
+    pub line: usize,
+    /// Why it could not be.
+    pub message: String,
+}
+
+/// How to judge a trace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// The trace may stop at any point (a live or truncated log): rules about
+    /// what must have happened by the end are not judged.
+    pub partial: bool,
+}
+
+/// An open session: what its start call said and what its statuses so far
+/// leave the rules to remember.
+#[derive(Debug)]
+struct Session {
+    number: u32,
+    opened_line: usize,
+    path: Path,
+    flags: u32,
+    /// For a security session: whether the client was at least as new as the
+    /// service at the start call, when both were known.
+    up_to_date: Option<bool>,
+    phase: Option<IndiStatus>,
+    terminal: Option<IndiStatus>,
+    last: Option<Snapshot>,
+    /// The first non-zero total of the current trip.
+    trip_total: Option<u32>,
+    /// Progress and total of the last INDI_DOWNLOAD status.
+    last_download: Option<(u32, u32)>,
+    installed: bool,
+    cancel: Option<CancelMark>,
+}
+
+/// A status with defined values that belongs to an open session, with where
+/// the spec's HTTP order puts it.
+struct Step<'v, 'a> {
+    v: &'v IndividualizeStatus<'a>,
+    indi: IndiStatus,
+    http: HttpStatus,
+    /// Its round trip, as [`crate::catalog::HttpOrder::trip`] says.
+    trip: Option<i64>,
+    /// Its position in the HTTP order: (trip or `i64::MIN` before every trip, rank).
+    key: (i64, u8),
+}
+
+/// What the checks of one session status found, in the order they found it;
+/// reported together once the session is no longer borrowed.
+type Found = Vec<(Rule, String)>;
+
+/// Where a status with defined values goes.
+enum Target {
+    /// To the open session at this index.
+    Session(usize),
+    /// To the pending revocation refresh (no session is open).
+    Refresh,
+    /// To the last session ever opened, which has ended.
+    AfterLast(u32),
+    /// To nobody: no start call was accepted yet.
+    Nobody,
+}
+
+/// The streaming checker. Feed it records in order with their line numbers,
+/// drain what it found as you go, and call [`Monitor::finish`] at the end.
+pub struct Monitor<'s> {
+    spec: &'s Spec,
+    options: CheckOptions,
+    violations: Vec<Violation>,
+    notes: Vec<Note>,
+    line: usize,
+    ts: Option<Number>,
+    component: ComponentVersion,
+    service: Option<SecurityVersion>,
+    /// After a session installed and succeeded: the version GetSecurityVersion
+    /// must report (`Some(None)`: any individualized version).
+    reflects: Option<Option<SecurityVersion>>,
+    open: Vec<Session>,
+    sessions_opened: u32,
+    locked: bool,
+    last_reader_success_flags: Option<u32>,
+    revocations: VecDeque<usize>,
+    open_window: Option<OpenWindow>,
+    needs_since_no_rights: bool,
+    success_since_needs: bool,
+    no_rights_due: Option<usize>,
+}
+
+impl<'s> Monitor<'s> {
+    /// A monitor for one trace.
+    pub fn new(spec: &'s Spec, options: CheckOptions) -> Monitor<'s> {
+        Monitor {
+            spec,
+            options,
+            violations: Vec::new(),
+            notes: Vec::new(),
+            line: 0,
+            ts: None,
+            component: ComponentVersion::Unknown,
+            service: None,
+            reflects: None,
+            open: Vec::new(),
+            sessions_opened: 0,
+            locked: false,
+            last_reader_success_flags: None,
+            revocations: VecDeque::new(),
+            open_window: None,
+            needs_since_no_rights: false,
+            success_since_needs: false,
+            no_rights_due: None,
+        }
+    }
+
+    /// The level of `rule` in the spec.
+    pub fn level(&self, rule: Rule) -> Level {
+        self.spec.rule(rule).level
+    }
+
+    /// Judges the record at 1-based `line`.
+    pub fn feed(&mut self, line: usize, record: &Record<'_>) {
+        self.line = line;
+        self.ts.clone_from(&record.ts);
+        match &record.body {
+            Body::Header { component_version, service_version } => {
+                self.component = component_version.map_or(ComponentVersion::Unknown, ComponentVersion::Known);
+                self.service = *service_version;
+            }
+            Body::Call { call, hr } => {
+                self.close_open_window();
+                self.call(call, *hr);
+            }
+            Body::Status { status: Status::Individualize(value), .. } => self.status(Path::Reader, value),
+            Body::Status { status: Status::NeedsIndividualization, .. } => self.needs_individualization(),
+            Body::Status { status: Status::NoRightsEx, .. } => self.no_rights(),
+            Body::Event { event: Event::Progress(value), .. } => self.status(Path::Security, value),
+            Body::Event { event: Event::Completed, hr } => self.completed(*hr),
+            Body::Event { event: Event::RevocationCompleted, .. } => self.revocation_completed(),
+        }
+    }
+
+    /// Takes the violations found so far.
+    pub fn drain_violations(&mut self) -> std::vec::Drain<'_, Violation> {
+        self.violations.drain(..)
+    }
+
+    /// Takes the notes made so far.
+    pub fn drain_notes(&mut self) -> std::vec::Drain<'_, Note> {
+        self.notes.drain(..)
+    }
+
+    /// Ends the trace: judges what must have happened by the end (unless the
+    /// trace is partial) and returns what was not drained yet.
+    pub fn finish(mut self) -> (Vec<Violation>, Vec<Note>) {
+        if !self.options.partial {
+            let mut end = Vec::new();
+            self.open_window_at_end(&mut end);
+            for s in &self.open {
+                end.push(match s.terminal {
+                    None => sessions::never_ended(self.spec, s),
+                    Some(t) => security::never_completed(s, t),
+                });
+            }
+            self.refreshes_at_end(&mut end);
+            self.no_rights_at_end(&mut end);
+            // Stable: obligations of one line keep the order above.
+            end.sort_by_key(|v| v.line);
+            self.violations.extend(end);
+        }
+        (self.violations, self.notes)
+    }
+
+    fn emit(&mut self, rule: Rule, session: Option<u32>, message: String) {
+        self.violations.push(Violation { rule, line: self.line, session, message, ts: self.ts.clone() });
+    }
+
+    fn note(&mut self, rule: Rule, message: String) {
+        self.notes.push(Note { rule, line: self.line, message });
+    }
+
+    fn call(&mut self, call: &Call<'_>, hr: Hresult) {
+        match call {
+            Call::Open { required_version } => self.open_content(*required_version),
+            Call::Individualize { flags } => self.individualize(*flags, hr),
+            Call::PerformSecurityUpdate { flags } => self.perform_security_update(*flags, hr),
+            Call::CancelIndividualization => self.cancel(Path::Reader, hr),
+            Call::CancelAsyncOperation => self.cancel(Path::Security, hr),
+            Call::GetSecurityVersion { version } => self.get_security_version(version.as_deref(), hr),
+        }
+    }
+
+    /// The general reading of who owns a status: the most recently opened
+    /// open session; with none open, a pending revocation refresh (for a
+    /// Progress event), then the last session ever opened, then nobody.
+    fn route(&self, channel: Path) -> Target {
+        if !self.open.is_empty() {
+            return Target::Session(self.open.len() - 1);
+        }
+        if channel == Path::Security && !self.revocations.is_empty() {
+            return Target::Refresh;
+        }
+        if self.sessions_opened > 0 {
+            return Target::AfterLast(self.sessions_opened);
+        }
+        Target::Nobody
+    }
+
+    fn status(&mut self, channel: Path, v: &IndividualizeStatus<'_>) {
+        let target = self.route(channel);
+        let number = match target {
+            Target::Session(at) => Some(self.open[at].number),
+            Target::AfterLast(n) => Some(n),
+            Target::Refresh | Target::Nobody => None,
+        };
+        let indi = v.indi_status();
+        let http = v.http_status();
+        self.value_rules(number, v, indi, http);
+        self.http_value_rules(number, v, http);
+        // A status whose values are not defined takes part in no other rule.
+        let (Some(indi), Some(http)) = (indi, http) else {
+            return;
+        };
+        match target {
+            Target::Session(at) => {
+                if self.session_takes(at, channel, indi) {
+                    self.session_status(at, v, indi, http);
+                }
+            }
+            Target::Refresh => self.progress_during_refresh(indi),
+            Target::AfterLast(number) => self.after_last_session(number, indi),
+            Target::Nobody => self.unsolicited(indi),
+        }
+    }
+
+    /// Judges one status of the open session at `at`, each area's checks in
+    /// turn, then updates what the session remembers.
+    fn session_status(&mut self, at: usize, v: &IndividualizeStatus<'_>, indi: IndiStatus, http: HttpStatus) {
+        let spec = self.spec;
+        let trip = spec.http.trip(http, v.http_request);
+        let step = Step { v, indi, http, trip, key: (trip.unwrap_or(i64::MIN), spec.http.rank(http)) };
+        let mut found = Found::new();
+        let s = &mut self.open[at];
+        let number = s.number;
+
+        sessions::phase_rules(spec, s, &step, &mut found);
+        http::against_previous(spec, s, &step, &mut found);
+        http::trip_total(s, &step, &mut found);
+        cancellation::stops_work(s, &step, &mut found);
+        sessions::install_after_download(s, &step, &mut found);
+        security::as_needed(s, &step, &mut found);
+        sessions::track_download_and_install(s, &step);
+        s.last = Some(Snapshot::of(&step));
+
+        let mut note = None;
+        let mut success = None;
+        if spec.phases.is_terminal(indi) {
+            s.terminal = Some(indi);
+            match indi {
+                IndiStatus::Succeed => {
+                    http::succeed_completed(spec, &step, &mut found);
+                    note = sessions::succeed_installed(s, &mut found);
+                    security::force(s, &mut found);
+                    success = Some((s.path, s.flags, s.installed));
+                }
+                IndiStatus::Cancel => cancellation::requires_call(s, &mut found),
+                _ => {}
+            }
+            // A reader session closes at its terminal status, a security
+            // session at its Completed event.
+            if s.path == Path::Reader {
+                self.open.remove(at);
+            }
+        }
+
+        for (rule, message) in found {
+            self.emit(rule, Some(number), message);
+        }
+        if let Some(message) = note {
+            self.note(Rule::SessionSucceedInstalled, message);
+        }
+        if let Some((path, flags, installed)) = success {
+            if installed {
+                self.installed_and_succeeded();
+            }
+            if path == Path::Reader {
+                self.reader_succeeded(flags);
+            }
+        }
+    }
+}
+
+/// A violation of an obligation the end of the trace left unmet, reported at
+/// the line that created it.
+fn at_end(rule: Rule, line: usize, session: Option<u32>, message: String) -> Violation {
+    Violation { rule, line, session, message, ts: None }
+}
+
+/// Everything one check of a whole trace found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Records read.
+    pub records: u64,
+    /// Every violation, in the order found.
+    pub violations: Vec<Violation>,
+    /// Rules that could not be judged somewhere, and why.
+    pub notes: Vec<Note>,
+}
+
+/// Reads and checks a whole trace, keeping every finding in memory. For
+/// bounded memory on huge traces drive [`Monitor`] and drain as you go.
+pub fn check_reader<R: std::io::BufRead>(
+    spec: &Spec,
+    input: R,
+    options: CheckOptions,
+) -> Result<Outcome, crate::Error> {
+    let mut reader = crate::TraceReader::new(input);
+    let mut monitor = Monitor::new(spec, options);
+    let mut outcome = Outcome::default();
+    while let Some((line, record)) = reader.next_record()? {
+        monitor.feed(line, &record);
+        outcome.violations.extend(monitor.drain_violations());
+    }
+    outcome.records = reader.records();
+    let (violations, notes) = monitor.finish();
+    outcome.violations.extend(violations);
+    outcome.notes = notes;
+    Ok(outcome)
+}

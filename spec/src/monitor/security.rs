@@ -1,0 +1,186 @@
+//! Rule area `security`: the `IWMDRMSecurity` path (PerformSecurityUpdate,
+//! its events, GetSecurityVersion). Judges SECURITY-FLAGS-ONE,
+//! SECURITY-COMPLETED-ONCE, SECURITY-COMPLETED-MATCHES, SECURITY-AS-NEEDED,
+//! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM and
+//! SECURITY-VERSION-REFLECTS.
+
+use super::{Found, Monitor, Session, Step, Violation, at_end};
+use crate::catalog::Rule;
+use crate::vocab::{ComponentVersion, Hresult, IndiStatus, KnownHresult, Path, SecurityFlag, SecurityVersion};
+
+impl Monitor<'_> {
+    /// SECURITY-FLAGS-ONE and SESSION-ONE-AT-A-TIME (only the first refusal
+    /// that applies is judged; a revocation refresh opens no session, so it
+    /// is never busy); an accepted call opens a session or starts a refresh.
+    pub(super) fn perform_security_update(&mut self, flags: u32, hr: Hresult) {
+        let refresh = flags == SecurityFlag::RevocationRefresh.value();
+        let refusal = if SecurityFlag::from_value(flags).is_none() {
+            Some((Rule::SecurityFlagsOne, KnownHresult::EInvalidArg, "flags that are not exactly one of 0x1, 0x2, 0x4"))
+        } else if refresh {
+            None
+        } else {
+            self.busy()
+        };
+        if let Some(refusal) = refusal {
+            self.expect_refusal(refusal, hr, flags, "PerformSecurityUpdate");
+        }
+        if hr.is_success() {
+            if refresh {
+                self.revocations.push_back(self.line);
+            } else {
+                self.open_session(Path::Security, flags);
+            }
+        }
+    }
+
+    /// SECURITY-VERSION-FORM and SECURITY-VERSION-REFLECTS on a
+    /// GetSecurityVersion that returned a success code; a well-formed version
+    /// becomes the component's.
+    pub(super) fn get_security_version(&mut self, version: Option<&str>, hr: Hresult) {
+        if hr.is_failure() {
+            return;
+        }
+        let Some(text) = version else {
+            self.emit(
+                Rule::SecurityVersionForm,
+                None,
+                "GetSecurityVersion returned a success code but no version".into(),
+            );
+            return;
+        };
+        let Some(reported) = SecurityVersion::parse(text) else {
+            self.emit(
+                Rule::SecurityVersionForm,
+                None,
+                format!("GetSecurityVersion reported `{text}`, expected four dot-separated numbers, the fourth 0 or 1"),
+            );
+            return;
+        };
+        match self.reflects {
+            Some(Some(service)) if reported != service => self.emit(
+                Rule::SecurityVersionReflects,
+                None,
+                format!("GetSecurityVersion reported {reported} after a session installed and succeeded; expected the service's version {service}"),
+            ),
+            Some(None) if !reported.is_individualized() => self.emit(
+                Rule::SecurityVersionReflects,
+                None,
+                format!("GetSecurityVersion reported {reported} after a session installed and succeeded; expected a fourth number of 1"),
+            ),
+            _ => {}
+        }
+        self.component = ComponentVersion::Known(reported);
+    }
+
+    /// A session installed and succeeded: the component now has the
+    /// service's version (or an individualized one of unknown number), and
+    /// GetSecurityVersion must say so (SECURITY-VERSION-REFLECTS).
+    pub(super) fn installed_and_succeeded(&mut self) {
+        self.component = self.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
+        self.reflects = Some(self.service);
+    }
+
+    /// SECURITY-COMPLETED-ONCE and SECURITY-COMPLETED-MATCHES at a
+    /// MEWMDRMIndividualizationCompleted, which closes the most recently
+    /// opened security session.
+    pub(super) fn completed(&mut self, hr: Hresult) {
+        let Some(at) = self.open.iter().rposition(|s| s.path == Path::Security) else {
+            let last = (self.sessions_opened > 0).then_some(self.sessions_opened);
+            self.emit(
+                Rule::SecurityCompletedOnce,
+                last,
+                "MEWMDRMIndividualizationCompleted with no open PerformSecurityUpdate session".into(),
+            );
+            return;
+        };
+        let session = self.open.remove(at);
+        match session.terminal {
+            None => self.emit(
+                Rule::SecurityCompletedMatches,
+                Some(session.number),
+                format!(
+                    "MEWMDRMIndividualizationCompleted before session {} reported a terminal status",
+                    session.number
+                ),
+            ),
+            Some(t) if hr.is_success() != (t == IndiStatus::Succeed) => self.emit(
+                Rule::SecurityCompletedMatches,
+                Some(session.number),
+                format!(
+                    "MEWMDRMIndividualizationCompleted carries {hr} ({}) but the session ended in {t}",
+                    if hr.is_success() { "success" } else { "failure" }
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// SECURITY-REVOCATION-ONLY at a MEWMDRMRevocationDownloadCompleted,
+    /// which ends the oldest pending refresh.
+    pub(super) fn revocation_completed(&mut self) {
+        if self.revocations.pop_front().is_none() {
+            self.emit(
+                Rule::SecurityRevocationOnly,
+                None,
+                "MEWMDRMRevocationDownloadCompleted without a pending revocation refresh".into(),
+            );
+        }
+    }
+
+    /// SECURITY-REVOCATION-ONLY: a progress event while a refresh is pending
+    /// and no session is open.
+    pub(super) fn progress_during_refresh(&mut self, indi: IndiStatus) {
+        self.emit(
+            Rule::SecurityRevocationOnly,
+            None,
+            format!("{indi} progress event during a revocation refresh, which produces no individualization statuses"),
+        );
+    }
+
+    /// SECURITY-REVOCATION-ONLY for refreshes still pending at the end of a
+    /// complete trace, at their calls' lines.
+    pub(super) fn refreshes_at_end(&self, end: &mut Vec<Violation>) {
+        for line in &self.revocations {
+            end.push(at_end(
+                Rule::SecurityRevocationOnly,
+                *line,
+                None,
+                "the revocation refresh never produced MEWMDRMRevocationDownloadCompleted".into(),
+            ));
+        }
+    }
+}
+
+/// SECURITY-COMPLETED-ONCE: a security session that ended in `terminal` but
+/// had no Completed event by the end of a complete trace.
+pub(super) fn never_completed(s: &Session, terminal: IndiStatus) -> Violation {
+    at_end(
+        Rule::SecurityCompletedOnce,
+        s.opened_line,
+        Some(s.number),
+        format!("session {} reported {terminal} but no MEWMDRMIndividualizationCompleted followed", s.number),
+    )
+}
+
+/// SECURITY-AS-NEEDED, at the session's first INDI_INSTALL: an as-needed
+/// update of a client at least as new as the service installs nothing.
+pub(super) fn as_needed(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
+    let first_install = step.indi == IndiStatus::Install && !s.installed;
+    let as_needed = s.path == Path::Security && s.flags == SecurityFlag::Indiv.value();
+    if first_install && as_needed && s.up_to_date == Some(true) {
+        found.push((
+            Rule::SecurityAsNeeded,
+            "an as-needed update installs although the client is not older than the service".into(),
+        ));
+    }
+}
+
+/// SECURITY-FORCE, at INDI_SUCCEED beside SESSION-SUCCEED-INSTALLED: a forced
+/// update finishes its download and installs.
+pub(super) fn force(s: &Session, found: &mut Found) {
+    if let Some(what) = s.success_lacks() {
+        if s.path == Path::Security && s.flags == SecurityFlag::ForceIndiv.value() {
+            found.push((Rule::SecurityForce, format!("a forced update reports INDI_SUCCEED {what}")));
+        }
+    }
+}

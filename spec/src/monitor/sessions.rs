@@ -1,0 +1,224 @@
+//! Rule area `sessions`: the shape of one session, from the start call that
+//! opens it to its terminal status. Judges SESSION-UNSOLICITED,
+//! SESSION-CHANNEL, SESSION-BEGIN-FIRST, SESSION-BEGIN-CLEAN,
+//! SESSION-PHASE-ORDER, SESSION-ONE-TERMINAL, SESSION-ENDS,
+//! SESSION-INSTALL-AFTER-DOWNLOAD, SESSION-SUCCEED-INSTALLED and
+//! SESSION-ONE-AT-A-TIME; it also opens sessions and judges a start call
+//! against the refusal it should have returned, for every start-call rule.
+
+use super::{Found, Monitor, Session, Step, Violation, at_end};
+use crate::catalog::{Rule, Spec};
+use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
+
+/// A refusal a start call should have returned: the rule that says so, the
+/// code expected, and why, for the message.
+pub(super) type Refusal = (Rule, KnownHresult, &'static str);
+
+impl Session {
+    /// Whether the last INDI_DOWNLOAD reported progress equal to a non-zero total.
+    fn download_finished(&self) -> bool {
+        self.last_download.is_some_and(|(progress, total)| total > 0 && progress == total)
+    }
+
+    /// What an INDI_SUCCEED of this session lacks, for messages: `None` when
+    /// a download finished and an INDI_INSTALL came.
+    pub(super) fn success_lacks(&self) -> Option<&'static str> {
+        match (self.download_finished(), self.installed) {
+            (true, true) => None,
+            (false, false) => Some("without a finished download or an INDI_INSTALL"),
+            (false, true) => Some("without a finished download"),
+            (true, false) => Some("without an INDI_INSTALL"),
+        }
+    }
+}
+
+impl Monitor<'_> {
+    /// SESSION-ONE-AT-A-TIME: the refusal a start call that would open a
+    /// session should return while one is open.
+    pub(super) fn busy(&self) -> Option<Refusal> {
+        (!self.open.is_empty()).then_some((Rule::SessionOneAtATime, KnownHresult::Individualizing, "a session is open"))
+    }
+
+    /// Reports `rule` when a start call that should have been refused did
+    /// not return the expected code.
+    pub(super) fn expect_refusal(&mut self, (rule, code, why): Refusal, hr: Hresult, flags: u32, api: &str) {
+        if hr != Hresult::from(code) {
+            let opened = if hr.is_success() { " and opened a session" } else { "" };
+            self.emit(rule, None, format!("{api}({flags:#x}) with {why} returned {hr}{opened}; expected {code}"));
+        }
+    }
+
+    /// A start call that returned a success code opens a session, even when
+    /// it should have been refused.
+    pub(super) fn open_session(&mut self, path: Path, flags: u32) {
+        self.sessions_opened += 1;
+        let up_to_date = self.component.up_to_date(self.service);
+        self.open.push(Session {
+            number: self.sessions_opened,
+            opened_line: self.line,
+            path,
+            flags,
+            up_to_date,
+            phase: None,
+            terminal: None,
+            last: None,
+            trip_total: None,
+            last_download: None,
+            installed: false,
+            cancel: None,
+        });
+    }
+
+    /// SESSION-CHANNEL and SESSION-ONE-TERMINAL for a status routed to the
+    /// open session at `at`: whether it is one of the session's statuses.
+    pub(super) fn session_takes(&mut self, at: usize, channel: Path, indi: IndiStatus) -> bool {
+        let (path, number, terminal) = {
+            let s = &self.open[at];
+            (s.path, s.number, s.terminal)
+        };
+        if path != channel {
+            self.emit(
+                Rule::SessionChannel,
+                Some(number),
+                format!(
+                    "session {number} reports through {}, but this status came as {}",
+                    path.channel(),
+                    channel.channel()
+                ),
+            );
+            return false;
+        }
+        if let Some(t) = terminal {
+            self.emit(
+                Rule::SessionOneTerminal,
+                Some(number),
+                format!("{indi} after the session's terminal status {t}"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// SESSION-ONE-TERMINAL for a status with no session open, which belongs
+    /// to the last session ever opened (`number`).
+    pub(super) fn after_last_session(&mut self, number: u32, indi: IndiStatus) {
+        self.emit(
+            Rule::SessionOneTerminal,
+            Some(number),
+            format!("{indi} after session {} ended", self.sessions_opened),
+        );
+    }
+
+    /// SESSION-UNSOLICITED: a status before any session was opened.
+    pub(super) fn unsolicited(&mut self, indi: IndiStatus) {
+        self.emit(Rule::SessionUnsolicited, None, format!("{indi} before any start call was accepted"));
+    }
+}
+
+/// SESSION-BEGIN-FIRST, SESSION-PHASE-ORDER and SESSION-BEGIN-CLEAN; moves
+/// the session to the status's phase when the phase table allows it.
+pub(super) fn phase_rules(spec: &Spec, s: &mut Session, step: &Step<'_, '_>, found: &mut Found) {
+    let indi = step.indi;
+    let first = spec.phases.first;
+    match s.phase {
+        None => {
+            if indi != first {
+                found
+                    .push((Rule::SessionBeginFirst, format!("the session's first status is {indi}, expected {first}")));
+            }
+            s.phase = Some(indi);
+        }
+        Some(_) if indi == first => {
+            found.push((Rule::SessionBeginFirst, format!("{indi} again; it occurs once, first")));
+        }
+        Some(current) => {
+            if spec.phases.may_follow(current, indi) {
+                s.phase = Some(indi);
+            } else {
+                found.push((Rule::SessionPhaseOrder, format!("{indi} may not follow {current}")));
+            }
+        }
+    }
+    begin_clean(spec, step, found);
+}
+
+/// SESSION-BEGIN-CLEAN: the first phase reports no round trip, the status
+/// before every trip, and no progress.
+fn begin_clean(spec: &Spec, step: &Step<'_, '_>, found: &mut Found) {
+    let (v, http) = (step.v, step.http);
+    let (first, before) = (spec.phases.first, spec.http.before_any_trip);
+    if step.indi == first && !(v.http_request == 0 && http == before && v.progress == 0 && v.total == 0) {
+        found.push((
+            Rule::SessionBeginClean,
+            format!(
+                "{first} reports {} round trips, {http}, progress {} of {}; expected 0, {before}, 0 of 0",
+                v.http_request, v.progress, v.total
+            ),
+        ));
+    }
+}
+
+/// SESSION-INSTALL-AFTER-DOWNLOAD, judged at the session's first INDI_INSTALL.
+pub(super) fn install_after_download(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
+    if step.indi == IndiStatus::Install && !s.installed && !s.download_finished() {
+        found.push((Rule::SessionInstallAfterDownload, install_message(s.last_download)));
+    }
+}
+
+/// Remembers the last INDI_DOWNLOAD's figures and whether INDI_INSTALL came.
+pub(super) fn track_download_and_install(s: &mut Session, step: &Step<'_, '_>) {
+    match step.indi {
+        IndiStatus::Download => s.last_download = Some((step.v.progress, step.v.total)),
+        IndiStatus::Install => s.installed = true,
+        _ => {}
+    }
+}
+
+/// SESSION-SUCCEED-INSTALLED at INDI_SUCCEED. Returns a note when the
+/// as-needed exception may apply but a version is unknown.
+pub(super) fn succeed_installed(s: &Session, found: &mut Found) -> Option<String> {
+    let what = s.success_lacks()?;
+    let as_needed = s.path == Path::Security && s.flags == SecurityFlag::Indiv.value();
+    if as_needed && s.up_to_date != Some(false) {
+        return s.up_to_date.is_none().then(|| {
+            "an as-needed update succeeded without installing, and a version is unknown, so whether it had to install cannot be judged".to_string()
+        });
+    }
+    found.push((Rule::SessionSucceedInstalled, format!("INDI_SUCCEED {what}")));
+    None
+}
+
+/// SESSION-ENDS: a session still without a terminal status at the end of a
+/// complete trace, reported at its start call.
+pub(super) fn never_ended(spec: &Spec, s: &Session) -> Violation {
+    let terminals = one_of(&spec.phases.terminals());
+    at_end(
+        Rule::SessionEnds,
+        s.opened_line,
+        Some(s.number),
+        format!("session {} never reported a terminal status ({terminals})", s.number),
+    )
+}
+
+/// `A, B or C`.
+fn one_of(statuses: &[IndiStatus]) -> String {
+    match statuses.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => {
+            let rest: Vec<&str> = rest.iter().map(|s| s.name()).collect();
+            format!("{} or {last}", rest.join(", "))
+        }
+    }
+}
+
+fn install_message(last_download: Option<(u32, u32)>) -> String {
+    match last_download {
+        None => "INDI_INSTALL without any INDI_DOWNLOAD before it".into(),
+        Some((progress, total)) => {
+            format!(
+                "INDI_INSTALL after a download that reported {progress} of {total} bytes; expected progress equal to a non-zero total"
+            )
+        }
+    }
+}

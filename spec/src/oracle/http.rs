@@ -1,0 +1,91 @@
+//! Rule area `http`, as the oracle reads it: HTTP-COUNT-MONOTONIC,
+//! HTTP-COUNT-STEP, HTTP-PHASE-ORDER, HTTP-COMPLETED-COUNTED,
+//! HTTP-SUCCEED-COMPLETED, PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC and
+//! PROGRESS-TOTAL-STABLE.
+
+use super::{Found, Trace};
+use crate::catalog::Rule;
+use crate::record::IndividualizeStatus;
+use crate::vocab::IndiStatus;
+
+/// HTTP-COMPLETED-COUNTED and PROGRESS-WITHIN-TOTAL, value rules that "judge
+/// every WM_INDIVIDUALIZE_STATUS, wherever it belongs".
+pub(super) fn value_rules(t: &Trace<'_, '_>, out: &mut Found) {
+    for i in 0..t.records.len() {
+        let Some(v) = t.status(i) else { continue };
+        if v.http_status() == Some(t.spec.http.trip_finished) && v.http_request < 1 {
+            t.flag(out, Rule::HttpCompletedCounted, i);
+        }
+        if v.total > 0 && v.progress > v.total {
+            t.flag(out, Rule::ProgressWithinTotal, i);
+        }
+    }
+}
+
+/// The rules of this area over session `k`'s statuses.
+pub(super) fn session_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    against_previous(t, k, out);
+    total_stable(t, k, out);
+    succeed_completed(t, k, out);
+}
+
+/// HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP, HTTP-PHASE-ORDER,
+/// PROGRESS-MONOTONIC: each status of a session against "the session's
+/// previous status".
+fn against_previous(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    let statuses = &t.sessions.sessions[k].statuses;
+    for n in 1..statuses.len() {
+        let (p, i) = (statuses[n - 1], statuses[n]);
+        let (Some(prev), Some(cur)) = (t.status(p), t.status(i)) else { continue };
+        if cur.http_request < prev.http_request {
+            t.flag(out, Rule::HttpCountMonotonic, i);
+        }
+        if u64::from(cur.http_request) > u64::from(prev.http_request) + 1 {
+            t.flag(out, Rule::HttpCountStep, i);
+        }
+        // "a HTTP_NOTINITIATED status comes before every trip": the pair
+        // (trip, rank) with no trip first.
+        let key = |j: usize, v: &IndividualizeStatus<'_>| (t.trip(j), v.http_status().map(|h| t.spec.http.rank(h)));
+        if key(i, cur) < key(p, prev) {
+            t.flag(out, Rule::HttpPhaseOrder, i);
+        }
+        // "compared with the session's previous status when both belong to the
+        // same trip"
+        if t.trip(i).is_some() && t.trip(i) == t.trip(p) && cur.progress < prev.progress {
+            t.flag(out, Rule::ProgressMonotonic, i);
+        }
+    }
+}
+
+/// PROGRESS-TOTAL-STABLE: each status of a session against the first status
+/// of its trip that announced a non-zero total.
+fn total_stable(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    let statuses = &t.sessions.sessions[k].statuses;
+    // "every status of a trip after the first one with a non-zero total is
+    // compared with that total"; "a trip is a run of consecutive statuses of
+    // the session with the same round-trip number".
+    for (n, &i) in statuses.iter().enumerate() {
+        let Some(trip) = t.trip(i) else { continue };
+        let announced = statuses[..n]
+            .iter()
+            .rev()
+            .take_while(|&&j| t.trip(j) == Some(trip))
+            .filter_map(|&j| t.status(j).map(|v| v.total))
+            .filter(|total| *total != 0)
+            .last();
+        if announced.is_some_and(|total| t.status(i).is_some_and(|v| v.total != total)) {
+            t.flag(out, Rule::ProgressTotalStable, i);
+        }
+    }
+}
+
+/// HTTP-SUCCEED-COMPLETED: "INDI_SUCCEED reports HTTP_COMPLETED and at least
+/// one round trip".
+fn succeed_completed(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    let Some((succeed, IndiStatus::Succeed)) = t.sessions.sessions[k].terminal else { return };
+    if let Some(v) = t.status(succeed) {
+        if v.http_status() != Some(t.spec.http.trip_finished) || v.http_request < 1 {
+            t.flag(out, Rule::HttpSucceedCompleted, succeed);
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The whole-trace oracle: a second, independent reading of the spec's rules,
+//! for tests and fuzz targets that compare it with the streaming [`Monitor`].
+//!
+//! It is written from the rule statements and readings of
+//! `spec/individualization.toml` alone, and deliberately works unlike the
+//! monitor: it holds the whole trace, first derives the session structure in
+//! one pass that implements the general readings (which start call opened
+//! which session, which status belongs to which session, when each session
+//! closed), and then judges each rule (or small group of rules) with its own
+//! function that scans that structure, looking backwards and forwards and
+//! recomputing what it needs from scratch. It is slow (quadratic in places)
+//! and meant to be obviously correct, never fast.
+//!
+//! This file holds the derived structure and what every rule may ask of the
+//! trace; the rules' functions live in one module per rule area of the spec
+//! file (the `area` of each `[[rule]]`): `values`, `sessions`, `http` (round
+//! trips and progress), `cancellation`, `reader` and `security`. The rules of
+//! area `service` need what only the certification harness sees and are not
+//! judged here. The oracle shares no code with the monitor: it uses only the
+//! catalog, the records and the vocabulary.
+//!
+//! Comments quote the reading each piece implements.
+//!
+//! [`Monitor`]: crate::Monitor
+
+mod cancellation;
+mod http;
+mod reader;
+mod security;
+mod sessions;
+mod values;
+
+use std::collections::BTreeSet;
+
+use crate::catalog::{Rule, Spec};
+use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
+use crate::vocab::{IndiStatus, Path, SecurityFlag, SecurityVersion};
+
+/// Judges a whole trace: every `(rule, line)` violation of `records` (each
+/// with its 1-based line). With `partial`, the end-of-trace obligations are
+/// not judged.
+pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTreeSet<(Rule, usize)> {
+    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records) };
+    let mut out = Found::default();
+    values::value_rules(&trace, &mut out);
+    http::value_rules(&trace, &mut out);
+    sessions::routing_rules(&trace, &mut out);
+    security::revocation_rules(&trace, &mut out);
+    sessions::start_call_rules(&trace, &mut out);
+    for k in 0..trace.sessions.sessions.len() {
+        sessions::phase_rules(&trace, k, &mut out);
+        http::session_rules(&trace, k, &mut out);
+        sessions::install_rules(&trace, k, &mut out);
+        security::update_rules(&trace, k, &mut out);
+        cancellation::cancel_rules(&trace, k, &mut out);
+    }
+    sessions::ending_rules(&trace, &mut out);
+    security::completed_rules(&trace, &mut out);
+    security::version_rules(&trace, &mut out);
+    reader::needs_rules(&trace, &mut out);
+    reader::no_rights_rules(&trace, &mut out);
+    out.0
+}
+
+/// The lines of each session's statuses (up to and including its first
+/// terminal one), sessions in the order they were opened: the structure the
+/// oracle derives from the general readings, for tests that need to tell
+/// which statuses one session is made of.
+pub fn session_lines(spec: &Spec, records: &[(usize, Record<'_>)]) -> Vec<Vec<usize>> {
+    let structure = derive_sessions(spec, records);
+    structure.sessions.iter().map(|s| s.statuses.iter().map(|&i| records[i].0).collect()).collect()
+}
+
+/// The violations found so far, as `(rule, line)`.
+#[derive(Default)]
+struct Found(BTreeSet<(Rule, usize)>);
+
+/// The whole trace with its derived session structure.
+struct Trace<'t, 'r> {
+    spec: &'t Spec,
+    records: &'t [(usize, Record<'r>)],
+    partial: bool,
+    sessions: Structure,
+}
+
+impl Trace<'_, '_> {
+    fn line(&self, i: usize) -> usize {
+        self.records[i].0
+    }
+
+    fn flag(&self, out: &mut Found, rule: Rule, i: usize) {
+        out.0.insert((rule, self.line(i)));
+    }
+
+    /// The `WM_INDIVIDUALIZE_STATUS` of record `i`, if it carries one.
+    fn status(&self, i: usize) -> Option<&IndividualizeStatus<'_>> {
+        indi_status_of(&self.records[i].1)
+    }
+
+    /// The phase of record `i`, which must be a session status.
+    fn phase(&self, i: usize) -> Option<IndiStatus> {
+        self.status(i).and_then(IndividualizeStatus::indi_status)
+    }
+
+    /// The round trip of a status: none before every trip, `dwHTTPRequest - 1`
+    /// once it says the trip finished, `dwHTTPRequest` in between (`[http]`).
+    fn trip(&self, i: usize) -> Option<i64> {
+        let v = self.status(i)?;
+        let http = v.http_status()?;
+        if http == self.spec.http.before_any_trip {
+            None
+        } else if http == self.spec.http.trip_finished {
+            Some(i64::from(v.http_request) - 1)
+        } else {
+            Some(i64::from(v.http_request))
+        }
+    }
+
+    fn header(&self) -> Option<(Option<SecurityVersion>, Option<SecurityVersion>)> {
+        // "a header may only be line 1"
+        match self.records.first() {
+            Some((_, Record { body: Body::Header { component_version, service_version }, .. })) => {
+                Some((*component_version, *service_version))
+            }
+            _ => None,
+        }
+    }
+
+    fn service_version(&self) -> Option<SecurityVersion> {
+        self.header().and_then(|(_, service)| service)
+    }
+
+    /// Whether session `k` installed and succeeded, and where it succeeded.
+    fn installed_success(&self, k: usize) -> Option<usize> {
+        let s = &self.sessions.sessions[k];
+        let (t, status) = s.terminal?;
+        let installed = s.statuses.iter().any(|&i| i < t && self.phase(i) == Some(IndiStatus::Install));
+        (status == IndiStatus::Succeed && installed).then_some(t)
+    }
+
+    /// The component's version just before record `at`, recomputed from the
+    /// start: "known from the header, from a well-formed GetSecurityVersion
+    /// result that returned a success code, and becomes the service's version
+    /// (or, with that unknown, an individualized version of unknown number)
+    /// when a session installs and succeeds". A version of unknown number is
+    /// not known.
+    fn component_version_before(&self, at: usize) -> Option<SecurityVersion> {
+        let mut known = self.header().and_then(|(component, _)| component);
+        for i in 0..at {
+            if let Body::Call { call: Call::GetSecurityVersion { version: Some(text) }, hr } = &self.records[i].1.body {
+                if hr.is_success() {
+                    if let Some(v) = SecurityVersion::parse(text) {
+                        known = Some(v);
+                    }
+                }
+            }
+            if (0..self.sessions.sessions.len()).any(|k| self.installed_success(k) == Some(i)) {
+                known = self.service_version();
+            }
+        }
+        known
+    }
+
+    /// The component's and the service's versions at session `k`'s start
+    /// call: "judged only when both versions are known at the start call".
+    fn versions_at_start(&self, k: usize) -> (Option<SecurityVersion>, Option<SecurityVersion>) {
+        (self.component_version_before(self.sessions.sessions[k].opened_at), self.service_version())
+    }
+
+    /// Whether session `k` was opened by PerformSecurityUpdate with `flag`.
+    fn is_security_update(&self, k: usize, flag: SecurityFlag) -> bool {
+        let s = &self.sessions.sessions[k];
+        s.path == Path::Security && s.flags == flag.value()
+    }
+
+    /// The statuses of session `k` that report `phase`, in order.
+    fn statuses_in(&self, k: usize, phase: IndiStatus) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        self.sessions.sessions[k].statuses.iter().copied().filter(move |&i| self.phase(i) == Some(phase))
+    }
+
+    /// Whether the last INDI_DOWNLOAD of session `k` before record `at` says
+    /// the download finished: "progress equal to a non-zero total".
+    fn finished_download_before(&self, k: usize, at: usize) -> bool {
+        self.statuses_in(k, IndiStatus::Download)
+            .rfind(|&i| i < at)
+            .and_then(|i| self.status(i))
+            .is_some_and(|v| v.total != 0 && v.progress == v.total)
+    }
+
+    /// Session `k`'s INDI_SUCCEED, when no finished download and INDI_INSTALL
+    /// both came before it.
+    fn incomplete_success(&self, k: usize) -> Option<usize> {
+        let Some((succeed, IndiStatus::Succeed)) = self.sessions.sessions[k].terminal else { return None };
+        let installed = self.statuses_in(k, IndiStatus::Install).any(|i| i < succeed);
+        (!(self.finished_download_before(k, succeed) && installed)).then_some(succeed)
+    }
+
+    /// The session's current phase after `statuses`: "the last phase it
+    /// entered legally"; the first status always becomes the current phase,
+    /// and "a status that is not in may_follow of the current phase ... leaves
+    /// the current phase unchanged".
+    fn current_phase(&self, statuses: &[usize]) -> Option<IndiStatus> {
+        let mut current: Option<IndiStatus> = None;
+        for &i in statuses {
+            let Some(phase) = self.phase(i) else { continue };
+            current = match current {
+                None => Some(phase),
+                Some(c) if self.spec.phases.may_follow(c, phase) => Some(phase),
+                Some(c) => Some(c),
+            };
+        }
+        current
+    }
+}
+
+fn indi_status_of<'a>(record: &'a Record<'_>) -> Option<&'a IndividualizeStatus<'a>> {
+    match &record.body {
+        Body::Status { status: Status::Individualize(v), .. } => Some(v),
+        Body::Event { event: Event::Progress(v), .. } => Some(v),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The session structure (the general readings)
+
+/// One session, as derived from the whole trace. Indices are record indices.
+#[derive(Debug)]
+struct Session {
+    /// The start call that opened it.
+    opened_at: usize,
+    path: Path,
+    flags: u32,
+    /// Its statuses, in order, up to and including its first terminal one.
+    statuses: Vec<usize>,
+    /// Its first terminal status and what it said.
+    terminal: Option<(usize, IndiStatus)>,
+    /// Where it closed (a reader's first terminal status, a security
+    /// session's Completed event).
+    closed_at: Option<usize>,
+    /// The Completed event that closed it (security sessions).
+    completed_at: Option<usize>,
+    /// The cancel calls that returned a success code and applied to it.
+    cancels: Vec<usize>,
+}
+
+impl Session {
+    fn is_open_at(&self, i: usize) -> bool {
+        self.opened_at < i && self.closed_at.is_none_or(|c| c > i)
+    }
+}
+
+/// Where a status or Progress event belongs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Owner {
+    /// One of the session's statuses.
+    Session(usize),
+    /// On the wrong channel for this session.
+    WrongChannel(usize),
+    /// To this session, after its first terminal status or after it closed.
+    AfterEnd(usize),
+    /// A Progress event while a revocation refresh was pending.
+    Refresh,
+    /// Nobody: before any session was ever opened.
+    Nobody,
+}
+
+/// The derived structure of a trace.
+#[derive(Default)]
+struct Structure {
+    sessions: Vec<Session>,
+    /// For each status or Progress event with defined values: where it belongs.
+    owners: Vec<(usize, Owner)>,
+    /// Revocation refreshes: the call, and the revocation event that ended it.
+    refreshes: Vec<(usize, Option<usize>)>,
+    /// Revocation events with no refresh pending.
+    stray_revocation_events: Vec<usize>,
+    /// Completed events with no open security session.
+    stray_completed: Vec<usize>,
+}
+
+/// One pass over the trace that implements the general readings about who
+/// opens, owns and closes what.
+fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
+    let mut st = Structure::default();
+    for (i, (_, record)) in records.iter().enumerate() {
+        match &record.body {
+            Body::Call { call, hr } if hr.is_success() => match call {
+                // "PerformSecurityUpdate with flags 0x2 that returned a success
+                // code opens no session: it starts a revocation refresh"
+                Call::PerformSecurityUpdate { flags } if *flags == SecurityFlag::RevocationRefresh.value() => {
+                    st.refreshes.push((i, None));
+                }
+                // "a session is opened by Individualize, or by PerformSecurityUpdate
+                // with any flags other than exactly 0x2, that returned a success
+                // code; it is opened even when the call should have been refused"
+                Call::Individualize { flags } | Call::PerformSecurityUpdate { flags } => {
+                    let path = if matches!(call, Call::Individualize { .. }) { Path::Reader } else { Path::Security };
+                    st.sessions.push(Session {
+                        opened_at: i,
+                        path,
+                        flags: *flags,
+                        statuses: Vec::new(),
+                        terminal: None,
+                        closed_at: None,
+                        completed_at: None,
+                        cancels: Vec::new(),
+                    });
+                }
+                // "a cancel call that returned a success code applies to the most
+                // recently opened open session of its path; with none, it applies
+                // to nothing"
+                Call::CancelIndividualization | Call::CancelAsyncOperation => {
+                    let path =
+                        if matches!(call, Call::CancelIndividualization) { Path::Reader } else { Path::Security };
+                    if let Some(s) = st.sessions.iter_mut().rev().find(|s| s.path == path && s.is_open_at(i)) {
+                        s.cancels.push(i);
+                    }
+                }
+                _ => {}
+            },
+            Body::Status { status: Status::Individualize(v), .. } => route_status(spec, &mut st, i, v, Path::Reader),
+            Body::Event { event: Event::Progress(v), .. } => route_status(spec, &mut st, i, v, Path::Security),
+            // "a security session (opened by PerformSecurityUpdate) closes at its
+            // MEWMDRMIndividualizationCompleted event"; "a Completed event with
+            // no open security session breaks [SECURITY-COMPLETED-ONCE] at its
+            // own line"
+            Body::Event { event: Event::Completed, .. } => {
+                match st.sessions.iter_mut().rev().find(|s| s.path == Path::Security && s.is_open_at(i)) {
+                    Some(s) => {
+                        s.closed_at = Some(i);
+                        s.completed_at = Some(i);
+                    }
+                    None => st.stray_completed.push(i),
+                }
+            }
+            // A revocation event ends the oldest refresh still pending.
+            Body::Event { event: Event::RevocationCompleted, .. } => {
+                match st.refreshes.iter_mut().find(|(_, done)| done.is_none()) {
+                    Some(refresh) => refresh.1 = Some(i),
+                    None => st.stray_revocation_events.push(i),
+                }
+            }
+            _ => {}
+        }
+    }
+    st
+}
+
+/// "a status or Progress event belongs to the most recently opened session
+/// that is still open; with none open, a Progress event belongs to a pending
+/// revocation refresh if there is one, otherwise to the last session ever
+/// opened, otherwise to nobody"; "a status on the wrong channel for its
+/// session is ... not one of the session's statuses"; "a status whose
+/// enIndiStatus or enHTTPStatus is not a defined value takes part in no other
+/// rule" (than the value rules).
+fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStatus<'_>, channel: Path) {
+    let (Some(phase), Some(_)) = (v.indi_status(), v.http_status()) else { return };
+    let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
+    let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
+    let owner = match open {
+        Some(k) if st.sessions[k].path != channel => Owner::WrongChannel(k),
+        Some(k) if st.sessions[k].terminal.is_some() => Owner::AfterEnd(k),
+        Some(k) => {
+            let s = &mut st.sessions[k];
+            s.statuses.push(i);
+            // "a reader session (opened by Individualize) closes at its first
+            // terminal status"
+            if spec.phases.is_terminal(phase) {
+                s.terminal = Some((i, phase));
+                if s.path == Path::Reader {
+                    s.closed_at = Some(i);
+                }
+            }
+            Owner::Session(k)
+        }
+        None if channel == Path::Security && refresh_pending => Owner::Refresh,
+        // "otherwise to the last session ever opened (SESSION-ONE-TERMINAL)":
+        // the reading names the rule, whatever the channel.
+        None => match st.sessions.len().checked_sub(1) {
+            Some(k) => Owner::AfterEnd(k),
+            None => Owner::Nobody,
+        },
+    };
+    st.owners.push((i, owner));
+}

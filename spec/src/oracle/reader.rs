@@ -1,0 +1,157 @@
+//! Rule area `reader`, as the oracle reads it: READER-FLAGS-VALID,
+//! READER-NO-REINDIV, READER-REINDIV-ALLOWED, READER-NEEDS-WHEN-OUTDATED,
+//! READER-NO-RIGHTS-AFTER-SUCCEED and READER-NO-RIGHTS-NOT-BEFORE.
+
+use super::{Found, Trace};
+use crate::catalog::Rule;
+use crate::record::{Body, Call, Record, Status};
+use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, ReaderFlag};
+
+/// READER-FLAGS-VALID for the Individualize call `i`: Individualize takes 0x0
+/// or 0x1. Whether the refusal applied.
+pub(super) fn flags_rule(t: &Trace<'_, '_>, i: usize, flags: u32, hr: Hresult, out: &mut Found) -> bool {
+    if ReaderFlag::from_value(flags).is_some() {
+        return false;
+    }
+    if hr != Hresult::from(KnownHresult::EInvalidArg) {
+        t.flag(out, Rule::ReaderFlagsValid, i);
+    }
+    true
+}
+
+/// READER-NO-REINDIV and READER-REINDIV-ALLOWED for the Individualize call
+/// `i`, when no earlier refusal applied.
+pub(super) fn lock_rules(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Found) {
+    // Reader sessions that succeeded before this call, by where they did.
+    let mut successes: Vec<(usize, u32)> = t
+        .sessions
+        .sessions
+        .iter()
+        .filter(|s| s.path == Path::Reader)
+        .filter_map(|s| match s.terminal {
+            Some((at, IndiStatus::Succeed)) if at < i => Some((at, s.flags)),
+            _ => None,
+        })
+        .collect();
+    successes.sort();
+    // Locked: "after a session opened by Individualize with flags 0x1
+    // succeeds, a later Individualize returns NS_E_DRM_ALREADY_INDIVIDUALIZED";
+    // "the lock is never lifted".
+    if successes.iter().any(|&(_, f)| f == ReaderFlag::Final.value()) {
+        if hr != Hresult::from(KnownHresult::AlreadyIndividualized) {
+            t.flag(out, Rule::ReaderNoReindiv, i);
+        }
+        return;
+    }
+    // "judged when the most recent successful reader session was opened
+    // with 0x0, no 0x1 session ever succeeded, and no session is open;
+    // accepted means a success code"
+    if successes.last().is_some_and(|&(_, f)| f == ReaderFlag::Reindividualizable.value()) && hr.is_failure() {
+        t.flag(out, Rule::ReaderReindivAllowed, i);
+    }
+}
+
+fn is_call(record: &Record<'_>) -> bool {
+    matches!(record.body, Body::Call { .. })
+}
+
+fn is_needs(record: &Record<'_>) -> bool {
+    matches!(record.body, Body::Status { status: Status::NeedsIndividualization, .. })
+}
+
+fn is_no_rights(record: &Record<'_>) -> bool {
+    matches!(record.body, Body::Status { status: Status::NoRightsEx, .. })
+}
+
+/// READER-NEEDS-WHEN-OUTDATED: "after Open, WMT_NEEDS_INDIVIDUALIZATION is
+/// sent before the next call (or the end of the trace) if and only if the
+/// component is not individualized or its major.minor is below the required
+/// version, and it is never sent without an Open of its own".
+pub(super) fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
+    let records = t.records;
+    for o in 0..records.len() {
+        let Body::Call { call: Call::Open { required_version }, .. } = &records[o].1.body else { continue };
+        let window_end = (o + 1..records.len()).find(|&j| is_call(&records[j].1));
+        let window = o + 1..window_end.unwrap_or(records.len());
+        let needs: Vec<usize> = window.filter(|&j| is_needs(&records[j].1)).collect();
+        // "each Open owns at most one WMT_NEEDS_INDIVIDUALIZATION; a second one
+        // before the next call has no Open of its own"
+        for &extra in needs.iter().skip(1) {
+            t.flag(out, Rule::ReaderNeedsWhenOutdated, extra);
+        }
+        // "where the component's version is unknown, only 'never sent without
+        // an Open of its own' is judged"
+        let Some(component) = t.component_version_before(o) else { continue };
+        match needs.first() {
+            Some(&n) if !component.is_outdated_for(*required_version) => t.flag(out, Rule::ReaderNeedsWhenOutdated, n),
+            // An obligation that only the end of the trace leaves unmet is
+            // judged for complete traces only.
+            None if component.is_outdated_for(*required_version) && (window_end.is_some() || !t.partial) => {
+                t.flag(out, Rule::ReaderNeedsWhenOutdated, o)
+            }
+            _ => {}
+        }
+    }
+    // A WMT_NEEDS_INDIVIDUALIZATION whose last call before it is no Open.
+    for n in 0..records.len() {
+        if !is_needs(&records[n].1) {
+            continue;
+        }
+        let last_call = (0..n).rev().find(|&j| is_call(&records[j].1));
+        let owned = last_call.is_some_and(|j| matches!(records[j].1.body, Body::Call { call: Call::Open { .. }, .. }));
+        if !owned {
+            t.flag(out, Rule::ReaderNeedsWhenOutdated, n);
+        }
+    }
+}
+
+/// READER-NO-RIGHTS-NOT-BEFORE and READER-NO-RIGHTS-AFTER-SUCCEED.
+pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
+    let records = t.records;
+    // The WMT_NEEDS_INDIVIDUALIZATION still waiting at `at`: not followed by a
+    // WMT_NO_RIGHTS_EX before `at` ("one WMT_NO_RIGHTS_EX satisfies every
+    // WMT_NEEDS_INDIVIDUALIZATION before it").
+    let waiting = |at: usize| -> Vec<usize> {
+        (0..at).filter(|&n| is_needs(&records[n].1) && !(n + 1..at).any(|j| is_no_rights(&records[j].1))).collect()
+    };
+    let reader_successes: Vec<usize> = t
+        .sessions
+        .sessions
+        .iter()
+        .filter(|s| s.path == Path::Reader)
+        .filter_map(|s| match s.terminal {
+            Some((at, IndiStatus::Succeed)) => Some(at),
+            _ => None,
+        })
+        .collect();
+    // "after WMT_NEEDS_INDIVIDUALIZATION, WMT_NO_RIGHTS_EX is not sent before a
+    // session opened by Individualize has succeeded": for every waiting
+    // WMT_NEEDS_INDIVIDUALIZATION, a reader success between it and the
+    // WMT_NO_RIGHTS_EX, so one after the last of them; "a WMT_NO_RIGHTS_EX with
+    // no WMT_NEEDS_INDIVIDUALIZATION waiting is not judged"
+    for (r, (_, record)) in records.iter().enumerate() {
+        if !is_no_rights(record) {
+            continue;
+        }
+        let Some(&last_waiting) = waiting(r).last() else { continue };
+        if !reader_successes.iter().any(|&s| last_waiting < s && s < r) {
+            t.flag(out, Rule::ReaderNoRightsNotBefore, r);
+        }
+    }
+    // "after WMT_NEEDS_INDIVIDUALIZATION, once a session opened by Individualize
+    // succeeds, WMT_NO_RIGHTS_EX follows"; "judged at the end of complete
+    // traces, reported at the INDI_SUCCEED line", the one "that created the
+    // obligation": the first success with a WMT_NEEDS_INDIVIDUALIZATION waiting
+    // that no WMT_NO_RIGHTS_EX follows. Later successes add no obligation of
+    // their own: the one missing WMT_NO_RIGHTS_EX would have met them all.
+    if t.partial {
+        return;
+    }
+    let unanswered = reader_successes.iter().copied().filter(|&s| {
+        let followed = (s + 1..records.len()).any(|j| is_no_rights(&records[j].1));
+        !waiting(s).is_empty() && !followed
+    });
+    if let Some(s) = unanswered.min() {
+        t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);
+    }
+}

@@ -1,0 +1,221 @@
+//! The records of the `indiv-trace/1` format: what they hold, how they are
+//! read from one JSON object (borrowing strings from the line where it can),
+//! and how they are written back (names, never numbers, where a name exists).
+//!
+//! This file holds the record types; `de` reads them (the hand-written,
+//! borrowing deserializer) and `ser` writes them.
+
+mod de;
+mod ser;
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde_json::Number;
+
+use crate::vocab::{Api, Hresult, HttpStatus, IndiStatus, RequiredVersion, SecurityVersion};
+
+/// The format name a header carries.
+pub const TRACE_FORMAT: &str = "indiv-trace/1";
+
+/// One line of a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record<'a> {
+    /// The engine's own timestamp, echoed in diagnostics.
+    pub ts: Option<Number>,
+    /// What the line says.
+    pub body: Body<'a>,
+}
+
+/// What a record says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body<'a> {
+    /// The optional first line.
+    Header {
+        /// The DRM component's security version at trace start.
+        component_version: Option<SecurityVersion>,
+        /// The version the individualization service offers.
+        service_version: Option<SecurityVersion>,
+    },
+    /// A call the application made, with what it returned.
+    Call {
+        /// The API and its arguments.
+        call: Call<'a>,
+        /// What it returned.
+        hr: Hresult,
+    },
+    /// An `IWMStatusCallback::OnStatus` callback.
+    Status {
+        /// Which status.
+        status: Status<'a>,
+        /// The callback's `hr` argument.
+        hr: Hresult,
+    },
+    /// A Media Foundation event of the security path.
+    Event {
+        /// Which event.
+        event: Event<'a>,
+        /// The event's status.
+        hr: Hresult,
+    },
+}
+
+/// An application call with its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Call<'a> {
+    /// Opening protected content whose header requires a version.
+    Open {
+        /// The content header's required version.
+        required_version: RequiredVersion,
+    },
+    /// `IWMDRMReader::Individualize(dwFlags)`.
+    Individualize {
+        /// `dwFlags`.
+        flags: u32,
+    },
+    /// `IWMDRMReader::CancelIndividualization`.
+    CancelIndividualization,
+    /// `IWMDRMSecurity::PerformSecurityUpdate(dwFlags)`.
+    PerformSecurityUpdate {
+        /// `dwFlags`.
+        flags: u32,
+    },
+    /// Cancels the asynchronous security update.
+    CancelAsyncOperation,
+    /// `IWMDRMSecurity::GetSecurityVersion`, with the version it reported as
+    /// written (judged by `SECURITY-VERSION-FORM`, so not parsed here).
+    GetSecurityVersion {
+        /// The reported version string.
+        version: Option<Cow<'a, str>>,
+    },
+}
+
+impl Call<'_> {
+    /// The API this call is to.
+    pub fn api(&self) -> Api {
+        match self {
+            Call::Open { .. } => Api::Open,
+            Call::Individualize { .. } => Api::Individualize,
+            Call::CancelIndividualization => Api::CancelIndividualization,
+            Call::PerformSecurityUpdate { .. } => Api::PerformSecurityUpdate,
+            Call::CancelAsyncOperation => Api::CancelAsyncOperation,
+            Call::GetSecurityVersion { .. } => Api::GetSecurityVersion,
+        }
+    }
+}
+
+/// A `WMT_STATUS` callback.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status<'a> {
+    /// `WMT_INDIVIDUALIZE` with its `WM_INDIVIDUALIZE_STATUS`.
+    Individualize(IndividualizeStatus<'a>),
+    /// `WMT_NEEDS_INDIVIDUALIZATION`.
+    NeedsIndividualization,
+    /// `WMT_NO_RIGHTS_EX`.
+    NoRightsEx,
+}
+
+/// A security-path event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event<'a> {
+    /// `MEWMDRMIndividualizationProgress` with its status.
+    Progress(IndividualizeStatus<'a>),
+    /// `MEWMDRMIndividualizationCompleted`.
+    Completed,
+    /// `MEWMDRMRevocationDownloadCompleted`.
+    RevocationCompleted,
+}
+
+/// `WM_INDIVIDUALIZE_STATUS`. The two enumerations are kept as raw DWORDs:
+/// a number that is no defined value is read, and judged by the value rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndividualizeStatus<'a> {
+    /// `hr`: the individualization process's own result.
+    pub hr: Hresult,
+    /// `enIndiStatus` as a raw value.
+    pub indi: u32,
+    /// `pszIndiRespUrl`.
+    pub url: Option<Cow<'a, str>>,
+    /// `dwHTTPRequest`: completed round trips.
+    pub http_request: u32,
+    /// `enHTTPStatus` as a raw value.
+    pub http: u32,
+    /// `dwHTTPReadProgress`.
+    pub progress: u32,
+    /// `dwHTTPReadTotal`.
+    pub total: u32,
+}
+
+impl IndividualizeStatus<'_> {
+    /// `enIndiStatus`, if it is a value the status may carry.
+    pub fn indi_status(&self) -> Option<IndiStatus> {
+        IndiStatus::from_value(self.indi).filter(|s| *s != IndiStatus::Undefined)
+    }
+
+    /// `enHTTPStatus`, if it is a defined value.
+    pub fn http_status(&self) -> Option<HttpStatus> {
+        HttpStatus::from_value(self.http)
+    }
+
+    /// A copy that owns its strings.
+    pub fn into_owned(self) -> IndividualizeStatus<'static> {
+        IndividualizeStatus { url: self.url.map(|u| Cow::Owned(u.into_owned())), ..self }
+    }
+}
+
+impl Record<'_> {
+    /// A copy that owns its strings.
+    pub fn into_owned(self) -> Record<'static> {
+        let body = match self.body {
+            Body::Header { component_version, service_version } => Body::Header { component_version, service_version },
+            Body::Call { call, hr } => Body::Call {
+                call: match call {
+                    Call::Open { required_version } => Call::Open { required_version },
+                    Call::Individualize { flags } => Call::Individualize { flags },
+                    Call::CancelIndividualization => Call::CancelIndividualization,
+                    Call::PerformSecurityUpdate { flags } => Call::PerformSecurityUpdate { flags },
+                    Call::CancelAsyncOperation => Call::CancelAsyncOperation,
+                    Call::GetSecurityVersion { version } => {
+                        Call::GetSecurityVersion { version: version.map(|v| Cow::Owned(v.into_owned())) }
+                    }
+                },
+                hr,
+            },
+            Body::Status { status, hr } => Body::Status {
+                status: match status {
+                    Status::Individualize(v) => Status::Individualize(v.into_owned()),
+                    Status::NeedsIndividualization => Status::NeedsIndividualization,
+                    Status::NoRightsEx => Status::NoRightsEx,
+                },
+                hr,
+            },
+            Body::Event { event, hr } => Body::Event {
+                event: match event {
+                    Event::Progress(v) => Event::Progress(v.into_owned()),
+                    Event::Completed => Event::Completed,
+                    Event::RevocationCompleted => Event::RevocationCompleted,
+                },
+                hr,
+            },
+        };
+        Record { ts: self.ts, body }
+    }
+
+    /// A record without a timestamp.
+    pub fn new(body: Body<'_>) -> Record<'_> {
+        Record { ts: None, body }
+    }
+}
+
+/// A trace as JSON Lines, one record a line, each line ending in `\n`: the
+/// writer of `indiv-trace/1` text for a trace held in memory (a streaming
+/// writer writes each record with the same serializer and a newline).
+pub fn to_jsonl(records: &[Record<'_>]) -> String {
+    let mut out = String::new();
+    for record in records {
+        // Writing into a String cannot fail, and a record always serializes
+        // (its map has string keys only).
+        let _ = writeln!(out, "{record}");
+    }
+    out
+}
