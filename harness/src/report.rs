@@ -57,6 +57,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         .map(|(implementation, capabilities)| json!({"implementation": implementation, "capabilities": capabilities}));
     let report = json!({
         "tool": {"name": "indiv", "version": env!("CARGO_PKG_VERSION")},
+        "spec": {"version": spec.version, "hash": spec.hash},
         "incomplete": summary.incomplete,
         "stopped_at_protocol_mismatch": summary.protocol_mismatch,
         "strict": summary.strict,
@@ -71,7 +72,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
     let path = dir.join("junit.xml");
     std::fs::write(&path, junit(summary)).map_err(io(&path))?;
     let path = dir.join("summary.md");
-    std::fs::write(&path, markdown(summary)).map_err(io(&path))?;
+    std::fs::write(&path, markdown(spec, summary)).map_err(io(&path))?;
     Ok(())
 }
 
@@ -129,9 +130,10 @@ fn junit(summary: &RunSummary) -> String {
     )
 }
 
-fn markdown(summary: &RunSummary) -> String {
+fn markdown(spec: &Spec, summary: &RunSummary) -> String {
     let counts = summary.counts();
     let mut out = String::from("# indiv certify\n\n");
+    let _ = writeln!(out, "Spec {} (`{}`)\n", spec.version, &spec.hash[..spec.hash.len().min(12)]);
     if let Some((implementation, _)) = &summary.testee {
         let _ = writeln!(
             out,

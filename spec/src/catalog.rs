@@ -115,9 +115,12 @@ pub enum Level {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
-    /// It restates a sentence of a source.
+    /// A quoted sentence of a source states the rule.
     Documented,
-    /// The sources are silent; the rule is the spec's reading.
+    /// The rule follows from quoted sentences by the stated reasoning.
+    Derived,
+    /// The sources are silent; the rule is the project's choice, for the
+    /// stated reasoning.
     Inferred,
     /// It needs what only the certification harness sees.
     Harness,
@@ -134,10 +137,11 @@ impl Level {
 }
 
 impl Basis {
-    /// `documented`, `inferred` or `harness`, as the spec file writes it.
+    /// `documented`, `derived`, `inferred` or `harness`, as the spec file writes it.
     pub fn name(self) -> &'static str {
         match self {
             Basis::Documented => "documented",
+            Basis::Derived => "derived",
             Basis::Inferred => "inferred",
             Basis::Harness => "harness",
         }
@@ -179,16 +183,27 @@ impl Area {
     }
 }
 
-/// Where a rule comes from.
+/// Where a rule comes from: the sentences of the sources it rests on, and
+/// the reasoning that leads from them (or, where they are silent, the
+/// project's reasons) to the rule.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Citation {
-    /// The id of a `[[source]]`.
-    pub source: Option<String>,
-    /// The sentence of that source the rule rests on.
-    pub quote: Option<String>,
-    /// Why the rule holds, where no source says it outright.
+    /// The quoted sentences, each verbatim from a kept source.
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
+    /// Why the rule holds, where no quote states it outright.
     pub reasoning: Option<String>,
+}
+
+/// One sentence of a source, verbatim.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quote {
+    /// The id of a `[[source]]`.
+    pub source: String,
+    /// The sentence, as the source page has it (markdown aside).
+    pub quote: String,
 }
 
 /// One rule of the catalog.
@@ -199,7 +214,7 @@ pub struct RuleInfo {
     pub id: String,
     /// `must` or `should`.
     pub level: Level,
-    /// `documented`, `inferred` or `harness`.
+    /// `documented`, `derived`, `inferred` or `harness`.
     pub basis: Basis,
     /// The group it belongs to.
     pub area: Area,
@@ -214,7 +229,9 @@ pub struct RuleInfo {
     pub readings: Vec<String>,
 }
 
-/// A document the spec cites.
+/// A document the spec cites, kept verbatim under `spec/sources/`; where
+/// each kept page was read (repository, path, commit) is recorded once, in
+/// `spec/sources/ORIGINS.toml`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
@@ -222,10 +239,8 @@ pub struct Source {
     pub id: String,
     /// The document's title.
     pub title: String,
-    /// The copy under `spec/sources/`, if the project keeps one.
-    pub file: Option<String>,
-    /// The facts taken from a document the project does not keep.
-    pub note: Option<String>,
+    /// The copy under `spec/sources/`.
+    pub file: String,
 }
 
 /// One named value of an enumeration.
@@ -248,6 +263,9 @@ pub struct Enumeration {
     pub name: String,
     /// The id of the source that defines it.
     pub source: String,
+    /// Where the kept source does not give the numbers: where they come
+    /// from.
+    pub reasoning: Option<String>,
     /// Its values.
     pub values: Vec<EnumValue>,
 }
@@ -309,6 +327,7 @@ struct ReadingsFile {
 #[serde(deny_unknown_fields)]
 struct SpecFile {
     format: String,
+    version: String,
     source: Vec<Source>,
     enumeration: Vec<Enumeration>,
     vocabulary: Vocabulary,
@@ -397,6 +416,12 @@ impl HttpOrder {
 /// The loaded, validated spec.
 #[derive(Clone, Debug)]
 pub struct Spec {
+    /// The spec's version (semantic versioning: a rule added, removed or
+    /// made stricter is a new major version).
+    pub version: String,
+    /// SHA-256 of the spec file's text, in lower-case hex: which exact spec
+    /// a verdict was judged against.
+    pub hash: String,
     /// The documents cited.
     pub sources: Vec<Source>,
     /// The enumerations.
@@ -433,7 +458,9 @@ impl Spec {
             let (line, column) = e.span().map(|span| crate::text::line_column(text, span.start)).unwrap_or((1, 1));
             Error::SpecSyntax { line, column, message: e.message().trim_end_matches('.').to_string() }
         })?;
-        validate(file)
+        let mut spec = validate(file)?;
+        spec.hash = sha256_hex(text);
+        Ok(spec)
     }
 
     /// The catalog entry of `rule`.
@@ -507,7 +534,13 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
     let rule_index = rule_index(&file.rule)?;
     validate_interpretations(&file.interpretation, &rule_ids)?;
 
+    if !is_semantic_version(&file.version) {
+        return Err(invalid(format!("version `{}` is not MAJOR.MINOR.PATCH", file.version)));
+    }
     Ok(Spec {
+        version: file.version,
+        // Filled in by `from_toml`, which has the text.
+        hash: String::new(),
         sources: file.source,
         enumerations: file.enumeration,
         vocabulary: file.vocabulary,
@@ -520,16 +553,26 @@ fn validate(file: SpecFile) -> Result<Spec, Error> {
     })
 }
 
-/// Sources have unique ids and exactly one of a kept file and a note.
-/// Returns their ids.
+fn is_semantic_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sources have unique ids and unique kept files. Returns their ids.
 fn validate_sources(sources: &[Source]) -> Result<HashSet<&str>, Error> {
     let mut source_ids = HashSet::new();
+    let mut files = HashSet::new();
     for s in sources {
         if !source_ids.insert(s.id.as_str()) {
             return Err(invalid(format!("duplicate source id `{}`", s.id)));
         }
-        if s.file.is_none() == s.note.is_none() {
-            return Err(invalid(format!("source `{}` needs exactly one of file and note", s.id)));
+        if !files.insert(s.file.as_str()) {
+            return Err(invalid(format!("sources `{}` and another keep the same file `{}`", s.id, s.file)));
         }
     }
     Ok(source_ids)
@@ -611,20 +654,18 @@ fn validate_rule(r: &RuleInfo, known_targets: &HashSet<&str>, source_ids: &HashS
         return Err(invalid(format!("rule `{}` has an empty statement", r.id)));
     }
     let c = &r.citation;
-    if let Some(source) = &c.source {
-        if !source_ids.contains(source.as_str()) {
-            return Err(invalid(format!("rule `{}` cites unknown source `{source}`", r.id)));
-        }
+    if let Some(q) = c.quotes.iter().find(|q| !source_ids.contains(q.source.as_str())) {
+        return Err(invalid(format!("rule `{}` cites unknown source `{}`", r.id, q.source)));
     }
-    if c.source.is_some() != c.quote.is_some() {
-        return Err(invalid(format!("rule `{}`: a citation's source and quote go together", r.id)));
+    if let Some(q) = c.quotes.iter().find(|q| q.quote.trim().is_empty()) {
+        return Err(invalid(format!("rule `{}` quotes nothing of `{}`", r.id, q.source)));
     }
     match r.basis {
-        Basis::Documented if c.quote.is_none() => {
-            Err(invalid(format!("documented rule `{}` needs a source and a quote", r.id)))
+        Basis::Documented | Basis::Derived if c.quotes.is_empty() => {
+            Err(invalid(format!("{} rule `{}` needs a source and a quote", r.basis.name(), r.id)))
         }
-        Basis::Inferred | Basis::Harness if c.reasoning.is_none() => {
-            Err(invalid(format!("rule `{}` is not documented and needs its reasoning", r.id)))
+        Basis::Derived | Basis::Inferred | Basis::Harness if c.reasoning.is_none() => {
+            Err(invalid(format!("{} rule `{}` needs its reasoning", r.basis.name(), r.id)))
         }
         _ => Ok(()),
     }

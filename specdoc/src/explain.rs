@@ -10,14 +10,15 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{HarnessInput, Input};
 
-/// The citation of a rule: its source and quote, then its reasoning, one
+/// The citation of a rule: each source and quote, then its reasoning, one
 /// `= ` line each.
 pub fn citation_line(spec: &Spec, info: &RuleInfo) -> String {
     let mut parts = Vec::new();
-    if let (Some(source), Some(quote)) = (&info.citation.source, &info.citation.quote) {
-        let title = spec.source(source).map_or(source.as_str(), |s| s.title.as_str());
-        let file = spec.source(source).and_then(|s| s.file.as_deref()).map(|f| format!(" [{f}]")).unwrap_or_default();
-        parts.push(format!("source: {title}{file}: \"{quote}\""));
+    for q in &info.citation.quotes {
+        let (title, file) = spec
+            .source(&q.source)
+            .map_or((q.source.as_str(), String::new()), |s| (s.title.as_str(), format!(" [{}]", s.file)));
+        parts.push(format!("source: {title}{file}: \"{}\"", q.quote));
     }
     if let Some(reasoning) = &info.citation.reasoning {
         parts.push(format!("reasoning: {reasoning}"));
@@ -54,6 +55,8 @@ pub fn catalog_json(spec: &Spec) -> Value {
         .collect();
     json!({
         "format": "indiv-spec/1",
+        "version": spec.version,
+        "hash": spec.hash,
         "session": {
             "first": phases.first.name(),
             "terminal": phases.terminals().iter().map(|s| s.name()).collect::<Vec<_>>(),
@@ -77,14 +80,14 @@ pub fn explain(spec: &Spec, rule: Rule) -> String {
     let _ = writeln!(out, "{}  ({}, {}, {})", info.id, info.level.name(), info.basis.name(), info.area.title());
     let _ = writeln!(out, "\n  {}\n", info.statement);
     let _ = writeln!(out, "applies to: {}", info.applies_to.join(", "));
-    if let (Some(source), Some(quote)) = (&info.citation.source, &info.citation.quote) {
-        let s = spec.source(source);
-        let title = s.map_or(source.as_str(), |s| s.title.as_str());
+    for q in &info.citation.quotes {
+        let s = spec.source(&q.source);
+        let title = s.map_or(q.source.as_str(), |s| s.title.as_str());
         let _ = writeln!(out, "source:     {title}");
-        if let Some(file) = s.and_then(|s| s.file.as_deref()) {
-            let _ = writeln!(out, "            spec/sources/{file}");
+        if let Some(s) = s {
+            let _ = writeln!(out, "            spec/sources/{}", s.file);
         }
-        let _ = writeln!(out, "quote:      \"{quote}\"");
+        let _ = writeln!(out, "quote:      \"{}\"", q.quote);
     }
     if let Some(reasoning) = &info.citation.reasoning {
         let _ = writeln!(out, "reasoning:  {reasoning}");

@@ -90,21 +90,15 @@ fn interpretation_anchor(id: &str) -> String {
 /// A source's title, linked to the kept copy when the project keeps one.
 fn source_ref(spec: &Spec, id: &str) -> String {
     match spec.source(id) {
-        Some(s) => match &s.file {
-            Some(file) => format!("*{}* ([`spec/sources/{file}`](../spec/sources/{file}))", md(&s.title)),
-            None => format!("*{}*", md(&s.title)),
-        },
+        Some(s) => format!("*{}* ([`spec/sources/{file}`](../spec/sources/{file}))", md(&s.title), file = s.file),
         None => format!("`{id}`"),
     }
 }
 
-/// A source's title as a link to the kept copy (or plain when not kept), for tables.
+/// A source's title as a link to the kept copy, for tables.
 fn source_link(spec: &Spec, id: &str) -> String {
     match spec.source(id) {
-        Some(s) => match &s.file {
-            Some(file) => format!("[{}](../spec/sources/{file})", cell(&s.title)),
-            None => cell(&s.title),
-        },
+        Some(s) => format!("[{}](../spec/sources/{file})", cell(&s.title), file = s.file),
         None => format!("`{id}`"),
     }
 }
@@ -177,10 +171,11 @@ fn introduction(out: &mut String, spec: &Spec) {
     );
     out.push_str("### Basis\n\n");
     out.push_str(
-        "- **documented**: the rule restates a sentence of a source; the citation quotes it. Sources the project \
-         keeps are in [`spec/sources/`](../spec/sources/), and a test checks that every quote appears there.\n\
-         - **inferred**: the sources are silent; the rule is this specification's reading, and the citation gives \
-         the reasoning.\n\
+        "- **documented**: a quoted sentence of a source states the rule. Every quote is kept verbatim in \
+         [`spec/sources/`](../spec/sources/), and a test checks that it appears there.\n\
+         - **derived**: the rule follows from the quoted sentences by the reasoning given with it.\n\
+         - **inferred**: the sources are silent; the rule is this specification's choice, for the reasons given \
+         (any quotes are context, not support).\n\
          - **harness**: the rule needs what only the certification harness can see (for example what the \
          individualization service received).\n\n",
     );
@@ -204,13 +199,13 @@ fn introduction(out: &mut String, spec: &Spec) {
          whether it answered in full. A violating example lists the rule ids the harness reports on that status. \
          The test suite runs these examples through the function `indiv certify` calls on every status.\n\n",
     );
-    out.push_str("### Sources\n\n| id | title | kept copy, or the facts taken from it |\n|---|---|---|\n");
+    out.push_str(
+        "### Sources\n\nEvery page a citation quotes is kept verbatim in [`spec/sources/`](../spec/sources/); \
+         where each was read (repository, path, commit) is in \
+         [`spec/sources/ORIGINS.toml`](../spec/sources/ORIGINS.toml).\n\n| id | title | kept copy |\n|---|---|---|\n",
+    );
     for s in &spec.sources {
-        let kept = match (&s.file, &s.note) {
-            (Some(file), _) => format!("[`spec/sources/{file}`](../spec/sources/{file})"),
-            (None, Some(note)) => cell(note),
-            (None, None) => String::new(),
-        };
+        let kept = format!("[`spec/sources/{file}`](../spec/sources/{file})", file = s.file);
         let _ = writeln!(out, "| `{}` | {} | {kept} |", s.id, cell(&s.title));
     }
     out.push('\n');
@@ -362,8 +357,8 @@ fn rule_section(out: &mut String, spec: &Spec, info: &RuleInfo, fixture: Option<
     let _ = writeln!(out, "**{}** · {} · applies to {}\n", info.level.name(), info.basis.name(), applies.join(", "));
     let _ = writeln!(out, "{}\n", md(&info.statement));
     let c = &info.citation;
-    if let (Some(source), Some(quote)) = (&c.source, &c.quote) {
-        let _ = writeln!(out, "Source: {}:\n\n> {}\n", source_ref(spec, source), md(quote));
+    for q in &c.quotes {
+        let _ = writeln!(out, "Source: {}:\n\n> {}\n", source_ref(spec, &q.source), md(&q.quote));
     }
     if let Some(reasoning) = &c.reasoning {
         let _ = writeln!(out, "Reasoning: {}\n", md(reasoning));

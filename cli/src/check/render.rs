@@ -105,6 +105,7 @@ pub fn json_result(spec: &Spec, result: &FileResult, strict: bool, partial: bool
         result.notes.iter().map(|n| json!({"rule": n.rule.id(), "line": n.line, "message": n.message})).collect();
     let mut o = json!({
         "file": result.name,
+        "spec": {"version": spec.version, "hash": spec.hash},
         "verdict": result.verdict(strict).as_str(),
         "strict": strict,
         "partial": partial,

@@ -103,6 +103,10 @@ fn json_output_is_one_object_per_file() {
     assert_eq!(objects.len(), 2);
     assert_eq!(objects[0]["verdict"], "pass");
     assert_eq!(objects[0]["violations"], serde_json::json!([]));
+    let spec = indiv_spec::Spec::builtin().expect("spec");
+    for o in &objects {
+        assert_eq!(o["spec"], serde_json::json!({"version": spec.version, "hash": spec.hash}), "which spec judged");
+    }
     assert_eq!(objects[1]["verdict"], "fail");
     assert_eq!(objects[1]["counts"], serde_json::json!({"must": 1, "should": 0}));
     let v = &objects[1]["violations"][0];
@@ -178,6 +182,8 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(43));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
+    assert_eq!(catalog["version"], "2.0.0");
+    assert_eq!(catalog["hash"].as_str().map(str::len), Some(64));
 }
 
 #[test]
@@ -185,7 +191,7 @@ fn explain_prints_the_rule_with_its_citation() {
     let o = indiv(&["explain", "reader-no-reindiv"], &[], "");
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(out.starts_with("READER-NO-REINDIV  (must, documented, Reader path (IWMDRMReader))"), "{out}");
+    assert!(out.starts_with("READER-NO-REINDIV  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
     assert!(out.contains("quote:      \"Indicates that the client will not be individualized again.\""), "{out}");
 }
 

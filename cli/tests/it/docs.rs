@@ -252,7 +252,7 @@ fn explain_shows_the_rule_its_interpretations_and_its_examples() {
     let o = indiv(&["explain", "reader-no-reindiv"]);
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.starts_with("READER-NO-REINDIV  (must, documented, Reader path (IWMDRMReader))"), "{out}");
+    assert!(out.starts_with("READER-NO-REINDIV  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
     assert!(out.contains("quote:      \"Indicates that the client will not be individualized again.\""), "{out}");
     assert!(out.contains("  - Which dwFlags Individualize takes after WMT_NEEDS_INDIVIDUALIZATION\n"), "{out}");
     assert!(out.contains("\nexamples (specdoc/tests/rules/READER-NO-REINDIV.toml):\n"), "{out}");

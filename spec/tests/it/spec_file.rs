@@ -49,12 +49,16 @@ fn syntax_errors_name_line_and_column() {
 #[test]
 fn duplicate_ids_are_load_errors() {
     check("id = \"SESSION-ENDS\"", "id = \"SESSION-ONE-TERMINAL\"", "duplicate rule id `SESSION-ONE-TERMINAL`");
-    check("id = \"nserror\"", "id = \"wmsdkidl\"", "duplicate source id `wmsdkidl`");
+    check("id = \"error-codes\"", "id = \"wmt-status\"", "duplicate source id `wmt-status`");
 }
 
 #[test]
 fn dangling_references_are_load_errors() {
-    check("source = \"nserror\", quote", "source = \"nowhere\", quote", "cites unknown source `nowhere`");
+    check(
+        "source = \"drm-individualization-status\", quote",
+        "source = \"nowhere\", quote",
+        "cites unknown source `nowhere`",
+    );
     check(
         "applies_to = [\"Individualize\", \"PerformSecurityUpdate\"]",
         "applies_to = [\"Individualise\"]",
@@ -98,15 +102,26 @@ fn the_phase_table_must_be_consistent() {
 
 #[test]
 fn citations_fit_their_basis() {
+    let documented = "citation = { quotes = [\n  { source = \"wm-individualize-status\", quote = \"Value from the DRM_HTTP_STATUS enumeration type.\" },\n] }";
     check(
-        "citation = { source = \"nserror\", quote = \"You cannot begin a new security upgrade until the current one has been completed\" }",
+        documented,
         "citation = { reasoning = \"because\" }",
-        "needs a source and a quote",
+        "documented rule `STATUS-HTTP-VALUE` needs a source and a quote",
     );
     check(
-        "citation = { reasoning = \"an asynchronous call that never reports an outcome leaves the application waiting forever\" }",
-        "citation = { source = \"nserror\", quote = \"x\" }",
-        "needs its reasoning",
+        ", reasoning = \"a process starts once, and before anything else it reports\"",
+        "",
+        "derived rule `SESSION-BEGIN-FIRST` needs its reasoning",
+    );
+    check(
+        "citation = { reasoning = \"a round trip under way is reported before it completes, so an engine that reports its exchanges is never two completions behind\" }",
+        "citation = { quotes = [{ source = \"error-codes\", quote = \"x\" }] }",
+        "inferred rule `HTTP-COUNT-STEP` needs its reasoning",
+    );
+    check(
+        "quote = \"HRESULT return code.\"",
+        "quote = \" \"",
+        "rule `STATUS-HR-MATCHES` quotes nothing of `wm-individualize-status`",
     );
 }
 
@@ -145,27 +160,80 @@ fn plain(text: &str) -> String {
     out
 }
 
-#[test]
-fn every_quote_of_a_kept_source_appears_in_it() {
-    let spec = Spec::builtin().expect("loads");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sources");
-    let mut checked = 0;
+fn sources_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sources")
+}
+
+/// Every quote of `spec` that is not verbatim in its kept source, as
+/// `RULE: quote` lines.
+fn quotes_not_found(spec: &Spec) -> Vec<String> {
+    let mut missing = Vec::new();
     for rule in &spec.rules {
-        let (Some(source), Some(quote)) = (&rule.citation.source, &rule.citation.quote) else {
-            assert_ne!(rule.basis, Basis::Documented, "{}", rule.id);
-            continue;
-        };
-        let source = spec.source(source).expect("validated on load");
-        if let Some(file) = &source.file {
-            let page = std::fs::read_to_string(dir.join(file)).expect("source kept");
-            assert!(plain(&page).contains(&plain(quote)), "{}: quote not found in {file}: {quote}", rule.id);
-            checked += 1;
-        } else {
-            let note = source.note.as_deref().unwrap_or_default();
-            assert!(!note.is_empty(), "{}: external source without a note", rule.id);
+        for q in &rule.citation.quotes {
+            let source = spec.source(&q.source).expect("validated on load");
+            let page = std::fs::read_to_string(sources_dir().join(&source.file)).expect("source kept");
+            if !plain(&page).contains(&plain(&q.quote)) {
+                missing.push(format!("{}: not in {}: {}", rule.id, source.file, q.quote));
+            }
         }
     }
-    assert!(checked >= 15, "only {checked} quotes checked");
+    missing
+}
+
+#[test]
+fn every_quote_appears_verbatim_in_its_kept_source() {
+    let spec = Spec::builtin().expect("loads");
+    let missing = quotes_not_found(spec);
+    assert!(missing.is_empty(), "{} quotes not found:\n{}", missing.len(), missing.join("\n"));
+    let quotes: usize = spec.rules.iter().map(|r| r.citation.quotes.len()).sum();
+    assert!(quotes >= 30, "only {quotes} quotes");
+    for rule in spec.rules.iter().filter(|r| matches!(r.basis, Basis::Documented | Basis::Derived)) {
+        assert!(!rule.citation.quotes.is_empty(), "{} is {} without a quote", rule.id, rule.basis.name());
+    }
+}
+
+#[test]
+fn a_quote_the_source_does_not_have_is_found() {
+    let doctored = BUILTIN_TOML.replacen(
+        "quote = \"This value is reserved for future use.\"",
+        "quote = \"This value is never sent.\"",
+        1,
+    );
+    let spec = Spec::from_toml(&doctored).expect("still loads");
+    let missing = quotes_not_found(&spec);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("This value is never sent."), "{missing:?}");
+}
+
+#[test]
+fn every_kept_source_has_its_origin() {
+    let spec = Spec::builtin().expect("loads");
+    let origins: toml::Table = std::fs::read_to_string(sources_dir().join("ORIGINS.toml"))
+        .expect("spec/sources/ORIGINS.toml")
+        .parse()
+        .expect("ORIGINS.toml is TOML");
+    let pages = origins["page"].as_array().expect("[[page]] tables");
+    for source in &spec.sources {
+        let page = pages
+            .iter()
+            .find(|p| p.get("file").and_then(|f| f.as_str()) == Some(source.file.as_str()))
+            .unwrap_or_else(|| panic!("{}: {} has no [[page]] in ORIGINS.toml", source.id, source.file));
+        for key in ["repository", "path", "how"] {
+            assert!(page.get(key).and_then(|v| v.as_str()).is_some_and(|v| !v.is_empty()), "{}: no {key}", source.file);
+        }
+        assert!(sources_dir().join(&source.file).is_file(), "{} is not kept", source.file);
+    }
+}
+
+#[test]
+fn the_spec_has_a_version_and_a_content_hash() {
+    let spec = Spec::builtin().expect("loads");
+    assert_eq!(spec.version, "2.0.0");
+    assert_eq!(spec.hash.len(), 64);
+    assert!(spec.hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", spec.hash);
+    let touched = Spec::from_toml(&format!("{BUILTIN_TOML}\n# a comment\n")).expect("loads");
+    assert_ne!(touched.hash, spec.hash, "any change of the text changes the hash");
+    check("version = \"2.0.0\"", "version = \"2.0\"", "version `2.0` is not MAJOR.MINOR.PATCH");
 }
 
 #[test]
