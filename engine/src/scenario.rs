@@ -294,8 +294,14 @@ pub fn by_name(name: &str) -> Option<Named> {
     named().into_iter().find(|n| n.name == name)
 }
 
+/// A component's version: `major.minor.0.F`.
 fn version(u: &mut Unstructured<'_>) -> arbitrary::Result<SecurityVersion> {
     Ok(SecurityVersion([u.int_in_range(1..=3)?, u.int_in_range(0..=6)?, 0, u.int_in_range(0..=1)?]))
+}
+
+/// An offered version: individualized, `major.minor.0.1`.
+fn offered(u: &mut Unstructured<'_>) -> arbitrary::Result<SecurityVersion> {
+    Ok(SecurityVersion([u.int_in_range(1..=3)?, u.int_in_range(0..=6)?, 0, 1]))
 }
 
 fn flags(u: &mut Unstructured<'_>, usual: &[u32]) -> arbitrary::Result<u32> {
@@ -349,7 +355,7 @@ pub const MAX_STEPS: usize = 12;
 impl<'a> Arbitrary<'a> for Scenario {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Scenario> {
         let component_version = version(u)?;
-        let offered_version = version(u)?;
+        let offered_version = offered(u)?;
         let package_size = *u.choose(&[1u32, 100, 4096, 65536, 100_000])?;
         let chunk_size = *u.choose(&[1u32, 512, 4096, 16384, 65536])?;
         let chunk_size = chunk_size.max(package_size / 64).max(1);

@@ -184,6 +184,11 @@ impl FuzzVersion {
     fn version(self) -> SecurityVersion {
         SecurityVersion([u32::from(self.0 % 4), u32::from(self.1 % 7), 0, u32::from(self.2)])
     }
+
+    /// The version a service offers: always individualized (spec 2).
+    fn offered(self) -> SecurityVersion {
+        SecurityVersion([u32::from(self.0 % 4), u32::from(self.1 % 7), 0, 1])
+    }
 }
 
 #[derive(Arbitrary, Debug)]
@@ -354,7 +359,7 @@ impl FuzzTrace {
             ts: None,
             body: Body::Header {
                 component_version: Some(component.version()),
-                service_version: service.map(FuzzVersion::version),
+                service_version: service.map(FuzzVersion::offered),
             },
         });
         header.into_iter().chain(self.records.iter().map(FuzzRecord::record)).collect()

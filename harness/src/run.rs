@@ -312,7 +312,26 @@ pub fn read_case_file(path: &Path) -> Result<Case, Error> {
             message: e.message().trim_end_matches('.').to_string(),
         }
     })?;
+    check_versions(path, &text, &file.scenario)?;
     Ok(Case { name: file.name, about: file.about, scenario: file.scenario })
+}
+
+/// A case's versions take the spec's forms: the component `major.minor.0.F`,
+/// the offer individualized, `major.minor.0.1`.
+fn check_versions(path: &Path, text: &str, scenario: &Scenario) -> Result<(), Error> {
+    let problem = if !scenario.component_version.is_component_form() {
+        Some(("component_version", "the third number 0"))
+    } else if !scenario.service.offered_version.is_offer_form() {
+        Some((
+            "offered_version",
+            "the third number 0 and the fourth 1 (the service offers an individualized component)",
+        ))
+    } else {
+        None
+    };
+    let Some((key, form)) = problem else { return Ok(()) };
+    let (line, column) = text.find(key).map_or((1, 1), |at| indiv_spec::text::line_column(text, at));
+    Err(Error::CaseFile { path: path.to_path_buf(), line, column, message: format!("{key} must have {form}") })
 }
 
 fn select_cases(options: &RunOptions) -> Result<Vec<Case>, Error> {

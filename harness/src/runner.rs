@@ -242,7 +242,23 @@ impl Harness {
         let text = line(message);
         self.observe(Direction::HarnessToTestee, &text)?;
         let process = self.process.as_mut().ok_or_else(|| CaseError::Error("the testee is not running".into()))?;
-        process.send(&text).map_err(|e| CaseError::Error(format!("cannot write to the testee: {e}")))
+        match process.send(&text) {
+            Ok(()) => Ok(()),
+            // A testee that died closed its input too: which of the two the
+            // harness notices first is timing. Report the death the same way
+            // either way, once its output has ended (or the answer timeout has
+            // passed).
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                let deadline = Instant::now() + ANSWER_TIMEOUT;
+                while let Some(incoming) = process.recv(deadline) {
+                    if matches!(incoming, Incoming::Eof) {
+                        return Err(closed_output(process));
+                    }
+                }
+                Err(CaseError::Error(format!("the testee closed its input: {e}")))
+            }
+            Err(e) => Err(CaseError::Error(format!("cannot write to the testee: {e}"))),
+        }
     }
 
     /// Starts the testee and exchanges hellos, unless it runs.
@@ -297,11 +313,7 @@ impl Harness {
             Some(Incoming::NotUtf8) => {
                 Err(self.unreadable("the testee wrote a line that is not UTF-8", "a line that is not UTF-8, not shown"))
             }
-            Some(Incoming::Eof) => {
-                std::thread::sleep(Duration::from_millis(20));
-                let status = process.exit_status().map_or("still running".to_string(), |s| s.to_string());
-                Err(CaseError::Error(format!("the testee closed its output ({status})")))
-            }
+            Some(Incoming::Eof) => Err(closed_output(process)),
             None if Instant::now() >= deadline => Ok(None),
             None => self.next_line(deadline),
         }
@@ -419,6 +431,14 @@ fn is_protocol_line(text: &str) -> bool {
     // Records carry "kind"; protocol lines carry "op". A cheap test that
     // the parsers below confirm.
     text.contains("\"op\"") && !text.contains("\"kind\"")
+}
+
+/// The error of a testee whose output has ended, with its exit status if it
+/// has exited by now.
+fn closed_output(process: &mut Process) -> CaseError {
+    std::thread::sleep(Duration::from_millis(20));
+    let status = process.exit_status().map_or("still running".to_string(), |s| s.to_string());
+    CaseError::Error(format!("the testee closed its output ({status})"))
 }
 
 fn parse_message(text: &str) -> Result<TesteeMessage, CaseError> {

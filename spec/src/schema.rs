@@ -217,11 +217,13 @@ struct Header {
     /// Always "indiv-trace/1".
     #[schemars(regex(pattern = r"^indiv-trace/1$"))]
     format: String,
-    /// The component's security version at trace start (four numbers, the fourth 0 or 1).
-    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+\.[01]$"))]
+    /// The component's security version at trace start: major.minor.0.F,
+    /// F 0 or 1 (individualized).
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.0+\.[01]$"))]
     component_version: Option<String>,
-    /// The version the individualization service offers.
-    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+\.[01]$"))]
+    /// The version the individualization service offers: major.minor.0.1
+    /// (an offered component is individualized).
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.0+\.1$"))]
     service_version: Option<String>,
     /// The engine's own timestamp.
     ts: Option<f64>,

@@ -259,6 +259,19 @@ impl SecurityVersion {
         (at == 3 && digits > 0 && parts[3] <= 1).then_some(SecurityVersion(parts))
     }
 
+    /// Whether this is the form a component's version takes (spec 2):
+    /// `major.minor.0.F`, the third number 0 (GetSecurityVersion's page: "The
+    /// third number is always set to 0").
+    pub fn is_component_form(self) -> bool {
+        self.0[2] == 0
+    }
+
+    /// Whether this is the form an offered version takes: a component's
+    /// form, individualized (the service offers individualized components).
+    pub fn is_offer_form(self) -> bool {
+        self.is_component_form() && self.is_individualized()
+    }
+
     /// Whether the fourth number says the component has been individualized.
     pub fn is_individualized(self) -> bool {
         self.0[3] == 1

@@ -149,6 +149,28 @@ fn a_header_after_line_one_is_refused() {
 }
 
 #[test]
+fn header_versions_outside_the_spec_2_form_are_refused() {
+    // The third number is always 0; what the service offers is individualized.
+    check(
+        b"{\"kind\":\"header\",\"format\":\"indiv-trace/1\",\"component_version\":\"2.4.1.1\"}\n",
+        1,
+        71,
+        "malformed component_version `2.4.1.1`: expected four dot-separated numbers, the third 0, the fourth 0 or 1",
+    );
+    check(
+        b"{\"kind\":\"header\",\"format\":\"indiv-trace/1\",\"service_version\":\"2.4.0.0\"}\n",
+        1,
+        69,
+        "malformed service_version `2.4.0.0`: expected four dot-separated numbers, the third 0, the fourth 1",
+    );
+    let (ok, _) = run_check(
+        b"{\"kind\":\"header\",\"format\":\"indiv-trace/1\",\"component_version\":\"2.4.0.0\",\"service_version\":\"2.4.0.1\"}\n",
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+#[test]
 fn a_line_over_one_mebibyte_is_refused() {
     let mut line = String::from("{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":\"");
     line.push_str(&"9".repeat(10 << 20));

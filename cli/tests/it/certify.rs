@@ -179,3 +179,34 @@ fn ctrl_c_writes_a_partial_report_marked_incomplete() {
     assert!(report["counts"]["pass"].as_u64().is_some_and(|n| n > 0 && n < 1_000_000), "{}", report["counts"]);
     assert!(std::fs::read_to_string(dir.path().join("summary.md")).expect("summary").contains("incomplete"));
 }
+
+/// A case file with the given versions: Individualize(0x1), then
+/// GetSecurityVersion when idle.
+fn case_file(component: &str, offered: &str) -> String {
+    format!(
+        "name = \"by-hand\"\n[scenario]\ncomponent_version = \"{component}\"\n\n\
+         [scenario.service]\noffered_version = \"{offered}\"\npackage_size = 100\n\n[scenario.service.pace]\n\
+         chunk_size = 100\ndelay_ms = 0\n\n[[scenario.steps]]\ntrigger = \"now\"\n\n[scenario.steps.call]\n\
+         api = \"Individualize\"\nflags = 1\n"
+    )
+}
+
+#[test]
+fn a_case_file_runs_and_one_with_versions_outside_the_spec_form_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, case_file("2.1.0.0", "2.4.0.1")).expect("write");
+    let o = indiv().args(["certify", "--case-file"]).arg(&good).output().expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("PASS      by-hand"), "{}", text(&o));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, case_file("2.1.0.0", "2.4.0.0")).expect("write");
+    let o = indiv().args(["certify", "--case-file"]).arg(&bad).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let expected =
+        format!("error: {}:6:1: offered_version must have the third number 0 and the fourth 1", bad.display());
+    assert!(err.starts_with(&expected), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -326,7 +326,11 @@ impl<T> Visitor<'_> for VersionSeed<T> {
     }
 }
 
-const SECURITY_VERSION_FORM: &str = "four dot-separated numbers, the fourth 0 or 1";
+/// A header's `component_version`: `major.minor.0.F`.
+const COMPONENT_VERSION_FORM: &str = "four dot-separated numbers, the third 0, the fourth 0 or 1";
+/// A header's `service_version`: what the service offers is individualized.
+const OFFER_VERSION_FORM: &str =
+    "four dot-separated numbers, the third 0, the fourth 1 (the service offers an individualized component)";
 
 struct FormatSeed;
 
@@ -424,15 +428,15 @@ impl<'de> Fields<'de> {
             Field::ComponentVersion => {
                 self.component_version = Some(map.next_value_seed(VersionSeed {
                     what: "component_version",
-                    parse: SecurityVersion::parse,
-                    form: SECURITY_VERSION_FORM,
+                    parse: |v| SecurityVersion::parse(v).filter(|v| v.is_component_form()),
+                    form: COMPONENT_VERSION_FORM,
                 })?)
             }
             Field::ServiceVersion => {
                 self.service_version = Some(map.next_value_seed(VersionSeed {
                     what: "service_version",
-                    parse: SecurityVersion::parse,
-                    form: SECURITY_VERSION_FORM,
+                    parse: |v| SecurityVersion::parse(v).filter(|v| v.is_offer_form()),
+                    form: OFFER_VERSION_FORM,
                 })?)
             }
             Field::Api => {
