@@ -11,7 +11,9 @@ use indiv_spec::vocab::{
 
 use crate::legal::status_on;
 
-/// A status a session judged (defined values, its own channel, up to its terminal).
+/// A status a session judged (its own channel, up to its terminal). Legal
+/// traces carry defined values only, so only those are read here; the checker
+/// also judges a status with an undefined field, by the rules that do not read it.
 #[derive(Clone, Debug)]
 pub(super) struct Seen {
     pub(super) at: usize,
