@@ -11,7 +11,9 @@ use indiv_spec::vocab::{
 
 use crate::legal::status_on;
 
-/// A status a session judged (defined values, its own channel, up to its terminal).
+/// A status a session judged (its own channel, up to its terminal). Legal
+/// traces carry defined values only, so only those are read here; the checker
+/// also judges a status with an undefined field, by the rules that do not read it.
 #[derive(Clone, Debug)]
 pub(super) struct Seen {
     pub(super) at: usize,
@@ -218,7 +220,8 @@ impl Reading<'_> {
     }
 
     /// A start call on `path`: a session opens when it was accepted (a
-    /// revocation refresh opens none, it is owed an event instead).
+    /// revocation refresh opens none, it is owed an event instead, and
+    /// PerformSecurityUpdate with neither the 0x1 nor the 0x4 bit opens nothing).
     fn start(&mut self, i: usize, path: Path, flags: u32, hr: Hresult) {
         let a = &mut self.analysis;
         let reader = path == Path::Reader;
@@ -228,6 +231,9 @@ impl Reading<'_> {
         }
         if !reader && flags == SecurityFlag::RevocationRefresh.value() {
             a.refreshes.push(i);
+            return;
+        }
+        if !reader && flags & (SecurityFlag::Indiv.value() | SecurityFlag::ForceIndiv.value()) == 0 {
             return;
         }
         let up_to_date = self.component.up_to_date(a.service);

@@ -262,7 +262,8 @@ fn any_status_value() -> impl Strategy<Value = IndividualizeStatus<'static>> {
 }
 
 fn any_flags() -> impl Strategy<Value = u32> {
-    prop_oneof![3 => 0u32..=5, 1 => Just(1u32), 1 => Just(4u32)]
+    // 0x0..=0x8 reach every combination of the three flags and one bit beyond.
+    prop_oneof![3 => 0u32..=8, 1 => Just(1u32), 1 => Just(4u32), 1 => Just(0x100u32)]
 }
 
 fn any_get_version() -> impl Strategy<Value = Option<Cow<'static, str>>> {
@@ -337,7 +338,7 @@ const RUN: [(u32, u32, u32, u32, u32, bool); 7] = [
     (0x20, 2, 4, 100, 100, true),
 ];
 
-/// One status of a run, perhaps nudged (`nudge` below 8 changes one thing).
+/// One status of a run, perhaps nudged (`nudge` below 10 changes one thing).
 fn nudged(step: (u32, u32, u32, u32, u32, bool), nudge: u8) -> IndividualizeStatus<'static> {
     let (mut indi, mut http_request, mut http, mut progress, mut total, url) = step;
     let mut failed = false;
@@ -350,6 +351,9 @@ fn nudged(step: (u32, u32, u32, u32, u32, bool), nudge: u8) -> IndividualizeStat
         5 => total = 0,
         6 => failed = true,
         7 => (indi, http) = (0x20, 4),
+        // One field undefined: the status still takes part in the rules that do not read it.
+        8 => http = 5,
+        9 => indi = 0x40,
         _ => {}
     }
     if indi == 0x04 {
@@ -392,7 +396,7 @@ fn mostly_ok() -> impl Strategy<Value = Hresult> {
 fn session_episode() -> impl Strategy<Value = Vec<Record<'static>>> {
     (
         any::<bool>(),
-        prop_oneof![4 => Just(1u32), 3 => Just(4u32), 2 => Just(0u32), 1 => 2u32..=5],
+        prop_oneof![4 => Just(1u32), 3 => Just(4u32), 2 => Just(0u32), 2 => 2u32..=8],
         mostly_ok(),
         session_statuses(),
         prop_oneof![3 => Just(None), 1 => (0usize..8).prop_map(Some)],

@@ -34,13 +34,13 @@ pub(super) fn stops_work(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
     let Some(c) = s.cancel else {
         return;
     };
-    let indi = step.indi;
-    let new_phase = matches!(indi, IndiStatus::Download | IndiStatus::Install) && Some(indi) != c.phase;
+    let new_phase =
+        step.indi.filter(|i| matches!(i, IndiStatus::Download | IndiStatus::Install) && Some(*i) != c.phase);
     let new_trip = step.trip.is_some_and(|t| c.trip.is_none_or(|ct| t > ct));
-    if new_phase || new_trip {
+    if new_phase.is_some() || new_trip {
         let what = match (new_phase, new_trip) {
-            (true, true) => format!("a new phase ({indi}) and a new round trip"),
-            (true, false) => format!("a new phase ({indi})"),
+            (Some(indi), true) => format!("a new phase ({indi}) and a new round trip"),
+            (Some(indi), false) => format!("a new phase ({indi})"),
             _ => "a new round trip".to_string(),
         };
         found.push((Rule::CancelStopsWork, format!("{what} started after an accepted cancel")));

@@ -8,20 +8,22 @@ use crate::catalog::{Rule, Spec};
 use crate::record::IndividualizeStatus;
 use crate::vocab::HttpStatus;
 
-/// The HTTP figures of a session's previous status.
+/// The HTTP figures of the session's last status with a place in the HTTP
+/// order.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Snapshot {
-    http_request: u32,
     /// The position in the HTTP order: (trip or `i64::MIN` before every trip, rank).
     key: (i64, u8),
     pub(super) trip: Option<i64>,
     progress: u32,
 }
 
-impl Snapshot {
-    /// The figures of `step`, to compare the session's next status with.
-    pub(super) fn of(step: &Step<'_, '_>) -> Snapshot {
-        Snapshot { http_request: step.v.http_request, key: step.key, trip: step.trip, progress: step.v.progress }
+/// Remembers what the session's next status is compared with: the round-trip
+/// count of every status, the HTTP figures of one with a defined enHTTPStatus.
+pub(super) fn remember(s: &mut Session, step: &Step<'_, '_>) {
+    s.last_request = Some(step.v.http_request);
+    if let Some(key) = step.key {
+        s.last = Some(Snapshot { key, trip: step.trip, progress: step.v.progress });
     }
 }
 
@@ -48,28 +50,25 @@ impl Monitor<'_> {
     }
 }
 
-/// HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP, HTTP-PHASE-ORDER and
-/// PROGRESS-MONOTONIC: a status against the session's previous status.
+/// HTTP-COUNT-MONOTONIC and HTTP-COUNT-STEP against the session's previous
+/// status; HTTP-PHASE-ORDER and PROGRESS-MONOTONIC against its last status
+/// with a place in the HTTP order, when this one has a place too.
 pub(super) fn against_previous(spec: &Spec, s: &Session, step: &Step<'_, '_>, found: &mut Found) {
-    let Some(prev) = s.last else {
+    let (v, trip) = (step.v, step.trip);
+    if let Some(before) = s.last_request {
+        if v.http_request < before {
+            found.push((Rule::HttpCountMonotonic, format!("dwHTTPRequest fell from {before} to {}", v.http_request)));
+        } else if u64::from(v.http_request) > u64::from(before) + 1 {
+            found.push((Rule::HttpCountStep, format!("dwHTTPRequest jumped from {before} to {}", v.http_request)));
+        }
+    }
+    let (Some(prev), Some(key), Some(http)) = (s.last, step.key, step.http) else {
         return;
     };
-    let (v, trip) = (step.v, step.trip);
-    if v.http_request < prev.http_request {
-        found.push((
-            Rule::HttpCountMonotonic,
-            format!("dwHTTPRequest fell from {} to {}", prev.http_request, v.http_request),
-        ));
-    } else if u64::from(v.http_request) > u64::from(prev.http_request) + 1 {
-        found.push((
-            Rule::HttpCountStep,
-            format!("dwHTTPRequest jumped from {} to {}", prev.http_request, v.http_request),
-        ));
-    }
-    if step.key < prev.key {
+    if key < prev.key {
         found.push((
             Rule::HttpPhaseOrder,
-            format!("{} went backwards from {}", describe_http(trip, step.http), describe_key(prev, spec)),
+            format!("{} went backwards from {}", describe_http(trip, http), describe_key(prev, spec)),
         ));
     }
     if trip.is_some() && trip == prev.trip && v.progress < prev.progress {
@@ -111,12 +110,23 @@ pub(super) fn trip_total(s: &mut Session, step: &Step<'_, '_>, found: &mut Found
 /// least one round trip.
 pub(super) fn succeed_completed(spec: &Spec, step: &Step<'_, '_>, found: &mut Found) {
     let finished = spec.http.trip_finished;
-    let (http, trips) = (step.http, step.v.http_request);
-    if !(http == finished && trips >= 1) {
+    let trips = step.v.http_request;
+    if !(step.http == Some(finished) && trips >= 1) {
         found.push((
             Rule::HttpSucceedCompleted,
-            format!("INDI_SUCCEED reports {http} after {trips} round trips; expected {finished} and at least 1"),
+            format!(
+                "INDI_SUCCEED reports {} after {trips} round trips; expected {finished} and at least 1",
+                http_name(step)
+            ),
         ));
+    }
+}
+
+/// How messages name the enHTTPStatus of `step`, defined or not.
+pub(super) fn http_name(step: &Step<'_, '_>) -> String {
+    match step.http {
+        Some(http) => http.to_string(),
+        None => format!("enHTTPStatus {}", step.v.http),
     }
 }
 

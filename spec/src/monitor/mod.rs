@@ -82,7 +82,13 @@ struct Session {
     /// service at the start call, when both were known.
     up_to_date: Option<bool>,
     phase: Option<IndiStatus>,
+    /// Whether an INDI_BEGIN came.
+    begun: bool,
     terminal: Option<IndiStatus>,
+    /// The dwHTTPRequest of the previous status.
+    last_request: Option<u32>,
+    /// The figures of the last status with a place in the HTTP order (a
+    /// defined enHTTPStatus).
     last: Option<Snapshot>,
     /// The first non-zero total of the current trip.
     trip_total: Option<u32>,
@@ -92,23 +98,24 @@ struct Session {
     cancel: Option<CancelMark>,
 }
 
-/// A status with defined values that belongs to an open session, with where
-/// the spec's HTTP order puts it.
+/// A status that belongs to an open session, with where the spec's HTTP
+/// order puts it. A field that is not a defined value is `None`, and so is
+/// what is read from it: the rules that need it pass the status over.
 struct Step<'v, 'a> {
     v: &'v IndividualizeStatus<'a>,
-    indi: IndiStatus,
-    http: HttpStatus,
+    indi: Option<IndiStatus>,
+    http: Option<HttpStatus>,
     /// Its round trip, as [`crate::catalog::HttpOrder::trip`] says.
     trip: Option<i64>,
     /// Its position in the HTTP order: (trip or `i64::MIN` before every trip, rank).
-    key: (i64, u8),
+    key: Option<(i64, u8)>,
 }
 
 /// What the checks of one session status found, in the order they found it;
 /// reported together once the session is no longer borrowed.
 type Found = Vec<(Rule, String)>;
 
-/// Where a status with defined values goes.
+/// Where a status goes.
 enum Target {
     /// To the open session at this index.
     Session(usize),
@@ -136,6 +143,10 @@ pub struct Monitor<'s> {
     reflects: Option<Option<SecurityVersion>>,
     open: Vec<Session>,
     sessions_opened: u32,
+    /// The last session opened, when its Completed closed it before any
+    /// terminal status: (number, start call's line). A terminal Progress event
+    /// that still comes to it ends it (SESSION-ENDS).
+    unended: Option<(u32, usize)>,
     locked: bool,
     last_reader_success_flags: Option<u32>,
     revocations: VecDeque<usize>,
@@ -160,6 +171,7 @@ impl<'s> Monitor<'s> {
             reflects: None,
             open: Vec::new(),
             sessions_opened: 0,
+            unended: None,
             locked: false,
             last_reader_success_flags: None,
             revocations: VecDeque::new(),
@@ -215,9 +227,12 @@ impl<'s> Monitor<'s> {
             self.open_window_at_end(&mut end);
             for s in &self.open {
                 end.push(match s.terminal {
-                    None => sessions::never_ended(self.spec, s),
+                    None => sessions::never_ended(self.spec, s.number, s.opened_line, false),
                     Some(t) => security::never_completed(s, t),
                 });
+            }
+            if let Some((number, line)) = self.unended {
+                end.push(sessions::never_ended(self.spec, number, line, true));
             }
             self.refreshes_at_end(&mut end);
             self.no_rights_at_end(&mut end);
@@ -274,28 +289,33 @@ impl<'s> Monitor<'s> {
         let http = v.http_status();
         self.value_rules(number, v, indi, http);
         self.http_value_rules(number, v, http);
-        // A status whose values are not defined takes part in no other rule.
-        let (Some(indi), Some(http)) = (indi, http) else {
-            return;
-        };
+        // A field that is not a defined value is reported above; every other
+        // rule still judges the status, passing over what it cannot read.
         match target {
             Target::Session(at) => {
-                if self.session_takes(at, channel, indi) {
+                if self.session_takes(at, channel, v) {
                     self.session_status(at, v, indi, http);
                 }
             }
-            Target::Refresh => self.progress_during_refresh(indi),
-            Target::AfterLast(number) => self.after_last_session(number, indi),
-            Target::Nobody => self.unsolicited(indi),
+            Target::Refresh => self.progress_during_refresh(v),
+            Target::AfterLast(number) => self.after_last_session(number, channel, v),
+            Target::Nobody => self.unsolicited(v),
         }
     }
 
     /// Judges one status of the open session at `at`, each area's checks in
     /// turn, then updates what the session remembers.
-    fn session_status(&mut self, at: usize, v: &IndividualizeStatus<'_>, indi: IndiStatus, http: HttpStatus) {
+    fn session_status(
+        &mut self,
+        at: usize,
+        v: &IndividualizeStatus<'_>,
+        indi: Option<IndiStatus>,
+        http: Option<HttpStatus>,
+    ) {
         let spec = self.spec;
-        let trip = spec.http.trip(http, v.http_request);
-        let step = Step { v, indi, http, trip, key: (trip.unwrap_or(i64::MIN), spec.http.rank(http)) };
+        let trip = http.and_then(|h| spec.http.trip(h, v.http_request));
+        let key = http.map(|h| (trip.unwrap_or(i64::MIN), spec.http.rank(h)));
+        let step = Step { v, indi, http, trip, key };
         let mut found = Found::new();
         let s = &mut self.open[at];
         let number = s.number;
@@ -307,11 +327,11 @@ impl<'s> Monitor<'s> {
         sessions::install_after_download(s, &step, &mut found);
         security::as_needed(s, &step, &mut found);
         sessions::track_download_and_install(s, &step);
-        s.last = Some(Snapshot::of(&step));
+        http::remember(s, &step);
 
         let mut note = None;
         let mut success = None;
-        if spec.phases.is_terminal(indi) {
+        if let Some(indi) = indi.filter(|i| spec.phases.is_terminal(*i)) {
             s.terminal = Some(indi);
             match indi {
                 IndiStatus::Succeed => {
@@ -340,10 +360,19 @@ impl<'s> Monitor<'s> {
             if installed {
                 self.installed_and_succeeded();
             }
+            self.session_succeeded();
             if path == Path::Reader {
                 self.reader_succeeded(flags);
             }
         }
+    }
+}
+
+/// How messages name a status: by its enIndiStatus, or by the undefined value.
+fn status_name(v: &IndividualizeStatus<'_>) -> String {
+    match v.indi_status() {
+        Some(indi) => indi.to_string(),
+        None => format!("a status with enIndiStatus {:#x}", v.indi),
     }
 }
 

@@ -67,7 +67,7 @@ impl Monitor<'_> {
             })
         };
         match refusal {
-            Some(refusal) => self.expect_refusal(refusal, hr, flags, "Individualize"),
+            Some(refusal) => self.expect_refusal(refusal, hr, ("Individualize", flags, true)),
             None if hr.is_failure() && self.last_reader_success_flags == Some(ReaderFlag::Reindividualizable.value()) => {
                 self.emit(
                     Rule::ReaderReindivAllowed,
@@ -132,12 +132,20 @@ impl Monitor<'_> {
             self.emit(
                 Rule::ReaderNoRightsNotBefore,
                 None,
-                "WMT_NO_RIGHTS_EX after WMT_NEEDS_INDIVIDUALIZATION, before any Individualize session succeeded".into(),
+                "WMT_NO_RIGHTS_EX after WMT_NEEDS_INDIVIDUALIZATION, before any session succeeded".into(),
             );
         }
         self.needs_since_no_rights = false;
         self.success_since_needs = false;
         self.no_rights_due = None;
+    }
+
+    /// A session of either path succeeded: WMT_NO_RIGHTS_EX may now come
+    /// (READER-NO-RIGHTS-NOT-BEFORE).
+    pub(super) fn session_succeeded(&mut self) {
+        if self.needs_since_no_rights {
+            self.success_since_needs = true;
+        }
     }
 
     /// A reader session succeeded with `flags`: the lock (0x1), the
@@ -148,7 +156,6 @@ impl Monitor<'_> {
             self.locked = true;
         }
         if self.needs_since_no_rights {
-            self.success_since_needs = true;
             self.no_rights_due.get_or_insert(self.line);
         }
     }

@@ -4,16 +4,20 @@
 //! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM and
 //! SECURITY-VERSION-REFLECTS.
 
-use super::{Found, Monitor, Session, Step, Violation, at_end};
+use super::{Found, Monitor, Session, Step, Violation, at_end, status_name};
 use crate::catalog::Rule;
+use crate::record::IndividualizeStatus;
 use crate::vocab::{ComponentVersion, Hresult, IndiStatus, KnownHresult, Path, SecurityFlag, SecurityVersion};
 
 impl Monitor<'_> {
     /// SECURITY-FLAGS-ONE and SESSION-ONE-AT-A-TIME (only the first refusal
     /// that applies is judged; a revocation refresh opens no session, so it
     /// is never busy); an accepted call opens a session or starts a refresh.
+    /// Only flags with the 0x1 or the 0x4 bit open a session, and only exactly
+    /// 0x2 starts a refresh: other flags start nothing.
     pub(super) fn perform_security_update(&mut self, flags: u32, hr: Hresult) {
         let refresh = flags == SecurityFlag::RevocationRefresh.value();
+        let opens = flags & (SecurityFlag::Indiv.value() | SecurityFlag::ForceIndiv.value()) != 0;
         let refusal = if SecurityFlag::from_value(flags).is_none() {
             Some((Rule::SecurityFlagsOne, KnownHresult::EInvalidArg, "flags that are not exactly one of 0x1, 0x2, 0x4"))
         } else if refresh {
@@ -22,12 +26,12 @@ impl Monitor<'_> {
             self.busy()
         };
         if let Some(refusal) = refusal {
-            self.expect_refusal(refusal, hr, flags, "PerformSecurityUpdate");
+            self.expect_refusal(refusal, hr, ("PerformSecurityUpdate", flags, opens));
         }
         if hr.is_success() {
             if refresh {
                 self.revocations.push_back(self.line);
-            } else {
+            } else if opens {
                 self.open_session(Path::Security, flags);
             }
         }
@@ -95,14 +99,17 @@ impl Monitor<'_> {
         };
         let session = self.open.remove(at);
         match session.terminal {
-            None => self.emit(
-                Rule::SecurityCompletedMatches,
-                Some(session.number),
-                format!(
-                    "MEWMDRMIndividualizationCompleted before session {} reported a terminal status",
-                    session.number
-                ),
-            ),
+            None => {
+                self.emit(
+                    Rule::SecurityCompletedMatches,
+                    Some(session.number),
+                    format!(
+                        "MEWMDRMIndividualizationCompleted before session {} reported a terminal status",
+                        session.number
+                    ),
+                );
+                self.closed_unended(session.number, session.opened_line);
+            }
             Some(t) if hr.is_success() != (t == IndiStatus::Succeed) => self.emit(
                 Rule::SecurityCompletedMatches,
                 Some(session.number),
@@ -129,11 +136,14 @@ impl Monitor<'_> {
 
     /// SECURITY-REVOCATION-ONLY: a progress event while a refresh is pending
     /// and no session is open.
-    pub(super) fn progress_during_refresh(&mut self, indi: IndiStatus) {
+    pub(super) fn progress_during_refresh(&mut self, v: &IndividualizeStatus<'_>) {
         self.emit(
             Rule::SecurityRevocationOnly,
             None,
-            format!("{indi} progress event during a revocation refresh, which produces no individualization statuses"),
+            format!(
+                "{} progress event during a revocation refresh, which produces no individualization statuses",
+                status_name(v)
+            ),
         );
     }
 
@@ -165,7 +175,7 @@ pub(super) fn never_completed(s: &Session, terminal: IndiStatus) -> Violation {
 /// SECURITY-AS-NEEDED, at the session's first INDI_INSTALL: an as-needed
 /// update of a client at least as new as the service installs nothing.
 pub(super) fn as_needed(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
-    let first_install = step.indi == IndiStatus::Install && !s.installed;
+    let first_install = step.indi == Some(IndiStatus::Install) && !s.installed;
     let as_needed = s.path == Path::Security && s.flags == SecurityFlag::Indiv.value();
     if first_install && as_needed && s.up_to_date == Some(true) {
         found.push((

@@ -6,8 +6,9 @@
 //! SESSION-ONE-AT-A-TIME; it also opens sessions and judges a start call
 //! against the refusal it should have returned, for every start-call rule.
 
-use super::{Found, Monitor, Session, Step, Violation, at_end};
+use super::{Found, Monitor, Session, Step, Violation, at_end, status_name};
 use crate::catalog::{Rule, Spec};
+use crate::record::IndividualizeStatus;
 use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
 
 /// A refusal a start call should have returned: the rule that says so, the
@@ -40,17 +41,27 @@ impl Monitor<'_> {
     }
 
     /// Reports `rule` when a start call that should have been refused did
-    /// not return the expected code.
-    pub(super) fn expect_refusal(&mut self, (rule, code, why): Refusal, hr: Hresult, flags: u32, api: &str) {
+    /// not return the expected code; `opens` says whether a success code
+    /// opens a session.
+    pub(super) fn expect_refusal(
+        &mut self,
+        (rule, code, why): Refusal,
+        hr: Hresult,
+        (api, flags, opens): (&str, u32, bool),
+    ) {
         if hr != Hresult::from(code) {
-            let opened = if hr.is_success() { " and opened a session" } else { "" };
+            let opened = if opens && hr.is_success() { " and opened a session" } else { "" };
             self.emit(rule, None, format!("{api}({flags:#x}) with {why} returned {hr}{opened}; expected {code}"));
         }
     }
 
     /// A start call that returned a success code opens a session, even when
-    /// it should have been refused.
+    /// it should have been refused. A session its Completed closed before any
+    /// terminal status can no longer end: no stray is the last session's now.
     pub(super) fn open_session(&mut self, path: Path, flags: u32) {
+        if let Some((number, line)) = self.unended.take() {
+            self.never_ended_now(number, line);
+        }
         self.sessions_opened += 1;
         let up_to_date = self.component.up_to_date(self.service);
         self.open.push(Session {
@@ -60,7 +71,9 @@ impl Monitor<'_> {
             flags,
             up_to_date,
             phase: None,
+            begun: false,
             terminal: None,
+            last_request: None,
             last: None,
             trip_total: None,
             last_download: None,
@@ -71,7 +84,7 @@ impl Monitor<'_> {
 
     /// SESSION-CHANNEL and SESSION-ONE-TERMINAL for a status routed to the
     /// open session at `at`: whether it is one of the session's statuses.
-    pub(super) fn session_takes(&mut self, at: usize, channel: Path, indi: IndiStatus) -> bool {
+    pub(super) fn session_takes(&mut self, at: usize, channel: Path, v: &IndividualizeStatus<'_>) -> bool {
         let (path, number, terminal) = {
             let s = &self.open[at];
             (s.path, s.number, s.terminal)
@@ -92,7 +105,7 @@ impl Monitor<'_> {
             self.emit(
                 Rule::SessionOneTerminal,
                 Some(number),
-                format!("{indi} after the session's terminal status {t}"),
+                format!("{} after the session's terminal status {t}", status_name(v)),
             );
             return false;
         }
@@ -100,25 +113,48 @@ impl Monitor<'_> {
     }
 
     /// SESSION-ONE-TERMINAL for a status with no session open, which belongs
-    /// to the last session ever opened (`number`).
-    pub(super) fn after_last_session(&mut self, number: u32, indi: IndiStatus) {
-        self.emit(
-            Rule::SessionOneTerminal,
-            Some(number),
-            format!("{indi} after session {} ended", self.sessions_opened),
-        );
+    /// to the last session ever opened (`number`). A terminal Progress event
+    /// still ends that session if its Completed came first (SESSION-ENDS).
+    pub(super) fn after_last_session(&mut self, number: u32, channel: Path, v: &IndividualizeStatus<'_>) {
+        self.emit(Rule::SessionOneTerminal, Some(number), format!("{} after session {number} ended", status_name(v)));
+        let terminal = v.indi_status().is_some_and(|indi| self.spec.phases.is_terminal(indi));
+        if terminal && channel == Path::Security && self.unended.is_some_and(|(n, _)| n == number) {
+            self.unended = None;
+        }
     }
 
     /// SESSION-UNSOLICITED: a status before any session was opened.
-    pub(super) fn unsolicited(&mut self, indi: IndiStatus) {
-        self.emit(Rule::SessionUnsolicited, None, format!("{indi} before any start call was accepted"));
+    pub(super) fn unsolicited(&mut self, v: &IndividualizeStatus<'_>) {
+        self.emit(Rule::SessionUnsolicited, None, format!("{} before any start call was accepted", status_name(v)));
+    }
+
+    /// A security session its Completed closed before any terminal status:
+    /// it has not ended (SESSION-ENDS) unless a terminal Progress event still
+    /// comes to it, which only the last session opened can receive.
+    pub(super) fn closed_unended(&mut self, number: u32, line: usize) {
+        if number == self.sessions_opened {
+            self.unended = Some((number, line));
+        } else {
+            self.never_ended_now(number, line);
+        }
+    }
+
+    /// SESSION-ENDS for a session that can no longer end, found before the end
+    /// of the trace; judged only for complete traces.
+    fn never_ended_now(&mut self, number: u32, line: usize) {
+        if !self.options.partial {
+            self.violations.push(never_ended(self.spec, number, line, true));
+        }
     }
 }
 
 /// SESSION-BEGIN-FIRST, SESSION-PHASE-ORDER and SESSION-BEGIN-CLEAN; moves
-/// the session to the status's phase when the phase table allows it.
+/// the session to the status's phase when the phase table allows it. A status
+/// without a defined phase is passed over.
 pub(super) fn phase_rules(spec: &Spec, s: &mut Session, step: &Step<'_, '_>, found: &mut Found) {
-    let indi = step.indi;
+    let Some(indi) = step.indi else {
+        return;
+    };
     let first = spec.phases.first;
     match s.phase {
         None => {
@@ -128,8 +164,15 @@ pub(super) fn phase_rules(spec: &Spec, s: &mut Session, step: &Step<'_, '_>, fou
             }
             s.phase = Some(indi);
         }
-        Some(_) if indi == first => {
-            found.push((Rule::SessionBeginFirst, format!("{indi} again; it occurs once, first")));
+        Some(current) if indi == first => {
+            // Repeated: SESSION-BEGIN-FIRST; after a later phase, the phase
+            // also went backwards: SESSION-PHASE-ORDER.
+            if s.begun {
+                found.push((Rule::SessionBeginFirst, format!("{indi} again; it occurs once, first")));
+            }
+            if current != first && !spec.phases.may_follow(current, indi) {
+                found.push((Rule::SessionPhaseOrder, format!("{indi} may not follow {current}")));
+            }
         }
         Some(current) => {
             if spec.phases.may_follow(current, indi) {
@@ -139,20 +182,26 @@ pub(super) fn phase_rules(spec: &Spec, s: &mut Session, step: &Step<'_, '_>, fou
             }
         }
     }
+    s.begun |= indi == first;
     begin_clean(spec, step, found);
 }
 
 /// SESSION-BEGIN-CLEAN: the first phase reports no round trip, the status
 /// before every trip, and no progress.
 fn begin_clean(spec: &Spec, step: &Step<'_, '_>, found: &mut Found) {
-    let (v, http) = (step.v, step.http);
+    let v = step.v;
     let (first, before) = (spec.phases.first, spec.http.before_any_trip);
-    if step.indi == first && !(v.http_request == 0 && http == before && v.progress == 0 && v.total == 0) {
+    if step.indi == Some(first)
+        && !(v.http_request == 0 && step.http == Some(before) && v.progress == 0 && v.total == 0)
+    {
         found.push((
             Rule::SessionBeginClean,
             format!(
-                "{first} reports {} round trips, {http}, progress {} of {}; expected 0, {before}, 0 of 0",
-                v.http_request, v.progress, v.total
+                "{first} reports {} round trips, {}, progress {} of {}; expected 0, {before}, 0 of 0",
+                v.http_request,
+                super::http::http_name(step),
+                v.progress,
+                v.total
             ),
         ));
     }
@@ -160,7 +209,7 @@ fn begin_clean(spec: &Spec, step: &Step<'_, '_>, found: &mut Found) {
 
 /// SESSION-INSTALL-AFTER-DOWNLOAD, judged at the session's first INDI_INSTALL.
 pub(super) fn install_after_download(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
-    if step.indi == IndiStatus::Install && !s.installed && !s.download_finished() {
+    if step.indi == Some(IndiStatus::Install) && !s.installed && !s.download_finished() {
         found.push((Rule::SessionInstallAfterDownload, install_message(s.last_download)));
     }
 }
@@ -168,16 +217,23 @@ pub(super) fn install_after_download(s: &Session, step: &Step<'_, '_>, found: &m
 /// Remembers the last INDI_DOWNLOAD's figures and whether INDI_INSTALL came.
 pub(super) fn track_download_and_install(s: &mut Session, step: &Step<'_, '_>) {
     match step.indi {
-        IndiStatus::Download => s.last_download = Some((step.v.progress, step.v.total)),
-        IndiStatus::Install => s.installed = true,
+        Some(IndiStatus::Download) => s.last_download = Some((step.v.progress, step.v.total)),
+        Some(IndiStatus::Install) => s.installed = true,
         _ => {}
     }
 }
 
 /// SESSION-SUCCEED-INSTALLED at INDI_SUCCEED. Returns a note when the
-/// as-needed exception may apply but a version is unknown.
+/// as-needed exception may apply but a version is unknown, or when flags that
+/// broke SECURITY-FLAGS-ONE leave the session without a mode.
 pub(super) fn succeed_installed(s: &Session, found: &mut Found) -> Option<String> {
     let what = s.success_lacks()?;
+    if s.path == Path::Security && SecurityFlag::from_value(s.flags).is_none() {
+        return Some(format!(
+            "INDI_SUCCEED {what} in a session opened by PerformSecurityUpdate({:#x}), whose flags name no mode, so whether it had to install cannot be judged",
+            s.flags
+        ));
+    }
     let as_needed = s.path == Path::Security && s.flags == SecurityFlag::Indiv.value();
     if as_needed && s.up_to_date != Some(false) {
         return s.up_to_date.is_none().then(|| {
@@ -188,15 +244,17 @@ pub(super) fn succeed_installed(s: &Session, found: &mut Found) -> Option<String
     None
 }
 
-/// SESSION-ENDS: a session still without a terminal status at the end of a
-/// complete trace, reported at its start call.
-pub(super) fn never_ended(spec: &Spec, s: &Session) -> Violation {
+/// SESSION-ENDS: session `number` (opened at `line`) without a terminal
+/// status at the end of a complete trace, reported at its start call;
+/// `closed` when its Completed closed it first.
+pub(super) fn never_ended(spec: &Spec, number: u32, line: usize, closed: bool) -> Violation {
     let terminals = one_of(&spec.phases.terminals());
+    let how = if closed { "; MEWMDRMIndividualizationCompleted closed it without one" } else { "" };
     at_end(
         Rule::SessionEnds,
-        s.opened_line,
-        Some(s.number),
-        format!("session {} never reported a terminal status ({terminals})", s.number),
+        line,
+        Some(number),
+        format!("session {number} never reported a terminal status ({terminals}){how}"),
     )
 }
 

@@ -20,7 +20,9 @@ pub(super) fn cancel_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     let Some(&cancel) = s.cancels.first() else { return };
     let before: Vec<usize> = s.statuses.iter().copied().filter(|&i| i < cancel).collect();
     let phase_at_cancel = t.current_phase(&before);
-    let trip_at_cancel = before.last().and_then(|&i| t.trip(i));
+    // "the trip of the session's last status with a defined enHTTPStatus
+    // before the cancel"
+    let trip_at_cancel = t.placed(&before).last().and_then(|&i| t.trip(i));
     for &i in s.statuses.iter().filter(|&&i| i > cancel) {
         let phase = t.phase(i);
         let new_phase = matches!(phase, Some(IndiStatus::Download | IndiStatus::Install)) && phase != phase_at_cancel;

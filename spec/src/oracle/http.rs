@@ -29,20 +29,23 @@ pub(super) fn session_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     succeed_completed(t, k, out);
 }
 
-/// HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP, HTTP-PHASE-ORDER,
-/// PROGRESS-MONOTONIC: each status of a session against "the session's
-/// previous status".
+/// HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP: each status of a session against
+/// "the session's previous status". HTTP-PHASE-ORDER, PROGRESS-MONOTONIC:
+/// the same over the statuses with a place in the HTTP order only.
 fn against_previous(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     let statuses = &t.sessions.sessions[k].statuses;
-    for n in 1..statuses.len() {
-        let (p, i) = (statuses[n - 1], statuses[n]);
-        let (Some(prev), Some(cur)) = (t.status(p), t.status(i)) else { continue };
+    for pair in statuses.windows(2) {
+        let (Some(prev), Some(cur)) = (t.status(pair[0]), t.status(pair[1])) else { continue };
         if cur.http_request < prev.http_request {
-            t.flag(out, Rule::HttpCountMonotonic, i);
+            t.flag(out, Rule::HttpCountMonotonic, pair[1]);
         }
         if u64::from(cur.http_request) > u64::from(prev.http_request) + 1 {
-            t.flag(out, Rule::HttpCountStep, i);
+            t.flag(out, Rule::HttpCountStep, pair[1]);
         }
+    }
+    for pair in t.placed(statuses).windows(2) {
+        let (p, i) = (pair[0], pair[1]);
+        let (Some(prev), Some(cur)) = (t.status(p), t.status(i)) else { continue };
         // "a HTTP_NOTINITIATED status comes before every trip": the pair
         // (trip, rank) with no trip first.
         let key = |j: usize, v: &IndividualizeStatus<'_>| (t.trip(j), v.http_status().map(|h| t.spec.http.rank(h)));
@@ -60,10 +63,11 @@ fn against_previous(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
 /// PROGRESS-TOTAL-STABLE: each status of a session against the first status
 /// of its trip that announced a non-zero total.
 fn total_stable(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
-    let statuses = &t.sessions.sessions[k].statuses;
+    let statuses = t.placed(&t.sessions.sessions[k].statuses);
     // "every status of a trip after the first one with a non-zero total is
     // compared with that total"; "a trip is a run of consecutive statuses of
-    // the session with the same round-trip number".
+    // the session with the same round-trip number" (those with a place in the
+    // HTTP order).
     for (n, &i) in statuses.iter().enumerate() {
         let Some(trip) = t.trip(i) else { continue };
         let announced = statuses[..n]
@@ -80,7 +84,7 @@ fn total_stable(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
 }
 
 /// HTTP-SUCCEED-COMPLETED: "INDI_SUCCEED reports HTTP_COMPLETED and at least
-/// one round trip".
+/// one round trip"; an undefined enHTTPStatus is not HTTP_COMPLETED.
 fn succeed_completed(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     let Some((succeed, IndiStatus::Succeed)) = t.sessions.sessions[k].terminal else { return };
     if let Some(v) = t.status(succeed) {

@@ -102,6 +102,17 @@ impl Trace<'_, '_> {
         self.status(i).and_then(IndividualizeStatus::indi_status)
     }
 
+    /// Those of `statuses` that have a place in the HTTP order: "a status whose
+    /// enHTTPStatus is not a defined value has no place in the HTTP order; the
+    /// rules that read that place pass it over".
+    fn placed(&self, statuses: &[usize]) -> Vec<usize> {
+        statuses
+            .iter()
+            .copied()
+            .filter(|&i| self.status(i).and_then(IndividualizeStatus::http_status).is_some())
+            .collect()
+    }
+
     /// The round trip of a status: none before every trip, `dwHTTPRequest - 1`
     /// once it says the trip finished, `dwHTTPRequest` in between (`[http]`).
     fn trip(&self, i: usize) -> Option<i64> {
@@ -269,7 +280,7 @@ enum Owner {
 #[derive(Default)]
 struct Structure {
     sessions: Vec<Session>,
-    /// For each status or Progress event with defined values: where it belongs.
+    /// For each status or Progress event: where it belongs.
     owners: Vec<(usize, Owner)>,
     /// Revocation refreshes: the call, and the revocation event that ended it.
     refreshes: Vec<(usize, Option<usize>)>,
@@ -291,9 +302,12 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
                 Call::PerformSecurityUpdate { flags } if *flags == SecurityFlag::RevocationRefresh.value() => {
                     st.refreshes.push((i, None));
                 }
-                // "a session is opened by Individualize, or by PerformSecurityUpdate
-                // with any flags other than exactly 0x2, that returned a success
-                // code; it is opened even when the call should have been refused"
+                // "PerformSecurityUpdate with neither the 0x1 nor the 0x4 bit
+                // ... opens nothing"
+                Call::PerformSecurityUpdate { flags }
+                    if ![SecurityFlag::Indiv, SecurityFlag::ForceIndiv].iter().any(|f| flags & f.value() != 0) => {}
+                // "a session is opened by a start call that returned a success
+                // code, even when the call should have been refused"
                 Call::Individualize { flags } | Call::PerformSecurityUpdate { flags } => {
                     let path = if matches!(call, Call::Individualize { .. }) { Path::Reader } else { Path::Security };
                     st.sessions.push(Session {
@@ -351,11 +365,12 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
 /// that is still open; with none open, a Progress event belongs to a pending
 /// revocation refresh if there is one, otherwise to the last session ever
 /// opened, otherwise to nobody"; "a status on the wrong channel for its
-/// session is ... not one of the session's statuses"; "a status whose
-/// enIndiStatus or enHTTPStatus is not a defined value takes part in no other
-/// rule" (than the value rules).
+/// session is ... not one of the session's statuses". Routing reads neither
+/// enIndiStatus nor enHTTPStatus, so every status is routed: "a status whose
+/// enIndiStatus or enHTTPStatus is not a defined value takes part in every
+/// rule that does not read that field".
 fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStatus<'_>, channel: Path) {
-    let (Some(phase), Some(_)) = (v.indi_status(), v.http_status()) else { return };
+    let phase = v.indi_status();
     let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
     let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
     let owner = match open {
@@ -366,7 +381,7 @@ fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStat
             s.statuses.push(i);
             // "a reader session (opened by Individualize) closes at its first
             // terminal status"
-            if spec.phases.is_terminal(phase) {
+            if let Some(phase) = phase.filter(|p| spec.phases.is_terminal(*p)) {
                 s.terminal = Some((i, phase));
                 if s.path == Path::Reader {
                     s.closed_at = Some(i);

@@ -114,19 +114,22 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     let waiting = |at: usize| -> Vec<usize> {
         (0..at).filter(|&n| is_needs(&records[n].1) && !(n + 1..at).any(|j| is_no_rights(&records[j].1))).collect()
     };
-    let reader_successes: Vec<usize> = t
-        .sessions
-        .sessions
-        .iter()
-        .filter(|s| s.path == Path::Reader)
-        .filter_map(|s| match s.terminal {
-            Some((at, IndiStatus::Succeed)) => Some(at),
-            _ => None,
-        })
-        .collect();
+    let successes = |reader_only: bool| -> Vec<usize> {
+        t.sessions
+            .sessions
+            .iter()
+            .filter(|s| !reader_only || s.path == Path::Reader)
+            .filter_map(|s| match s.terminal {
+                Some((at, IndiStatus::Succeed)) => Some(at),
+                _ => None,
+            })
+            .collect()
+    };
+    let any_successes = successes(false);
+    let reader_successes = successes(true);
     // "after WMT_NEEDS_INDIVIDUALIZATION, WMT_NO_RIGHTS_EX is not sent before a
-    // session opened by Individualize has succeeded": for every waiting
-    // WMT_NEEDS_INDIVIDUALIZATION, a reader success between it and the
+    // session has succeeded" (of either path): for every waiting
+    // WMT_NEEDS_INDIVIDUALIZATION, a success between it and the
     // WMT_NO_RIGHTS_EX, so one after the last of them; "a WMT_NO_RIGHTS_EX with
     // no WMT_NEEDS_INDIVIDUALIZATION waiting is not judged"
     for (r, (_, record)) in records.iter().enumerate() {
@@ -134,7 +137,7 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
             continue;
         }
         let Some(&last_waiting) = waiting(r).last() else { continue };
-        if !reader_successes.iter().any(|&s| last_waiting < s && s < r) {
+        if !any_successes.iter().any(|&s| last_waiting < s && s < r) {
             t.flag(out, Rule::ReaderNoRightsNotBefore, r);
         }
     }

@@ -8,7 +8,7 @@
 use super::{Found, Owner, Trace, reader, security};
 use crate::catalog::Rule;
 use crate::record::{Body, Call};
-use crate::vocab::{Hresult, IndiStatus, KnownHresult, SecurityFlag};
+use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
 
 /// SESSION-UNSOLICITED, SESSION-CHANNEL, SESSION-ONE-TERMINAL (for strays):
 /// each status is reported under the rule its owner says.
@@ -86,24 +86,33 @@ pub(super) fn phase_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
                 }
             }
         }
-        let rule = t.current_phase(&s.statuses[..n]).map_or_else(
+        let earlier = &s.statuses[..n];
+        match t.current_phase(earlier) {
             // The first status: "a first status other than INDI_BEGIN is
             // reported under SESSION-BEGIN-FIRST and becomes the current phase"
-            || (phase != t.spec.phases.first).then_some(Rule::SessionBeginFirst),
-            |current| {
-                if phase == t.spec.phases.first {
-                    // "a repeated INDI_BEGIN is reported under
-                    // SESSION-BEGIN-FIRST, not SESSION-PHASE-ORDER"
-                    Some(Rule::SessionBeginFirst)
-                } else if !t.spec.phases.may_follow(current, phase) {
-                    Some(Rule::SessionPhaseOrder)
-                } else {
-                    None
+            None => {
+                if phase != t.spec.phases.first {
+                    t.flag(out, Rule::SessionBeginFirst, i);
                 }
-            },
-        );
-        if let Some(rule) = rule {
-            t.flag(out, rule, i);
+            }
+            Some(current) if phase == t.spec.phases.first => {
+                // "an INDI_BEGIN after an earlier INDI_BEGIN of the session is
+                // reported under SESSION-BEGIN-FIRST"
+                if earlier.iter().any(|&j| t.phase(j) == Some(phase)) {
+                    t.flag(out, Rule::SessionBeginFirst, i);
+                }
+                // "an INDI_BEGIN after a later phase is also reported under
+                // SESSION-PHASE-ORDER (the phase went backwards); right after
+                // INDI_BEGIN, the phase stayed, and it is not"
+                if current != phase && !t.spec.phases.may_follow(current, phase) {
+                    t.flag(out, Rule::SessionPhaseOrder, i);
+                }
+            }
+            Some(current) => {
+                if !t.spec.phases.may_follow(current, phase) {
+                    t.flag(out, Rule::SessionPhaseOrder, i);
+                }
+            }
         }
     }
 }
@@ -119,6 +128,12 @@ pub(super) fn install_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
         }
     }
     let Some(succeed) = t.incomplete_success(k) else { return };
+    // "a session opened by a call that broke a flags rule is judged only by
+    // the rules that do not depend on its mode": the exception does.
+    let s = &t.sessions.sessions[k];
+    if s.path == Path::Security && SecurityFlag::from_value(s.flags).is_none() {
+        return;
+    }
     // "the as-needed exception holds for PerformSecurityUpdate(0x1) unless both
     // the component's and the service's versions are known and the
     // component's is older"
@@ -129,13 +144,21 @@ pub(super) fn install_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     }
 }
 
-/// SESSION-ENDS: an end-of-trace obligation, at the start call's line.
+/// SESSION-ENDS: an end-of-trace obligation, at the start call's line. "a
+/// session that never reports a terminal status is reported under
+/// SESSION-ENDS, also when its Completed came first; a terminal Progress
+/// event that still comes to it after its Completed ends it".
 pub(super) fn ending_rules(t: &Trace<'_, '_>, out: &mut Found) {
     if t.partial {
         return;
     }
-    for s in &t.sessions.sessions {
-        if s.closed_at.is_none() && s.terminal.is_none() {
+    for (k, s) in t.sessions.sessions.iter().enumerate() {
+        let late_terminal = t.sessions.owners.iter().any(|&(i, owner)| {
+            owner == Owner::AfterEnd(k)
+                && matches!(t.records[i].1.body, Body::Event { .. })
+                && t.phase(i).is_some_and(|p| t.spec.phases.is_terminal(p))
+        });
+        if s.terminal.is_none() && !late_terminal {
             t.flag(out, Rule::SessionEnds, s.opened_at);
         }
     }
