@@ -204,6 +204,11 @@ fn any_security_version() -> impl Strategy<Value = Option<SecurityVersion>> {
     ]
 }
 
+/// What a service offers: individualized versions only (spec 2).
+fn any_offered_version() -> impl Strategy<Value = Option<SecurityVersion>> {
+    prop_oneof![Just(None), Just(version("2.1.0.1")), Just(version("2.4.0.1")), Just(version("2.5.0.1"))]
+}
+
 fn any_url() -> impl Strategy<Value = Option<Cow<'static, str>>> {
     prop_oneof![
         6 => Just(None),
@@ -313,7 +318,7 @@ fn any_record() -> impl Strategy<Value = Record<'static>> {
 fn random_trace() -> impl Strategy<Value = Vec<Record<'static>>> {
     let header = prop_oneof![
         1 => Just(None),
-        2 => (any_security_version(), any_security_version()).prop_map(|(component_version, service_version)| {
+        2 => (any_security_version(), any_offered_version()).prop_map(|(component_version, service_version)| {
             Some(Record::new(Body::Header { component_version, service_version }))
         }),
     ];
@@ -458,7 +463,7 @@ fn other_episode() -> impl Strategy<Value = Vec<Record<'static>>> {
 fn session_shaped_trace() -> impl Strategy<Value = Vec<Record<'static>>> {
     let header = prop_oneof![
         1 => Just(None),
-        3 => (any_security_version(), any_security_version()).prop_map(|(component_version, service_version)| {
+        3 => (any_security_version(), any_offered_version()).prop_map(|(component_version, service_version)| {
             Some(Record::new(Body::Header { component_version, service_version }))
         }),
     ];
