@@ -57,7 +57,7 @@ pub use search::{Stats, Visit, explore};
 pub use world::{Environment, World};
 
 /// The depth `indiv spec --prove` searches to by default (and CI runs).
-pub const DEFAULT_DEPTH: usize = 2;
+pub const DEFAULT_DEPTH: usize = 3;
 /// The calls a recovery may take (`PROVE-NO-DEAD-END`'s `m`).
 pub const DEFAULT_RECOVERY: usize = 3;
 /// Tries per rule for `PROVE-EVERY-RULE-FIRES`.

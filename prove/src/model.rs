@@ -132,7 +132,8 @@ impl Memory {
                     }
                     memory.opened |= open.is_some();
                 }
-                Body::Status { status: Status::Individualize(v), .. } | Body::Event { event: Event::Progress(v), .. } => {
+                Body::Status { status: Status::Individualize(v), .. }
+                | Body::Event { event: Event::Progress(v), .. } => {
                     memory.status(&mut open, IndiStatus::from_value(v.indi));
                 }
                 Body::Status { status: Status::NeedsIndividualization, .. } => {

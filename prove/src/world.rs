@@ -43,8 +43,11 @@ pub struct World {
 
 /// The required versions the standard alphabet opens content with: below, on
 /// and above the standard component's major.minor.
-pub const REQUIRED: [RequiredVersion; 3] =
-    [RequiredVersion { major: 2, minor: 1 }, RequiredVersion { major: 2, minor: 2 }, RequiredVersion { major: 2, minor: 3 }];
+pub const REQUIRED: [RequiredVersion; 3] = [
+    RequiredVersion { major: 2, minor: 1 },
+    RequiredVersion { major: 2, minor: 2 },
+    RequiredVersion { major: 2, minor: 3 },
+];
 
 /// An invalid `Individualize` flag (valid: 0x0, 0x1).
 pub const INVALID_READER_FLAGS: u32 = 2;
@@ -124,7 +127,9 @@ pub fn standard_calls() -> Vec<AppCall> {
     let mut calls: Vec<AppCall> = REQUIRED.iter().map(|&required| AppCall::Open { required }).collect();
     calls.extend([0, 1, INVALID_READER_FLAGS].map(|flags| AppCall::Individualize { flags }));
     let security = [SecurityFlag::Indiv, SecurityFlag::RevocationRefresh, SecurityFlag::ForceIndiv].map(|f| f.value());
-    calls.extend(security.into_iter().chain([INVALID_SECURITY_FLAGS]).map(|flags| AppCall::PerformSecurityUpdate { flags }));
+    calls.extend(
+        security.into_iter().chain([INVALID_SECURITY_FLAGS]).map(|flags| AppCall::PerformSecurityUpdate { flags }),
+    );
     calls.extend([AppCall::CancelIndividualization, AppCall::CancelAsyncOperation, AppCall::GetSecurityVersion]);
     calls
 }

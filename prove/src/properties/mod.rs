@@ -1,7 +1,7 @@
 //! The four properties, each a named value with a stable id
 //! ([`PropertyId`]), and [`Prover`], which checks all of them on every state
 //! the search visits and keeps, for each property, the counts and the
-//! shortest counterexample of each kind of failure.
+//! simplest counterexample of each kind of failure (fewest calls first).
 //!
 //! One module per property: [`conforms`] (a), [`dead_end`] (b), [`monotone`]
 //! (c) and [`fires`] (d). Each exposes its check as a function of plain
@@ -104,7 +104,7 @@ pub struct Outcome {
     pub failures: u64,
     /// A one-line summary.
     pub summary: String,
-    /// The shortest counterexample of each kind of failure, by kind.
+    /// The simplest counterexample of each kind of failure, by kind.
     pub counterexamples: Vec<Counterexample>,
 }
 
@@ -115,7 +115,25 @@ impl Outcome {
     }
 }
 
-/// Counts and the shortest counterexample of each kind.
+/// How simple a counterexample is (smaller is simpler).
+type Simplicity = (usize, usize, bool, bool);
+
+/// How simple a counterexample is, simplest first: fewer calls, then fewer
+/// versions that are not individualized, then a service offering the
+/// component's own version, then no fault. The search visits
+/// every environment, so each kind keeps its simplest counterexample.
+fn simplicity(s: &Scenario) -> Simplicity {
+    let plain = [s.component_version, s.service.offered_version].iter().filter(|v| !v.is_individualized()).count();
+    let other = s.service.offered_version != s.component_version;
+    (s.steps.len(), plain, other, s.service.fault.is_some())
+}
+
+/// How simple the path of a visit is.
+fn rank(v: &Visit<'_>) -> Simplicity {
+    simplicity(&scenario(v.env, v.steps))
+}
+
+/// Counts and the simplest counterexample of each kind.
 #[derive(Default)]
 struct Tally {
     checked: u64,
@@ -125,18 +143,19 @@ struct Tally {
 
 impl Tally {
     /// One more failing state, with one counterexample kind.
-    fn fail(&mut self, kind: String, steps: usize, counterexample: impl FnOnce() -> Counterexample) {
+    fn fail(&mut self, kind: String, rank: Simplicity, counterexample: impl FnOnce() -> Counterexample) {
         self.failures += 1;
-        self.kind(kind, steps, counterexample);
+        self.kind(kind, rank, counterexample);
     }
 
-    /// A kind of failure seen on the current failing state: counted, and its
-    /// counterexample kept when it is the first or shorter than the one kept.
-    fn kind(&mut self, kind: String, steps: usize, counterexample: impl FnOnce() -> Counterexample) {
+    /// A kind of failure seen on the current failing state (`rank` simple):
+    /// counted, and its counterexample kept when it is the first or simpler
+    /// than the one kept.
+    fn kind(&mut self, kind: String, rank: Simplicity, counterexample: impl FnOnce() -> Counterexample) {
         match self.kinds.get_mut(&kind) {
             Some((count, known)) => {
                 *count += 1;
-                if steps < known.scenario.steps.len() {
+                if rank < simplicity(&known.scenario) {
                     *known = counterexample();
                 }
             }
@@ -213,7 +232,7 @@ impl<'a> Prover<'a> {
             finding: judgement.describe(),
             trace: trace.to_vec(),
         };
-        self.conforms.fail(kind.clone(), v.steps.len(), make);
+        self.conforms.fail(kind.clone(), rank(v), make);
     }
 
     fn check_monotone(&mut self, v: &Visit<'_>, judgement: &Judgement, trace: &[Record<'static>]) {
@@ -228,7 +247,7 @@ impl<'a> Prover<'a> {
             finding: withdrawn.to_string(),
             trace: trace.to_vec(),
         };
-        self.monotone.fail(kind.clone(), v.steps.len(), make);
+        self.monotone.fail(kind.clone(), rank(v), make);
     }
 
     fn check_dead_end(&mut self, v: &Visit<'_>) {
@@ -242,13 +261,16 @@ impl<'a> Prover<'a> {
         let within = self.recovery.depth();
         let state_lines = v.sim.trace().len();
         for dead in dead_ends {
+            let offered = dead.service().offered_version;
+            let kind =
+                format!("{}, offer {}", dead.kind(), if offered.is_individualized() { "x.y.0.1" } else { "x.y.0.0" });
             let make = || Counterexample {
-                kind: dead.kind().to_string(),
+                kind: kind.clone(),
                 scenario: scenario(v.env, v.steps),
                 finding: describe_dead_end(&dead, ob.line, within, state_lines),
                 trace: dead.witness(v.sim),
             };
-            self.no_dead_end.kind(dead.kind().to_string(), v.steps.len(), make);
+            self.no_dead_end.kind(kind.clone(), rank(v), make);
         }
     }
 
@@ -287,9 +309,8 @@ impl<'a> Prover<'a> {
 /// long) whose first unanswered `WMT_NEEDS_INDIVIDUALIZATION` is at `line`.
 pub fn describe_dead_end(dead: &DeadEnd, line: usize, within: usize, state_lines: usize) -> String {
     let offered = dead.service().offered_version;
-    let healthy = format!(
-        "lines 1-{state_lines} reach the state; from there the service is healthy, offering {offered}"
-    );
+    let healthy =
+        format!("lines 1-{state_lines} reach the state; from there the service is healthy, offering {offered}");
     match dead {
         DeadEnd::NoRights { .. } => format!(
             "WMT_NEEDS_INDIVIDUALIZATION at line {line} is never answered: no sequence of at most {within} calls reaches WMT_NO_RIGHTS_EX ({healthy}; the trace shows the state with its work finished)"

@@ -27,11 +27,7 @@ pub struct Withdrawn {
 
 impl std::fmt::Display for Withdrawn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the first {} records report {}@{}, the whole trace does not",
-            self.prefix, self.rule, self.line
-        )
+        write!(f, "the first {} records report {}@{}, the whole trace does not", self.prefix, self.rule, self.line)
     }
 }
 
