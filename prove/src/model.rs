@@ -24,7 +24,7 @@ use std::hash::{Hash, Hasher};
 
 use indiv_engine::{Scenario, Simulation, Step, Trigger};
 use indiv_spec::record::{Body, Call, Event, Record, Status};
-use indiv_spec::vocab::{IndiStatus, SecurityFlag};
+use indiv_spec::vocab::{IndiStatus, RequiredVersion, SecurityFlag};
 
 use crate::world::Environment;
 
@@ -81,11 +81,12 @@ pub fn moments(sim: &Simulation) -> Vec<(Trigger, Simulation)> {
     }
 }
 
-/// What the rules remember from a trace beyond what the engine's state holds:
-/// who succeeded last, whether anything was installed, whether a session was
-/// ever opened, the window of the last `Open`, and the `WMT_NO_RIGHTS_EX`
-/// obligations. Read from the trace by [`Memory::of`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// What the rules (and the properties) remember from a trace beyond what the
+/// engine's state holds: who succeeded last, whether anything was installed,
+/// whether a session was ever opened, the window of the last `Open`, and the
+/// `WMT_NO_RIGHTS_EX` obligations with the versions they are owed for. Read
+/// from the trace by [`Memory::of`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Memory {
     /// The flags of the last reader session that succeeded.
     pub reader_success: Option<u32>,
@@ -93,10 +94,13 @@ pub struct Memory {
     pub installed: bool,
     /// A session was opened.
     pub opened: bool,
-    /// The last call was an `Open`; whether `WMT_NEEDS_INDIVIDUALIZATION` followed it.
-    pub open_window: Option<bool>,
+    /// The last call was an `Open` of this version; whether
+    /// `WMT_NEEDS_INDIVIDUALIZATION` followed it.
+    pub open_window: Option<(RequiredVersion, bool)>,
     /// A `WMT_NEEDS_INDIVIDUALIZATION` has not been answered by `WMT_NO_RIGHTS_EX` yet.
     pub needs: bool,
+    /// The required versions of the `Open`s whose needs are unanswered, ascending.
+    pub owed: Vec<RequiredVersion>,
     /// A reader session succeeded since that `WMT_NEEDS_INDIVIDUALIZATION`.
     pub success_since_needs: bool,
 }
@@ -114,6 +118,7 @@ impl Memory {
     pub fn of(trace: &[Record<'_>]) -> Memory {
         let mut memory = Memory::default();
         let mut open: Option<Open> = None;
+        let mut last_open = None;
         for record in trace {
             match &record.body {
                 Body::Header { .. } => {}
@@ -121,7 +126,10 @@ impl Memory {
                     memory.open_window = None;
                     let starts = |reader, flags| Some(Open { reader, flags, installed: false });
                     match call {
-                        Call::Open { .. } => memory.open_window = Some(false),
+                        Call::Open { required_version } => {
+                            memory.open_window = Some((*required_version, false));
+                            last_open = Some(*required_version);
+                        }
                         Call::Individualize { flags } if hr.is_success() => open = starts(true, *flags),
                         Call::PerformSecurityUpdate { flags }
                             if hr.is_success() && *flags != SecurityFlag::RevocationRefresh.value() =>
@@ -136,21 +144,30 @@ impl Memory {
                 | Body::Event { event: Event::Progress(v), .. } => {
                     memory.status(&mut open, IndiStatus::from_value(v.indi));
                 }
-                Body::Status { status: Status::NeedsIndividualization, .. } => {
-                    memory.needs = true;
-                    memory.success_since_needs = false;
-                    if memory.open_window.is_some() {
-                        memory.open_window = Some(true);
-                    }
-                }
+                Body::Status { status: Status::NeedsIndividualization, .. } => memory.need(last_open),
                 Body::Status { status: Status::NoRightsEx, .. } => {
                     memory.needs = false;
+                    memory.owed.clear();
                     memory.success_since_needs = false;
                 }
                 Body::Event { .. } => {}
             }
         }
         memory
+    }
+
+    /// A `WMT_NEEDS_INDIVIDUALIZATION`, owed for the last `Open` before it
+    /// (as `PROVE-NO-DEAD-END`'s obligation reads it).
+    fn need(&mut self, last_open: Option<RequiredVersion>) {
+        self.needs = true;
+        self.success_since_needs = false;
+        if let Some((_, seen)) = self.open_window.as_mut() {
+            *seen = true;
+        }
+        if let Some(required) = last_open.filter(|r| !self.owed.contains(r)) {
+            self.owed.push(required);
+            self.owed.sort();
+        }
     }
 
     fn status(&mut self, open: &mut Option<Open>, indi: Option<IndiStatus>) {

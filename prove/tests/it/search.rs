@@ -5,13 +5,17 @@
 
 use std::collections::HashSet;
 
-use indiv_engine::{AppCall, Step, Trigger, simulate};
+use indiv_engine::{AppCall, Simulation, Step, Trigger, simulate};
 use indiv_prove::model::{key, moments, replay, scenario, settled};
+use indiv_prove::properties::conforms::Judgement;
+use indiv_prove::properties::dead_end::obligation;
 use indiv_prove::search::{Stats, explore};
 use indiv_prove::world::standard_calls;
 use indiv_prove::{Environment, World};
+use indiv_spec::record::to_jsonl as jsonl;
+use indiv_spec::vocab::RequiredVersion;
 
-use crate::{tiny_world, version};
+use crate::{spec, tiny_world, version};
 
 /// One environment (component 2.2.0.1, service offering 2.2.0.1, no fault,
 /// a one-byte package) and the one call Individualize(0x0).
@@ -117,6 +121,46 @@ fn every_scenario_of_two_calls_reaches_a_visited_state() {
         }
     }
     assert_eq!(checked, 4 * (1 + 22 * 13 + (22 * 13) * (22 * 13)));
+}
+
+/// The versions a state owes `WMT_NO_RIGHTS_EX` for (where in the trace
+/// the needs stand does not matter to what can follow).
+fn owed(sim: &Simulation) -> Option<Vec<RequiredVersion>> {
+    obligation(sim.trace()).map(|o| o.required)
+}
+
+#[test]
+fn deduplication_hides_no_scenario_of_two_calls_that_breaks_a_rule() {
+    // The search judges one path per state; brute force judges every path
+    // (every trigger, every call, up to two calls) of one environment whose
+    // sessions install and succeed. Merged paths must not hide a violation,
+    // nor an unanswered need the search did not see.
+    let env = Environment { component: version(2, 0), service: crate::healthy(version(3, 1)) };
+    let world = World {
+        components: vec![env.component],
+        offered: vec![version(3, 1)],
+        faults: vec![None],
+        ..World::standard()
+    };
+    let mut searched = 0;
+    let mut owing = HashSet::new();
+    explore(&world, 2, &mut |v| {
+        assert!(Judgement::of(spec(), settled(v.sim).trace()).holds(), "{:?}", v.steps);
+        owing.insert((key(v.env, v.sim), owed(v.sim)));
+        searched += 1;
+    });
+    let mut traces = HashSet::new();
+    for depth in 0..=2 {
+        for path in every_path(&world.calls, depth) {
+            let state = replay(&env, &path);
+            assert!(owing.contains(&(key(&env, &state), owed(&state))), "{path:?}");
+            let trace = jsonl(settled(&state).trace());
+            if traces.insert(trace.clone()) {
+                assert!(Judgement::of(spec(), settled(&state).trace()).holds(), "{path:?}\n{trace}");
+            }
+        }
+    }
+    assert!(traces.len() > searched, "brute force saw {} traces, the search {searched} states", traces.len());
 }
 
 #[test]
