@@ -11,8 +11,8 @@
 //! label replays: [`replay`] (and `indiv_engine::simulate`) reach the same
 //! state from the same steps.
 //!
-//! States are deduplicated by a [`Key`]: a 128-bit fingerprint (two SipHash
-//! streams) of the environment, the engine's whole state (every field, by its
+//! States are deduplicated by a [`Key`]: a 128-bit fingerprint (SipHash and
+//! FxHash side by side) of the environment, the engine's whole state (every field, by its
 //! derived `Hash`) and the pending inputs, and the [`Memory`]: what the
 //! rules remember from the trace that the engine does not hold. The trace
 //! itself is not in the key (it grows with every path, so no two paths would
@@ -206,14 +206,16 @@ pub fn machine_key(sim: &Simulation) -> Key {
     fp.key()
 }
 
-/// Two independent SipHash streams, for a 128-bit fingerprint.
-struct Fingerprint(DefaultHasher, DefaultHasher);
+/// A 128-bit fingerprint: SipHash (std's `DefaultHasher`) and FxHash over
+/// the same bytes, so that two states collide only if both hashes do.
+struct Fingerprint(DefaultHasher, u64);
+
+/// FxHash's multiplier.
+const FX: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Fingerprint {
     fn new() -> Fingerprint {
-        let mut second = DefaultHasher::new();
-        second.write_u64(0x9E37_79B9_7F4A_7C15);
-        Fingerprint(DefaultHasher::new(), second)
+        Fingerprint(DefaultHasher::new(), 0)
     }
 
     /// The engine's whole state and the pending inputs.
@@ -225,17 +227,30 @@ impl Fingerprint {
     }
 
     fn key(&self) -> Key {
-        (u128::from(self.0.finish()) << 64) | u128::from(self.1.finish())
+        (u128::from(self.0.finish()) << 64) | u128::from(self.1)
+    }
+
+    fn fx(&mut self, word: u64) {
+        self.1 = (self.1.rotate_left(5) ^ word).wrapping_mul(FX);
     }
 }
 
 impl Hasher for Fingerprint {
     fn write(&mut self, bytes: &[u8]) {
         self.0.write(bytes);
-        self.1.write(bytes);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.fx(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.fx(u64::from(b));
+        }
+        self.fx(bytes.len() as u64);
     }
 
     fn finish(&self) -> u64 {
-        self.0.finish() ^ self.1.finish()
+        self.0.finish() ^ self.1
     }
 }
