@@ -13,7 +13,7 @@ pub mod dead_end;
 pub mod fires;
 pub mod monotone;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indiv_engine::Scenario;
 use indiv_spec::Spec;
@@ -219,13 +219,10 @@ impl<'a> Prover<'a> {
         if judgement.holds() {
             return;
         }
-        let mut rules: Vec<&str> = judgement.monitor.iter().map(|x| x.rule.id()).collect();
-        rules.dedup();
-        let kind = if judgement.monitor_set() == judgement.oracle {
-            rules.join(" ")
-        } else {
-            format!("{} (oracle disagrees)", rules.join(" "))
-        };
+        let monitor = judgement.monitor_set();
+        let rules: BTreeSet<&str> = monitor.iter().chain(&judgement.oracle).map(|(rule, _)| rule.id()).collect();
+        let rules = rules.into_iter().collect::<Vec<_>>().join(" ");
+        let kind = if monitor == judgement.oracle { rules } else { format!("{rules} (oracle disagrees)") };
         let make = || Counterexample {
             kind: kind.clone(),
             scenario: scenario(v.env, v.steps),
