@@ -12,12 +12,14 @@
 //! state from the same steps.
 //!
 //! States are deduplicated by a [`Key`]: a 128-bit fingerprint (SipHash and
-//! FxHash side by side) of the environment, the engine's whole state (every field, by its
-//! derived `Hash`) and the pending inputs, and the [`Memory`]: what the
-//! rules remember from the trace that the engine does not hold. The trace
-//! itself is not in the key (it grows with every path, so no two paths would
-//! ever meet); two paths that meet leave the engine, the service and the
-//! rules' memory alike, so what follows is judged alike.
+//! FxHash side by side) of the environment, the engine's whole state (every
+//! field, by its derived `Hash`), the pending inputs, and the [`Memory`]:
+//! what the rules and the properties remember from the trace that the engine
+//! does not hold. The trace itself is not in the key (it grows with every
+//! path, so no two paths would ever meet); two paths that meet leave the
+//! engine, the service and that memory alike, so what follows is judged
+//! alike. A test judges every two-call scenario of an environment by brute
+//! force, without deduplication, to hold the key to that.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
