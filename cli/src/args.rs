@@ -29,6 +29,11 @@ pub enum Command {
     /// every rule's examples); `--format dot` writes Graphviz diagrams of the
     /// session phases and the HTTP status order, both graphs one after the
     /// other unless --diagram picks one.
+    ///
+    /// `--prove` instead model-checks the spec against the reference engine:
+    /// every environment and every call sequence up to --depth calls, every
+    /// property reported; exit status 0 when all hold, 1 when one fails (with
+    /// a minimal counterexample).
     Spec {
         /// Output format.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Human)]
@@ -36,6 +41,12 @@ pub enum Command {
         /// With --format dot: only this diagram.
         #[arg(long, value_enum)]
         diagram: Option<DiagramArg>,
+        /// Run the bounded model checker instead of printing the catalog.
+        #[arg(long, conflicts_with_all = ["format", "diagram"])]
+        prove: bool,
+        /// With --prove: the most application calls on a path.
+        #[arg(long, value_name = "K", requires = "prove", default_value_t = indiv_prove::DEFAULT_DEPTH)]
+        depth: usize,
     },
     /// Print one rule with its statement, citation, readings and examples.
     Explain {

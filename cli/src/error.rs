@@ -43,6 +43,9 @@ pub enum Error {
     /// A fuzz input could not be turned into a regression case.
     #[error("{0}")]
     Fuzz(#[from] indiv_gen::fuzzing::FuzzError),
+    /// The model checker could not run.
+    #[error("{0}")]
+    Prove(#[from] indiv_prove::Error),
 }
 
 impl Error {
@@ -51,7 +54,9 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Trace { .. } | Error::Open { .. } | Error::Fuzz(_) => ExitStatus::Input,
             Error::Certify(e) if e.is_usage() => ExitStatus::Input,
-            Error::Output(_) | Error::Spec(_) | Error::Fixture(_) | Error::Certify(_) => ExitStatus::Internal,
+            Error::Output(_) | Error::Spec(_) | Error::Fixture(_) | Error::Certify(_) | Error::Prove(_) => {
+                ExitStatus::Internal
+            }
         }
     }
 }

@@ -47,7 +47,7 @@ pub enum AppCall {
 pub type ExchangeId = u64;
 
 /// What the engine asks its transport to fetch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     /// `POST {service_url}individualize`: ask the service what it offers.
     Individualize {
@@ -64,7 +64,7 @@ pub enum Request {
 }
 
 /// A command for the driver.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Transmit {
     /// Start an HTTP exchange.
     Request {
@@ -90,7 +90,7 @@ pub enum Transmit {
 }
 
 /// What the engine produces.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Output {
     /// A trace record, in the order it happened.
     Record(Record<'static>),
@@ -108,7 +108,7 @@ pub enum NetError {
 }
 
 /// A transport event of one exchange.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NetEvent {
     /// The connection is established.
     Connected,
@@ -148,7 +148,7 @@ pub enum InstallEvent {
 }
 
 /// An input from the driver.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Input {
     /// A transport event.
     Net {
@@ -166,13 +166,13 @@ pub enum Input {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Path {
     Reader,
     Security,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// First exchange: asking the service.
     Querying,
@@ -182,7 +182,7 @@ enum Phase {
     Installing,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Session {
     path: Path,
     flags: u32,
@@ -202,7 +202,7 @@ struct Session {
 
 /// The reference engine. Feed it [`Engine::call`] and [`Engine::handle`];
 /// take what it produced with [`Engine::poll_output`].
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Engine {
     component: SecurityVersion,
     session: Option<Session>,

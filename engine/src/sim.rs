@@ -19,14 +19,7 @@ pub const SIM_BASE_URL: &str = "http://individualize.sim/";
 pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
     let mut sim = Simulation::new(scenario.component_version, scenario.service);
     for step in &scenario.steps {
-        match step.trigger {
-            Trigger::Now => {}
-            Trigger::AfterStatuses(n) => {
-                let target = sim.statuses + u64::from(n);
-                while sim.statuses < target && sim.step() {}
-            }
-            Trigger::WhenIdle => while sim.step() {},
-        }
+        sim.advance(step.trigger);
         sim.call(&step.call);
     }
     sim.settle();
@@ -35,7 +28,9 @@ pub fn simulate(scenario: &Scenario) -> Vec<Record<'static>> {
 
 /// One run in progress: the engine, the simulated service and installer, and
 /// the trace so far. [`simulate`] drives it from a script; model-based tests
-/// drive it step by step.
+/// and the bounded model checker (`indiv-prove`) drive it step by step, and
+/// the checker clones it to branch.
+#[derive(Clone)]
 pub struct Simulation {
     engine: Engine,
     service: ServiceBehavior,
@@ -66,6 +61,46 @@ impl Simulation {
     /// Delivers everything still to come, until nothing is under way.
     pub fn settle(&mut self) {
         while self.step() {}
+    }
+
+    /// Delivers inputs until the moment `trigger` names: at once for
+    /// [`Trigger::Now`], after that many more individualization statuses (or
+    /// when nothing is left) for [`Trigger::AfterStatuses`], when nothing is
+    /// left for [`Trigger::WhenIdle`]. [`simulate`] plays each step's trigger
+    /// with it.
+    pub fn advance(&mut self, trigger: Trigger) {
+        match trigger {
+            Trigger::Now => {}
+            Trigger::AfterStatuses(n) => {
+                let target = self.statuses + u64::from(n);
+                while self.statuses < target && self.step() {}
+            }
+            Trigger::WhenIdle => self.settle(),
+        }
+    }
+
+    /// Individualization statuses (and Progress events) emitted so far: what
+    /// [`Trigger::AfterStatuses`] counts.
+    pub fn statuses(&self) -> u64 {
+        self.statuses
+    }
+
+    /// Whether nothing is left to deliver (every trigger would call at once).
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// The inputs the service and installer will still deliver, in order.
+    pub fn pending(&self) -> impl Iterator<Item = &Input> {
+        self.queue.iter()
+    }
+
+    /// The service from now on: exchanges started later follow `service`,
+    /// those already under way keep their plan, and the header is not
+    /// rewritten. For a model checker that asks what an application can still
+    /// do once the service is healthy again.
+    pub fn replace_service(&mut self, service: ServiceBehavior) {
+        self.service = service;
     }
 
     /// The trace so far, header first.

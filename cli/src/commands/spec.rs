@@ -1,5 +1,6 @@
 //! `indiv spec`: the rule catalog as text or JSON, `docs/SPEC.md`, or the
-//! diagrams as Graphviz DOT.
+//! diagrams as Graphviz DOT; with `--prove`, the bounded model checker
+//! (`indiv_prove`).
 
 use std::io::Write;
 
@@ -26,4 +27,13 @@ pub fn run(
         (CatalogFormat::Markdown, None) => out.write_all(markdown::markdown(spec)?.as_bytes())?,
     }
     Ok(ExitStatus::Ok)
+}
+
+/// Runs `indiv spec --prove [--depth K]`: prints the states explored, the
+/// depth, the time and each property's result, and every failing property's
+/// counterexamples; 1 when a property fails.
+pub fn prove(depth: usize, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    let report = indiv_prove::prove(&indiv_prove::Bounds::standard(depth))?;
+    out.write_all(report.render().as_bytes())?;
+    Ok(if report.holds() { ExitStatus::Ok } else { ExitStatus::Violation })
 }

@@ -19,13 +19,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("indiv-spec", &[]),
     ("indiv-engine", &["indiv-spec"]),
     ("indiv-gen", &["indiv-spec", "indiv-engine"]),
+    ("indiv-prove", &["indiv-spec", "indiv-engine", "indiv-gen"]),
     ("indiv-service-rules", &["indiv-spec", "indiv-engine"]),
     ("indiv-harness", &["indiv-spec", "indiv-engine", "indiv-service-rules"]),
     ("indiv-specdoc", &["indiv-spec", "indiv-engine", "indiv-service-rules"]),
     ("indiv-benches", &["indiv-spec", "indiv-engine", "indiv-gen"]),
     (
         "indiv-cli",
-        &["indiv-spec", "indiv-engine", "indiv-gen", "indiv-service-rules", "indiv-harness", "indiv-specdoc"],
+        &[
+            "indiv-spec",
+            "indiv-engine",
+            "indiv-gen",
+            "indiv-prove",
+            "indiv-service-rules",
+            "indiv-harness",
+            "indiv-specdoc",
+        ],
     ),
 ];
 

@@ -187,6 +187,34 @@ fn the_catalog_lists_every_rule_in_both_formats() {
 }
 
 #[test]
+fn spec_prove_reports_states_and_each_property_and_fails_with_a_counterexample() {
+    // Today's spec has known dead ends (PROVE-NO-DEAD-END), so --prove exits 1
+    // with a counterexample; when the rules are fixed this becomes exit 0.
+    let o = indiv(&["spec", "--prove", "--depth", "1"], &[], "");
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.contains(" states (") && first.contains("depth 1,") && first.ends_with(" s"), "{first}");
+    assert!(first.split(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()), "{first}");
+    for line in
+        ["HOLDS PROVE-CONFORMS", "FAILS PROVE-NO-DEAD-END", "HOLDS PROVE-MONOTONE", "HOLDS PROVE-EVERY-RULE-FIRES"]
+    {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    for part in [
+        "counterexample of PROVE-NO-DEAD-END",
+        "  environment: component ",
+        "  calls:\n    1. now: Open(2.3)",
+        "  trace:\n    {\"kind\":\"header\"",
+    ] {
+        assert!(out.contains(part), "{part} missing:\n{out}");
+    }
+    // --depth belongs to --prove; --prove takes no catalog format.
+    assert_eq!(indiv(&["spec", "--depth", "2"], &[], "").status.code(), Some(2));
+    assert_eq!(indiv(&["spec", "--prove", "--format", "json"], &[], "").status.code(), Some(2));
+}
+
+#[test]
 fn explain_prints_the_rule_with_its_citation() {
     let o = indiv(&["explain", "reader-no-reindiv"], &[], "");
     assert_eq!(o.status.code(), Some(0));

@@ -19,7 +19,7 @@ use crate::vocab::{Api, Hresult, HttpStatus, IndiStatus, RequiredVersion, Securi
 pub const TRACE_FORMAT: &str = "indiv-trace/1";
 
 /// One line of a trace.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Record<'a> {
     /// The engine's own timestamp, echoed in diagnostics.
     pub ts: Option<Number>,
@@ -28,7 +28,7 @@ pub struct Record<'a> {
 }
 
 /// What a record says.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body<'a> {
     /// The optional first line.
     Header {
@@ -61,7 +61,7 @@ pub enum Body<'a> {
 }
 
 /// An application call with its arguments.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Call<'a> {
     /// Opening protected content whose header requires a version.
     Open {
@@ -105,7 +105,7 @@ impl Call<'_> {
 }
 
 /// A `WMT_STATUS` callback.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Status<'a> {
     /// `WMT_INDIVIDUALIZE` with its `WM_INDIVIDUALIZE_STATUS`.
     Individualize(IndividualizeStatus<'a>),
@@ -116,7 +116,7 @@ pub enum Status<'a> {
 }
 
 /// A security-path event.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Event<'a> {
     /// `MEWMDRMIndividualizationProgress` with its status.
     Progress(IndividualizeStatus<'a>),
@@ -128,7 +128,7 @@ pub enum Event<'a> {
 
 /// `WM_INDIVIDUALIZE_STATUS`. The two enumerations are kept as raw DWORDs:
 /// a number that is no defined value is read, and judged by the value rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct IndividualizeStatus<'a> {
     /// `hr`: the individualization process's own result.
     pub hr: Hresult,
