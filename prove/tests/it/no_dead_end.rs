@@ -86,8 +86,9 @@ fn recovery_needs_calls_so_a_zero_bound_makes_every_idle_need_a_dead_end() {
 
 #[test]
 fn a_service_offering_a_version_ending_in_0_answers_the_need_but_opens_it_again() {
-    // Known contradiction: the header accepts x.y.0.0, the install makes the
-    // component x.y.0.0, which counts as not individualized.
+    // Contradiction C1 of spec 1.x, seeded: a world whose service still offers
+    // x.y.0.0 (spec 2 refuses such an offer in a trace header). The install
+    // makes the component x.y.0.0, which counts as not individualized.
     let world = world(&[(3, 0)]);
     let (sim, ob) = state((2, 1), &[now(AppCall::Open { required: required(3) })]);
     let dead = Recovery::new(&world, 3).check(&sim, &ob);
