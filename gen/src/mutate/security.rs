@@ -195,8 +195,16 @@ pub(super) fn security_revocation_only(op: &mut Op) -> Option<()> {
 }
 
 pub(super) fn security_version_form(op: &mut Op) -> Option<()> {
-    const BAD: [Option<&str>; 7] =
-        [None, Some("2.4.0.2"), Some("2.4"), Some("2.4.0.1.0"), Some("abc"), Some(""), Some("2.x.0.1")];
+    const BAD: [Option<&str>; 8] = [
+        None,
+        Some("2.4.0.2"),
+        Some("2.4"),
+        Some("2.4.0.1.0"),
+        Some("abc"),
+        Some(""),
+        Some("2.x.0.1"),
+        Some("2.4.1.1"),
+    ];
     let bad = pick(op.choices, &BAD).map(Cow::Borrowed);
     let sites: Vec<usize> = op.analysis.versions.iter().map(|v| v.0).collect();
     let at = match op.site(&sites) {

@@ -52,11 +52,13 @@ impl Monitor<'_> {
             );
             return;
         };
-        let Some(reported) = SecurityVersion::parse(text) else {
+        let Some(reported) = SecurityVersion::parse(text).filter(|v| v.is_component_form()) else {
             self.emit(
                 Rule::SecurityVersionForm,
                 None,
-                format!("GetSecurityVersion reported `{text}`, expected four dot-separated numbers, the fourth 0 or 1"),
+                format!(
+                    "GetSecurityVersion reported `{text}`, expected four dot-separated numbers, the third 0, the fourth 0 or 1"
+                ),
             );
             return;
         };

@@ -105,7 +105,8 @@ pub(super) fn version_rules(t: &Trace<'_, '_>, out: &mut Found) {
         if hr.is_failure() {
             continue;
         }
-        let Some(v) = version.as_deref().and_then(SecurityVersion::parse) else {
+        // "four dot-separated numbers, the third 0, the fourth 0 or 1"
+        let Some(v) = version.as_deref().and_then(SecurityVersion::parse).filter(|v| v.0[2] == 0) else {
             t.flag(out, Rule::SecurityVersionForm, i);
             continue;
         };
