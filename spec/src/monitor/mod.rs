@@ -92,8 +92,8 @@ struct Session {
     last: Option<Snapshot>,
     /// The first non-zero total of the current trip.
     trip_total: Option<u32>,
-    /// Progress and total of the last INDI_DOWNLOAD status.
-    last_download: Option<(u32, u32)>,
+    /// The figures of the last INDI_DOWNLOAD status.
+    last_download: Option<LastDownload>,
     installed: bool,
     cancel: Option<CancelMark>,
 }
@@ -101,6 +101,15 @@ struct Session {
 /// A status that belongs to an open session, with where the spec's HTTP
 /// order puts it. A field that is not a defined value is `None`, and so is
 /// what is read from it: the rules that need it pass the status over.
+/// What the last INDI_DOWNLOAD of a session reported.
+#[derive(Clone, Copy, Debug)]
+struct LastDownload {
+    progress: u32,
+    total: u32,
+    /// Its HTTP status said the trip finished (`[http].trip_finished`).
+    trip_finished: bool,
+}
+
 struct Step<'v, 'a> {
     v: &'v IndividualizeStatus<'a>,
     indi: Option<IndiStatus>,
@@ -326,7 +335,7 @@ impl<'s> Monitor<'s> {
         cancellation::stops_work(s, &step, &mut found);
         sessions::install_after_download(s, &step, &mut found);
         security::as_needed(s, &step, &mut found);
-        sessions::track_download_and_install(s, &step);
+        sessions::track_download_and_install(spec, s, &step);
         http::remember(s, &step);
 
         let mut note = None;

@@ -6,7 +6,7 @@
 //! SESSION-ONE-AT-A-TIME; it also opens sessions and judges a start call
 //! against the refusal it should have returned, for every start-call rule.
 
-use super::{Found, Monitor, Session, Step, Violation, at_end, status_name};
+use super::{Found, LastDownload, Monitor, Session, Step, Violation, at_end, status_name};
 use crate::catalog::{Rule, Spec};
 use crate::record::IndividualizeStatus;
 use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
@@ -16,9 +16,11 @@ use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
 pub(super) type Refusal = (Rule, KnownHresult, &'static str);
 
 impl Session {
-    /// Whether the last INDI_DOWNLOAD reported progress equal to a non-zero total.
+    /// Whether the last INDI_DOWNLOAD says the download finished: progress
+    /// equal to a non-zero total, or, for a download of unknown length (total
+    /// 0), its round trip finished.
     fn download_finished(&self) -> bool {
-        self.last_download.is_some_and(|(progress, total)| total > 0 && progress == total)
+        self.last_download.is_some_and(|d| if d.total > 0 { d.progress == d.total } else { d.trip_finished })
     }
 
     /// What an INDI_SUCCEED of this session lacks, for messages: `None` when
@@ -215,9 +217,15 @@ pub(super) fn install_after_download(s: &Session, step: &Step<'_, '_>, found: &m
 }
 
 /// Remembers the last INDI_DOWNLOAD's figures and whether INDI_INSTALL came.
-pub(super) fn track_download_and_install(s: &mut Session, step: &Step<'_, '_>) {
+pub(super) fn track_download_and_install(spec: &Spec, s: &mut Session, step: &Step<'_, '_>) {
     match step.indi {
-        Some(IndiStatus::Download) => s.last_download = Some((step.v.progress, step.v.total)),
+        Some(IndiStatus::Download) => {
+            s.last_download = Some(LastDownload {
+                progress: step.v.progress,
+                total: step.v.total,
+                trip_finished: step.http == Some(spec.http.trip_finished),
+            })
+        }
         Some(IndiStatus::Install) => s.installed = true,
         _ => {}
     }
@@ -270,10 +278,13 @@ fn one_of(statuses: &[IndiStatus]) -> String {
     }
 }
 
-fn install_message(last_download: Option<(u32, u32)>) -> String {
+fn install_message(last_download: Option<LastDownload>) -> String {
     match last_download {
         None => "INDI_INSTALL without any INDI_DOWNLOAD before it".into(),
-        Some((progress, total)) => {
+        Some(LastDownload { total: 0, .. }) => {
+            "INDI_INSTALL after a download of unknown length (total 0) whose round trip had not finished".into()
+        }
+        Some(LastDownload { progress, total, .. }) => {
             format!(
                 "INDI_INSTALL after a download that reported {progress} of {total} bytes; expected progress equal to a non-zero total"
             )

@@ -190,12 +190,12 @@ impl Trace<'_, '_> {
     }
 
     /// Whether the last INDI_DOWNLOAD of session `k` before record `at` says
-    /// the download finished: "progress equal to a non-zero total".
+    /// the download finished: "progress equal to a non-zero total", or, when
+    /// the total is 0, "finished when its round trip reports HTTP_COMPLETED".
     fn finished_download_before(&self, k: usize, at: usize) -> bool {
-        self.statuses_in(k, IndiStatus::Download)
-            .rfind(|&i| i < at)
-            .and_then(|i| self.status(i))
-            .is_some_and(|v| v.total != 0 && v.progress == v.total)
+        self.statuses_in(k, IndiStatus::Download).rfind(|&i| i < at).and_then(|i| self.status(i)).is_some_and(|v| {
+            if v.total != 0 { v.progress == v.total } else { v.http_status() == Some(self.spec.http.trip_finished) }
+        })
     }
 
     /// Session `k`'s INDI_SUCCEED, when no finished download and INDI_INSTALL
