@@ -160,6 +160,9 @@ pub struct Monitor<'s> {
     last_reader_success_flags: Option<u32>,
     revocations: VecDeque<usize>,
     open_window: Option<OpenWindow>,
+    /// The last Open's window closed owing a WMT_NEEDS_INDIVIDUALIZATION
+    /// (reported at the Open): a late one is that Open's, not reported again.
+    late_needs_owed: bool,
     needs_since_no_rights: bool,
     success_since_needs: bool,
     no_rights_due: Option<usize>,
@@ -185,6 +188,7 @@ impl<'s> Monitor<'s> {
             last_reader_success_flags: None,
             revocations: VecDeque::new(),
             open_window: None,
+            late_needs_owed: false,
             needs_since_no_rights: false,
             success_since_needs: false,
             no_rights_due: None,

@@ -50,6 +50,7 @@ impl Monitor<'_> {
             }
         };
         self.open_window = Some(OpenWindow { line: self.line, seen: false, versions });
+        self.late_needs_owed = false;
     }
 
     /// READER-FLAGS-VALID, SESSION-ONE-AT-A-TIME, READER-NO-REINDIV (only the
@@ -87,6 +88,7 @@ impl Monitor<'_> {
     pub(super) fn close_open_window(&mut self) {
         if let Some(w) = self.open_window.take() {
             if w.expected() == Some(true) && !w.seen {
+                self.late_needs_owed = true;
                 let line = self.line;
                 self.line = w.line;
                 let ts = self.ts.take();
@@ -115,6 +117,9 @@ impl Monitor<'_> {
                     self.emit(Rule::ReaderNeedsWhenOutdated, None, message);
                 }
             }
+            // The late NEEDS of an Open already reported as missing: one
+            // fault, one report.
+            None if std::mem::take(&mut self.late_needs_owed) => {}
             _ => self.emit(
                 Rule::ReaderNeedsWhenOutdated,
                 None,

@@ -92,17 +92,34 @@ pub(super) fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
             _ => {}
         }
     }
-    // A WMT_NEEDS_INDIVIDUALIZATION whose last call before it is no Open.
+    // A WMT_NEEDS_INDIVIDUALIZATION whose last call before it is no Open,
+    // unless it is "the late NEEDS of an Open already reported as missing":
+    // the first NEEDS after the window of the last Open, which owed one and
+    // got none.
     for n in 0..records.len() {
         if !is_needs(&records[n].1) {
             continue;
         }
         let last_call = (0..n).rev().find(|&j| is_call(&records[j].1));
         let owned = last_call.is_some_and(|j| matches!(records[j].1.body, Body::Call { call: Call::Open { .. }, .. }));
-        if !owned {
+        if !owned && !late_needs_of_an_open(t, n) {
             t.flag(out, Rule::ReaderNeedsWhenOutdated, n);
         }
     }
+}
+
+/// Whether the NEEDS at `n` is the first after the last Open before it, whose
+/// window (up to its next call) had none although the component was
+/// outdated.
+fn late_needs_of_an_open(t: &Trace<'_, '_>, n: usize) -> bool {
+    let records = t.records;
+    let Some(o) = (0..n).rev().find(|&j| matches!(records[j].1.body, Body::Call { call: Call::Open { .. }, .. }))
+    else {
+        return false;
+    };
+    let Body::Call { call: Call::Open { required_version }, .. } = &records[o].1.body else { return false };
+    let outdated = t.component_version_before(o).is_some_and(|c| c.is_outdated_for(*required_version));
+    outdated && !(o + 1..n).any(|j| is_needs(&records[j].1))
 }
 
 /// READER-NO-RIGHTS-NOT-BEFORE and READER-NO-RIGHTS-AFTER-SUCCEED.
