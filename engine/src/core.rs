@@ -206,8 +206,12 @@ struct Session {
 pub struct Engine {
     component: SecurityVersion,
     session: Option<Session>,
+    /// READER-ALREADY-INDIVIDUALIZED: the last reader session to end was an
+    /// Individualize(0x1) success, and no WMT_NEEDS_INDIVIDUALIZATION came since.
     locked: bool,
-    needs_pending: bool,
+    /// The required version of the content whose WMT_NEEDS_INDIVIDUALIZATION
+    /// no WMT_NO_RIGHTS_EX has answered yet.
+    needs_pending: Option<RequiredVersion>,
     next_exchange: ExchangeId,
     revocations: Vec<u64>,
     next_revocation: u64,
@@ -221,7 +225,7 @@ impl Engine {
             component,
             session: None,
             locked: false,
-            needs_pending: false,
+            needs_pending: None,
             next_exchange: 1,
             revocations: Vec::new(),
             next_revocation: 1,
@@ -251,7 +255,8 @@ impl Engine {
             AppCall::Open { required } => {
                 self.record_call(Call::Open { required_version: *required }, Hresult::S_OK);
                 if self.component.is_outdated_for(*required) {
-                    self.needs_pending = true;
+                    self.needs_pending = Some(*required);
+                    self.locked = false;
                     self.record_status(Status::NeedsIndividualization, Hresult::S_OK);
                 }
                 Hresult::S_OK
@@ -482,12 +487,13 @@ impl Engine {
     fn finish(&mut self, terminal: IndiStatus, hr: Hresult) {
         self.report(terminal, hr);
         let Some(s) = self.session.take() else { return };
-        if terminal == IndiStatus::Succeed && s.path == Path::Reader {
-            if s.flags == ReaderFlag::Final.value() {
-                self.locked = true;
-            }
-            if self.needs_pending {
-                self.needs_pending = false;
+        if s.path == Path::Reader {
+            let succeeded = terminal == IndiStatus::Succeed;
+            self.locked = succeeded && s.flags == ReaderFlag::Final.value();
+            // WMT_NO_RIGHTS_EX only when the upgrade met what the content needs;
+            // otherwise the need stays pending.
+            if succeeded && self.needs_pending.is_some_and(|r| !self.component.is_outdated_for(r)) {
+                self.needs_pending = None;
                 self.record_status(Status::NoRightsEx, Hresult::S_OK);
             }
         }

@@ -196,6 +196,20 @@ fn refusal_scenarios() -> Vec<Named> {
             ),
         ),
         n(
+            "need-lifts-lock",
+            "after Individualize(0x1) succeeds, content needing more than the component has gets WMT_NEEDS_INDIVIDUALIZATION, which lifts the lock: Individualize(0x1) is accepted; the service's version still does not meet the content, so no WMT_NO_RIGHTS_EX",
+            scenario(
+                OLD,
+                None,
+                vec![
+                    now(individualize(1)),
+                    idle(AppCall::Open { required: RequiredVersion { major: 2, minor: 5 } }),
+                    idle(individualize(1)),
+                    idle(GetSecurityVersion),
+                ],
+            ),
+        ),
+        n(
             "reindiv-after-0",
             "after Individualize(0x0) succeeds, Individualize is accepted again",
             scenario(OLD, None, vec![now(individualize(0)), idle(individualize(0)), idle(GetSecurityVersion)]),

@@ -57,7 +57,7 @@ BUGS = {
     # A cancel call returns S_OK but the session carries on to its normal end.
     "ignores-cancel": "CANCEL-STOPS-WORK",
     # Individualize(0x1) never locks the client: a later Individualize is accepted.
-    "reindividualizes-after-final": "READER-NO-REINDIV",
+    "reindividualizes-after-final": "READER-ALREADY-INDIVIDUALIZED",
     # dwHTTPRequest counts the round trips of the current request only: it
     # drops back to 0 when the package download starts.
     "wrong-roundtrip-count": "HTTP-COUNT-MONOTONIC",
@@ -423,8 +423,12 @@ class Engine:
         self._component: tuple[int, int, int, int] | None = None
         self._service_url = ""
         self._session: Session | None = None
-        self._locked = False  # Individualize(FINAL) succeeded
-        self._needs_pending = False  # WMT_NEEDS_INDIVIDUALIZATION sent, WMT_NO_RIGHTS_EX owed
+        # The last reader session to end was an Individualize(FINAL) success
+        # and no WMT_NEEDS_INDIVIDUALIZATION came since.
+        self._locked = False
+        # The required version of the content whose WMT_NEEDS_INDIVIDUALIZATION
+        # no WMT_NO_RIGHTS_EX has answered yet.
+        self._needs_pending: tuple[int, int] | None = None
         self._refreshes: set[int] = set()
         self._refresh_ids = itertools.count(1)
         self._epoch = 0  # bumped by reset and end: late work of an older epoch is dropped
@@ -445,7 +449,7 @@ class Engine:
             self._component = component
             self._service_url = service_url if service_url.endswith("/") else service_url + "/"
             self._locked = False
-            self._needs_pending = False
+            self._needs_pending = None
 
     def abandon(self) -> None:
         """Drops everything under way; nothing it started will write again."""
@@ -483,7 +487,8 @@ class Engine:
         self._record_call("Open", S_OK, required_version=text)
         major, minor, _, individualized = self._component
         if (not individualized or (major, minor) < required) and not self.bug("no-needs"):
-            self._needs_pending = True
+            self._needs_pending = required
+            self._locked = False  # a new need lifts the lock
             self._write({"kind": "status", "status": "WMT_NEEDS_INDIVIDUALIZATION", "hr": S_OK})
 
     def _individualize(self, flags: int) -> None:
@@ -564,6 +569,10 @@ class Engine:
     def component(self) -> tuple[int, int, int, int]:
         return self._component
 
+    def _meets(self, required: tuple[int, int]) -> bool:
+        major, minor, _, individualized = self._component
+        return bool(individualized) and (major, minor) >= required
+
     def response_url(self, offer: Offer) -> str:
         """The URL to report in pszIndiRespUrl once ``offer`` has arrived."""
         if self.bug("stale-response-url"):
@@ -602,11 +611,12 @@ class Engine:
             if self.bug("status-after-terminal"):
                 self.report(s, terminal, hr)  # BUG: a second terminal status
         self._session = None
-        if terminal == INDI_SUCCEED and s.path == READER:
-            if s.flags == FINAL and not self.bug("reindividualizes-after-final"):
-                self._locked = True
-            if self._needs_pending and not silent:
-                self._needs_pending = False
+        if s.path == READER:
+            succeeded = terminal == INDI_SUCCEED
+            self._locked = succeeded and s.flags == FINAL and not self.bug("reindividualizes-after-final")
+            # WMT_NO_RIGHTS_EX only when the upgrade met what the content needs.
+            if succeeded and self._needs_pending is not None and self._meets(self._needs_pending) and not silent:
+                self._needs_pending = None
                 self._write({"kind": "status", "status": "WMT_NO_RIGHTS_EX", "hr": S_OK})
         if s.path == SECURITY and not self.bug("no-completed-event"):
             completed = S_OK if terminal == INDI_SUCCEED else hr

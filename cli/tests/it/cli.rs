@@ -222,10 +222,10 @@ fn spec_prove_reports_states_and_each_property_and_fails_with_a_counterexample()
 
 #[test]
 fn explain_prints_the_rule_with_its_citation() {
-    let o = indiv(&["explain", "reader-no-reindiv"], &[], "");
+    let o = indiv(&["explain", "reader-already-individualized"], &[], "");
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert!(out.starts_with("READER-NO-REINDIV  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
+    assert!(out.starts_with("READER-ALREADY-INDIVIDUALIZED  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
     assert!(out.contains("quote:      \"Indicates that the client will not be individualized again.\""), "{out}");
 }
 

@@ -249,17 +249,17 @@ fn spec_dot_prints_both_diagrams_or_the_one_asked_for() {
 
 #[test]
 fn explain_shows_the_rule_its_interpretations_and_its_examples() {
-    let o = indiv(&["explain", "reader-no-reindiv"]);
+    let o = indiv(&["explain", "reader-already-individualized"]);
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.starts_with("READER-NO-REINDIV  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
+    assert!(out.starts_with("READER-ALREADY-INDIVIDUALIZED  (should, inferred, Reader path (IWMDRMReader))"), "{out}");
     assert!(out.contains("quote:      \"Indicates that the client will not be individualized again.\""), "{out}");
     assert!(out.contains("  - Which dwFlags Individualize takes after WMT_NEEDS_INDIVIDUALIZATION\n"), "{out}");
-    assert!(out.contains("\nexamples (specdoc/tests/rules/READER-NO-REINDIV.toml):\n"), "{out}");
+    assert!(out.contains("\nexamples (specdoc/tests/rules/READER-ALREADY-INDIVIDUALIZED.toml):\n"), "{out}");
     assert!(out.contains("  1. Individualize refused after a final individualization (conforming)\n"), "{out}");
     assert!(
         out.contains(
-            "  4. Individualize accepted after a final individualization (violating, expect READER-NO-REINDIV@7)\n"
+            "  7. Individualize accepted after a final individualization (violating, expect READER-ALREADY-INDIVIDUALIZED@7)\n"
         ),
         "{out}"
     );

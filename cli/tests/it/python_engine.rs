@@ -20,7 +20,7 @@ const BUGS: &[(&str, &str, &[&str])] = &[
     ("missing-terminal", "SESSION-ENDS", &["reader-happy"]),
     ("status-after-terminal", "SESSION-ONE-TERMINAL", &["reader-happy"]),
     ("ignores-cancel", "CANCEL-STOPS-WORK", &["reader-cancel-begin"]),
-    ("reindividualizes-after-final", "READER-NO-REINDIV", &["no-reindiv-after-final"]),
+    ("reindividualizes-after-final", "READER-ALREADY-INDIVIDUALIZED", &["no-reindiv-after-final"]),
     ("wrong-roundtrip-count", "HTTP-COUNT-MONOTONIC", &["reader-happy"]),
     ("accepts-second-individualize", "SESSION-ONE-AT-A-TIME", &["busy"]),
     ("stale-total", "PROGRESS-TOTAL-STABLE", &["reader-happy"]),

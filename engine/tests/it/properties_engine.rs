@@ -137,8 +137,11 @@ struct Model {
     component: SecurityVersion,
     service: ServiceBehavior,
     session: Option<(Path, u32)>,
+    /// The last reader session to end was an Individualize(0x1) success, and
+    /// no WMT_NEEDS_INDIVIDUALIZATION came since.
     locked: bool,
-    needs_pending: bool,
+    /// The requirement of the content whose WMT_NEEDS_INDIVIDUALIZATION waits.
+    needs_pending: Option<RequiredVersion>,
     needs_sent: usize,
     no_rights_sent: usize,
     /// What the last call must have returned.
@@ -200,7 +203,8 @@ impl Model {
             AppCall::Open { required } => {
                 let (major, minor) = self.component.major_minor();
                 if !self.component.is_individualized() || (major, minor) < (required.major, required.minor) {
-                    self.needs_pending = true;
+                    self.needs_pending = Some(*required);
+                    self.locked = false;
                     self.needs_sent += 1;
                 }
                 ok
@@ -236,6 +240,9 @@ impl Model {
                 let path = if matches!(call, AppCall::CancelIndividualization) { Path::Reader } else { Path::Security };
                 if self.session.is_some_and(|(p, _)| p == path) {
                     self.session = None;
+                    if path == Path::Reader {
+                        self.locked = false;
+                    }
                     ok
                 } else {
                     KnownHresult::EUnexpected.into()
@@ -249,15 +256,19 @@ impl Model {
         let Some((path, flags)) = self.session.take() else { return };
         let up_to_date = self.up_to_date(path, flags);
         if self.fails(up_to_date) {
+            if path == Path::Reader {
+                self.locked = false;
+            }
             return;
         }
         if !up_to_date {
             self.component = self.service.offered_version;
         }
         if path == Path::Reader {
-            self.locked |= flags == 1;
-            if self.needs_pending {
-                self.needs_pending = false;
+            self.locked = flags == 1;
+            // WMT_NO_RIGHTS_EX only when the upgrade met the content's requirement.
+            if self.needs_pending.is_some_and(|r| !self.component.is_outdated_for(r)) {
+                self.needs_pending = None;
                 self.no_rights_sent += 1;
             }
         }
@@ -282,7 +293,7 @@ impl ReferenceStateMachine for EngineModel {
                 },
                 session: None,
                 locked: false,
-                needs_pending: false,
+                needs_pending: None,
                 needs_sent: 0,
                 no_rights_sent: 0,
                 expected_hr: None,

@@ -50,6 +50,8 @@ impl<'s> Gen<'s> {
             service: None,
             locked: false,
             needs_pending: false,
+            pending_required: None,
+            stale_readers: false,
             revocations_pending: 0,
             sessions: 0,
             version_due: false,
@@ -117,16 +119,20 @@ impl<'s> Gen<'s> {
     // --- episodes -----------------------------------------------------------
 
     /// Opening content: WMT_NEEDS_INDIVIDUALIZATION exactly when the component
-    /// is out of date (either way when its version is unknown).
+    /// is out of date (either way when its version is unknown or reader
+    /// objects may be stale); it lifts the lock.
     fn open(&mut self, c: &mut dyn Choices) {
         let required = self.required_version(c);
-        let needs = self.world.is_outdated(required).unwrap_or_else(|| chance(c, 50));
+        let known = self.world.is_outdated(required).filter(|_| !self.world.stale_readers);
+        let needs = known.unwrap_or_else(|| chance(c, 50));
         // Open's hr is ignored; an engine may well say why content did not open.
         let hr = if needs && chance(c, 30) { KnownHresult::NeedsIndividualization } else { KnownHresult::SOk };
         self.push(c, call(Call::Open { required_version: required }, hr));
         if needs {
             self.push(c, notify(Status::NeedsIndividualization));
             self.world.needs_pending = true;
+            self.world.pending_required = Some(required);
+            self.world.locked = false;
         }
     }
 
@@ -141,8 +147,9 @@ impl<'s> Gen<'s> {
         RequiredVersion { major, minor }
     }
 
-    /// Optionally Open, then Individualize: refused once locked, otherwise a
-    /// session; a success that follows a NEEDS is answered by WMT_NO_RIGHTS_EX.
+    /// Optionally Open, then Individualize: refused while locked, otherwise a
+    /// session; a success that meets the requirement of a waiting NEEDS is
+    /// answered by WMT_NO_RIGHTS_EX.
     fn reader_flow(&mut self, c: &mut dyn Choices) {
         if chance(c, 60) {
             self.open(c);
@@ -154,11 +161,10 @@ impl<'s> Gen<'s> {
         }
         self.push(c, call(Call::Individualize { flags }, KnownHresult::SOk));
         let (end, _) = self.session(c, Path::Reader, flags, None);
+        self.world.locked = end == IndiStatus::Succeed && flags == ReaderFlag::Final.value();
         if end == IndiStatus::Succeed {
-            if flags == ReaderFlag::Final.value() {
-                self.world.locked = true;
-            }
-            if self.world.needs_pending {
+            self.world.stale_readers = false;
+            if self.world.needs_pending && self.world.meets_pending_need() {
                 self.push(c, notify(Status::NoRightsEx));
                 self.world.needs_pending = false;
             }
@@ -172,6 +178,7 @@ impl<'s> Gen<'s> {
         let up_to_date = self.world.up_to_date();
         self.push(c, call(Call::PerformSecurityUpdate { flags }, KnownHresult::SOk));
         let (end, hr) = self.session(c, Path::Security, flags, up_to_date);
+        self.world.stale_readers |= end == IndiStatus::Succeed;
         let completed = match end {
             IndiStatus::Succeed => Hresult::S_OK,
             IndiStatus::Fail if hr.is_failure() => hr,

@@ -6,7 +6,8 @@
 use indiv_spec::Spec;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{
-    ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, ReaderFlag, SecurityFlag, SecurityVersion,
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, ReaderFlag, RequiredVersion, SecurityFlag,
+    SecurityVersion,
 };
 
 use crate::legal::status_on;
@@ -74,13 +75,15 @@ pub(super) struct StartCall {
     pub(super) flags: u32,
     /// A session was open at the call.
     pub(super) busy: bool,
-    /// An `Individualize(0x1)` session had succeeded before the call.
+    /// The client was locked at the call: the last reader session to end was
+    /// an `Individualize(0x1)` success, with no WMT_NEEDS_INDIVIDUALIZATION since.
     pub(super) locked: bool,
 }
 
 #[derive(Clone, Debug)]
 pub(super) struct OpenInfo {
     pub(super) at: usize,
+    pub(super) required: RequiredVersion,
     /// Whether WMT_NEEDS_INDIVIDUALIZATION is due (`None`: version unknown).
     pub(super) expected: Option<bool>,
     pub(super) needs: Option<usize>,
@@ -107,9 +110,10 @@ pub(super) struct Analysis {
     pub(super) refreshes: Vec<usize>,
     pub(super) revocations_done: Vec<usize>,
     pub(super) completed_events: Vec<usize>,
-    /// Places where an Individualize must be accepted (after an `Individualize(0x0)`
-    /// success, not locked, nothing open).
-    pub(super) reindiv_free: Vec<usize>,
+    /// Places where an Individualize must be accepted (nothing open, not
+    /// locked): the start of the body, and after each reader session that
+    /// ended leaving the client unlocked.
+    pub(super) unlocked_free: Vec<usize>,
     pub(super) locked_at_end: bool,
     pub(super) service: Option<SecurityVersion>,
 }
@@ -124,6 +128,7 @@ impl Analysis {
             open: Vec::new(),
             locked: false,
             window: None,
+            pending_required: None,
             needs_since: false,
             due: None,
         };
@@ -131,6 +136,8 @@ impl Analysis {
             reading.record(i, record);
         }
         reading.analysis.locked_at_end = reading.locked;
+        let body_start = reading.analysis.body_start;
+        reading.analysis.unlocked_free.insert(0, body_start);
         reading.analysis
     }
 
@@ -152,6 +159,8 @@ struct Reading<'s> {
     locked: bool,
     /// The Open whose WMT_NEEDS_INDIVIDUALIZATION may still come (until the next call).
     window: Option<usize>,
+    /// The required version of the Open whose WMT_NEEDS_INDIVIDUALIZATION waits.
+    pending_required: Option<RequiredVersion>,
     /// A WMT_NEEDS_INDIVIDUALIZATION came since the last WMT_NO_RIGHTS_EX.
     needs_since: bool,
     /// The INDI_SUCCEED a WMT_NO_RIGHTS_EX is owed for.
@@ -176,7 +185,9 @@ impl Reading<'_> {
                 if let Some(w) = self.window {
                     a.opens[w].needs.get_or_insert(i);
                 }
+                self.pending_required = self.window.map(|w| a.opens[w].required);
                 self.needs_since = true;
+                self.locked = false;
             }
             Body::Status { status: Status::NoRightsEx, .. } => {
                 a.no_rights.push((i, self.due.take()));
@@ -201,7 +212,7 @@ impl Reading<'_> {
         match call {
             Call::Open { required_version } => {
                 let expected = self.component.known().map(|c| c.is_outdated_for(*required_version));
-                a.opens.push(OpenInfo { at: i, expected, needs: None });
+                a.opens.push(OpenInfo { at: i, required: *required_version, expected, needs: None });
                 self.window = Some(a.opens.len() - 1);
             }
             Call::Individualize { flags } => self.start(i, Path::Reader, *flags, hr),
@@ -308,21 +319,21 @@ impl Reading<'_> {
         let session = &a.sessions[s];
         let (path, flags) = (session.path, session.flags);
         let installed = session.statuses.iter().any(|s| s.indi == IndiStatus::Install);
-        if indi == IndiStatus::Succeed {
-            if installed {
-                self.component = a.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
-                self.reflects = Some(a.service);
+        if indi == IndiStatus::Succeed && installed {
+            self.component = a.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
+            self.reflects = Some(a.service);
+        }
+        if path == Path::Reader {
+            self.locked = indi == IndiStatus::Succeed && flags == ReaderFlag::Final.value();
+            let meets = match (self.pending_required, self.component.known()) {
+                (Some(required), Some(c)) => !c.is_outdated_for(required),
+                _ => true,
+            };
+            if indi == IndiStatus::Succeed && self.needs_since && meets {
+                self.due.get_or_insert(i);
             }
-            if path == Path::Reader {
-                if flags == ReaderFlag::Final.value() {
-                    self.locked = true;
-                }
-                if self.needs_since {
-                    self.due.get_or_insert(i);
-                }
-                if flags == ReaderFlag::Reindividualizable.value() && !self.locked {
-                    a.reindiv_free.push(i + 1);
-                }
+            if !self.locked {
+                a.unlocked_free.push(i + 1);
             }
         }
         if path == Path::Reader {

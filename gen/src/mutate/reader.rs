@@ -1,5 +1,5 @@
 //! Operators of the `reader` area (the `IWMDRMReader` path):
-//! READER-FLAGS-VALID, READER-NO-REINDIV, READER-REINDIV-ALLOWED,
+//! READER-FLAGS-VALID, READER-ALREADY-INDIVIDUALIZED,
 //! READER-NEEDS-WHEN-OUTDATED, READER-NO-RIGHTS-AFTER-SUCCEED and
 //! READER-NO-RIGHTS-NOT-BEFORE.
 
@@ -37,8 +37,9 @@ pub(super) fn reader_flags_valid(op: &mut Op) -> Option<()> {
     }
 }
 
-pub(super) fn reader_no_reindiv(op: &mut Op) -> Option<()> {
-    let wrong = pick(
+pub(super) fn reader_already_individualized(op: &mut Op) -> Option<()> {
+    // What a locked client must not return, and what an unlocked one must not.
+    let not_refused = pick(
         op.choices,
         &[
             KnownHresult::Individualizing,
@@ -47,52 +48,53 @@ pub(super) fn reader_no_reindiv(op: &mut Op) -> Option<()> {
             KnownHresult::SOk,
         ],
     );
-    let sites: Vec<usize> = op
+    let refused = pick(
+        op.choices,
+        &[KnownHresult::AlreadyIndividualized, KnownHresult::IndividualizeError, KnownHresult::EUnexpected],
+    );
+    let locked_sites: Vec<usize> = op
         .analysis
         .starts
         .iter()
         .filter(|s| s.reader && s.locked && !s.busy && ReaderFlag::from_value(s.flags).is_some())
         .map(|s| s.at)
         .collect();
-    if let Some(at) = op.site(&sites) {
-        *op.draft.hr_mut(at)? = wrong.into();
-        op.draft.target = Some(at);
-        return Some(());
-    }
-    let mut b = Block { path: Path::Reader, records: Vec::new() };
-    if !op.analysis.locked_at_end {
-        // Lock it first: an Individualize(0x1) session that succeeds.
-        b = Block::start(Path::Reader, ReaderFlag::Final.value());
-        b.full_success();
-    }
-    let at = b.push(call(Call::Individualize { flags: pick(op.choices, &[0, 1]) }, wrong));
-    op.append_target(b, at)
-}
-
-pub(super) fn reader_reindiv_allowed(op: &mut Op) -> Option<()> {
     let flags = pick(op.choices, &[0, 1]);
-    let hr = pick(
-        op.choices,
-        &[KnownHresult::AlreadyIndividualized, KnownHresult::IndividualizeError, KnownHresult::EUnexpected],
-    );
-    let refused = call(Call::Individualize { flags }, hr);
-    let sites = op.analysis.reindiv_free.clone();
-    if let Some(at) = op.site(&sites) {
-        op.draft.insert_target(at, refused);
-        return Some(());
+    match op.choices.choose(3) {
+        // A locked client accepts, or refuses with another code.
+        0 if !locked_sites.is_empty() => {
+            let at = op.site(&locked_sites)?;
+            *op.draft.hr_mut(at)? = not_refused.into();
+            op.draft.target = Some(at);
+            Some(())
+        }
+        // An unlocked client refuses: on a fresh component, after a failure,
+        // a cancel or a 0x0 success.
+        1 => {
+            let sites = op.analysis.unlocked_free.clone();
+            let at = op.site(&sites)?;
+            op.draft.insert_target(at, call(Call::Individualize { flags }, refused));
+            Some(())
+        }
+        // Lock it (an Individualize(0x1) session that succeeds), then either
+        // refuse wrongly, or lift the lock with a new need and refuse anyway.
+        _ => {
+            let mut b = Block { path: Path::Reader, records: Vec::new() };
+            if !op.analysis.locked_at_end {
+                b = Block::start(Path::Reader, ReaderFlag::Final.value());
+                b.full_success();
+            }
+            let hr = if chance(op.choices, 50) {
+                b.push(call(Call::Open { required_version: RequiredVersion { major: 999, minor: 0 } }, KnownHresult::SOk));
+                b.push(notify(Status::NeedsIndividualization));
+                KnownHresult::AlreadyIndividualized
+            } else {
+                not_refused
+            };
+            let at = b.push(call(Call::Individualize { flags }, hr));
+            op.append_target(b, at)
+        }
     }
-    // An Individualize(0x0) session that succeeds, then a refusal; at the
-    // start of the trace when the trace ends locked (the lock is never lifted).
-    let mut b = Block::start(Path::Reader, ReaderFlag::Reindividualizable.value());
-    b.full_success();
-    let local = b.push(refused);
-    let at = if op.analysis.locked_at_end || chance(op.choices, 30) {
-        op.draft.insert_block(op.analysis.body_start, b.records)
-    } else {
-        op.draft.append(b.records)
-    };
-    op.draft.target = Some(at + local);
-    Some(())
 }
 
 pub(super) fn reader_needs_when_outdated(op: &mut Op) -> Option<()> {
@@ -137,8 +139,13 @@ pub(super) fn reader_no_rights_after_succeed(op: &mut Op) -> Option<()> {
             return Some(());
         }
     }
+    // Content the service's version meets, so that the success owes the event.
+    let required = op.analysis.service.map_or(RequiredVersion { major: 999, minor: 0 }, |v| {
+        let (major, minor) = v.major_minor();
+        RequiredVersion { major, minor }
+    });
     let mut b = Block { path: Path::Reader, records: Vec::new() };
-    b.push(call(Call::Open { required_version: RequiredVersion { major: 999, minor: 0 } }, KnownHresult::SOk));
+    b.push(call(Call::Open { required_version: required }, KnownHresult::SOk));
     b.push(notify(Status::NeedsIndividualization));
     b.push(call(Call::Individualize { flags: ReaderFlag::Reindividualizable.value() }, KnownHresult::SOk));
     let at = b.full_success();

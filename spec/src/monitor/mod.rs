@@ -28,7 +28,7 @@ use serde_json::Number;
 
 use crate::catalog::{Level, Rule, Spec};
 use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
-use crate::vocab::{ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, SecurityVersion};
+use crate::vocab::{ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, RequiredVersion, SecurityVersion};
 
 use cancellation::CancelMark;
 use http::Snapshot;
@@ -156,14 +156,21 @@ pub struct Monitor<'s> {
     /// terminal status: (number, start call's line). A terminal Progress event
     /// that still comes to it ends it (SESSION-ENDS).
     unended: Option<(u32, usize)>,
+    /// READER-ALREADY-INDIVIDUALIZED: the last reader session that ended
+    /// succeeded with 0x1, and no WMT_NEEDS_INDIVIDUALIZATION came since.
     locked: bool,
-    last_reader_success_flags: Option<u32>,
+    /// A security-path session succeeded and no reader session has since:
+    /// reader objects may be stale (READER-NEEDS-WHEN-OUTDATED is not judged).
+    stale_readers: bool,
     revocations: VecDeque<usize>,
     open_window: Option<OpenWindow>,
     /// The last Open's window closed owing a WMT_NEEDS_INDIVIDUALIZATION
     /// (reported at the Open): a late one is that Open's, not reported again.
     late_needs_owed: bool,
     needs_since_no_rights: bool,
+    /// The required version of the content whose Open got the last waiting
+    /// WMT_NEEDS_INDIVIDUALIZATION, when it came in an Open's window.
+    pending_required: Option<RequiredVersion>,
     success_since_needs: bool,
     no_rights_due: Option<usize>,
 }
@@ -185,11 +192,12 @@ impl<'s> Monitor<'s> {
             sessions_opened: 0,
             unended: None,
             locked: false,
-            last_reader_success_flags: None,
+            stale_readers: false,
             revocations: VecDeque::new(),
             open_window: None,
             late_needs_owed: false,
             needs_since_no_rights: false,
+            pending_required: None,
             success_since_needs: false,
             no_rights_due: None,
         }
@@ -343,7 +351,7 @@ impl<'s> Monitor<'s> {
         http::remember(s, &step);
 
         let mut note = None;
-        let mut success = None;
+        let mut ended = None;
         if let Some(indi) = indi.filter(|i| spec.phases.is_terminal(*i)) {
             s.terminal = Some(indi);
             match indi {
@@ -351,11 +359,11 @@ impl<'s> Monitor<'s> {
                     http::succeed_completed(spec, &step, &mut found);
                     note = sessions::succeed_installed(s, &mut found);
                     security::force(s, &mut found);
-                    success = Some((s.path, s.flags, s.installed));
                 }
                 IndiStatus::Cancel => cancellation::requires_call(s, &mut found),
                 _ => {}
             }
+            ended = Some((s.path, s.flags, s.installed, indi));
             // A reader session closes at its terminal status, a security
             // session at its Completed event.
             if s.path == Path::Reader {
@@ -369,14 +377,11 @@ impl<'s> Monitor<'s> {
         if let Some(message) = note {
             self.note(Rule::SessionSucceedInstalled, message);
         }
-        if let Some((path, flags, installed)) = success {
-            if installed {
+        if let Some((path, flags, installed, indi)) = ended {
+            if installed && indi == IndiStatus::Succeed {
                 self.installed_and_succeeded();
             }
-            self.session_succeeded();
-            if path == Path::Reader {
-                self.reader_succeeded(flags);
-            }
+            self.session_ended(path, flags, indi);
         }
     }
 }

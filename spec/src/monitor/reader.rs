@@ -1,11 +1,13 @@
 //! Rule area `reader`: the `IWMDRMReader` path (Open, Individualize and the
-//! reader's notifications). Judges READER-FLAGS-VALID, READER-NO-REINDIV,
-//! READER-REINDIV-ALLOWED, READER-NEEDS-WHEN-OUTDATED,
+//! reader's notifications). Judges READER-FLAGS-VALID,
+//! READER-ALREADY-INDIVIDUALIZED, READER-NEEDS-WHEN-OUTDATED,
 //! READER-NO-RIGHTS-AFTER-SUCCEED and READER-NO-RIGHTS-NOT-BEFORE.
 
 use super::{Monitor, Violation, at_end};
 use crate::catalog::Rule;
-use crate::vocab::{ComponentVersion, Hresult, KnownHresult, Path, ReaderFlag, RequiredVersion, SecurityVersion};
+use crate::vocab::{
+    ComponentVersion, Hresult, IndiStatus, KnownHresult, Path, ReaderFlag, RequiredVersion, SecurityVersion,
+};
 
 /// The span from an Open to the next call, in which WMT_NEEDS_INDIVIDUALIZATION
 /// is due or forbidden.
@@ -13,6 +15,9 @@ use crate::vocab::{ComponentVersion, Hresult, KnownHresult, Path, ReaderFlag, Re
 pub(super) struct OpenWindow {
     line: usize,
     seen: bool,
+    /// The content's requirement, which a WMT_NEEDS_INDIVIDUALIZATION in
+    /// this window leaves waiting (READER-NO-RIGHTS-AFTER-SUCCEED).
+    required: RequiredVersion,
     /// The component's version and the content's requirement, when the
     /// version is known; kept rather than a message so that an Open costs no
     /// formatting.
@@ -40,6 +45,14 @@ impl Monitor<'_> {
     /// An Open starts the window of READER-NEEDS-WHEN-OUTDATED.
     pub(super) fn open_content(&mut self, required_version: RequiredVersion) {
         let versions = match self.component {
+            // Reader objects made before a security update may not see it.
+            _ if self.stale_readers => {
+                self.note(
+                    Rule::ReaderNeedsWhenOutdated,
+                    "a security update succeeded and no reader session has since, so a reader may still see the old version: WMT_NEEDS_INDIVIDUALIZATION is allowed here and not required".into(),
+                );
+                None
+            }
             ComponentVersion::Known(c) => Some((c, required_version)),
             ComponentVersion::Unknown | ComponentVersion::IndividualizedUnknown => {
                 self.note(
@@ -49,33 +62,32 @@ impl Monitor<'_> {
                 None
             }
         };
-        self.open_window = Some(OpenWindow { line: self.line, seen: false, versions });
+        self.open_window = Some(OpenWindow { line: self.line, seen: false, required: required_version, versions });
         self.late_needs_owed = false;
     }
 
-    /// READER-FLAGS-VALID, SESSION-ONE-AT-A-TIME, READER-NO-REINDIV (only the
-    /// first refusal that applies is judged) and READER-REINDIV-ALLOWED.
+    /// READER-FLAGS-VALID, SESSION-ONE-AT-A-TIME and
+    /// READER-ALREADY-INDIVIDUALIZED: only the first refusal that applies is
+    /// judged, and with none Individualize is accepted.
     pub(super) fn individualize(&mut self, flags: u32, hr: Hresult) {
         let refusal = if ReaderFlag::from_value(flags).is_none() {
             Some((Rule::ReaderFlagsValid, KnownHresult::EInvalidArg, "flags other than 0x0 or 0x1"))
         } else {
             self.busy().or_else(|| {
                 self.locked.then_some((
-                    Rule::ReaderNoReindiv,
+                    Rule::ReaderAlreadyIndividualized,
                     KnownHresult::AlreadyIndividualized,
-                    "an earlier Individualize(0x1) succeeded",
+                    "the client locked (the last reader session, opened with 0x1, succeeded, and no WMT_NEEDS_INDIVIDUALIZATION came since)",
                 ))
             })
         };
         match refusal {
             Some(refusal) => self.expect_refusal(refusal, hr, ("Individualize", flags, true)),
-            None if hr.is_failure() && self.last_reader_success_flags == Some(ReaderFlag::Reindividualizable.value()) => {
-                self.emit(
-                    Rule::ReaderReindivAllowed,
-                    None,
-                    format!("Individualize({flags:#x}) returned {hr} after an Individualize(0x0) session succeeded; expected it to be accepted"),
-                )
-            }
+            None if hr.is_failure() => self.emit(
+                Rule::ReaderAlreadyIndividualized,
+                None,
+                format!("Individualize({flags:#x}) returned {hr} with nothing running and the client not locked; expected a success code"),
+            ),
             None => {}
         }
         if hr.is_success() {
@@ -126,8 +138,10 @@ impl Monitor<'_> {
                 "WMT_NEEDS_INDIVIDUALIZATION without an Open of its own".into(),
             ),
         }
+        self.pending_required = self.open_window.as_ref().map(|w| w.required);
         self.needs_since_no_rights = true;
         self.success_since_needs = false;
+        self.locked = false;
     }
 
     /// READER-NO-RIGHTS-NOT-BEFORE at a WMT_NO_RIGHTS_EX, which also meets
@@ -145,23 +159,35 @@ impl Monitor<'_> {
         self.no_rights_due = None;
     }
 
-    /// A session of either path succeeded: WMT_NO_RIGHTS_EX may now come
-    /// (READER-NO-RIGHTS-NOT-BEFORE).
-    pub(super) fn session_succeeded(&mut self) {
-        if self.needs_since_no_rights {
+    /// A session of either path ended with the terminal status `indi`: what
+    /// READER-NO-RIGHTS-*, READER-ALREADY-INDIVIDUALIZED and the stale-reader
+    /// reading of READER-NEEDS-WHEN-OUTDATED remember of it.
+    pub(super) fn session_ended(&mut self, path: Path, flags: u32, indi: IndiStatus) {
+        let succeeded = indi == IndiStatus::Succeed;
+        if succeeded && self.needs_since_no_rights {
             self.success_since_needs = true;
+        }
+        match path {
+            Path::Security => self.stale_readers |= succeeded,
+            Path::Reader => {
+                self.locked = succeeded && flags == ReaderFlag::Final.value();
+                if succeeded {
+                    self.stale_readers = false;
+                    if self.needs_since_no_rights && self.upgrade_meets_need() {
+                        self.no_rights_due.get_or_insert(self.line);
+                    }
+                }
+            }
         }
     }
 
-    /// A reader session succeeded with `flags`: the lock (0x1), the
-    /// re-individualization allowance (0x0), and the WMT_NO_RIGHTS_EX now due.
-    pub(super) fn reader_succeeded(&mut self, flags: u32) {
-        self.last_reader_success_flags = Some(flags);
-        if flags == ReaderFlag::Final.value() {
-            self.locked = true;
-        }
-        if self.needs_since_no_rights {
-            self.no_rights_due.get_or_insert(self.line);
+    /// Whether the component now meets the requirement of the waiting
+    /// WMT_NEEDS_INDIVIDUALIZATION; with either unknown, as the page says
+    /// without condition, it does.
+    fn upgrade_meets_need(&self) -> bool {
+        match (self.pending_required, self.component) {
+            (Some(required), ComponentVersion::Known(c)) => !c.is_outdated_for(required),
+            _ => true,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Rule area `reader`, as the oracle reads it: READER-FLAGS-VALID,
-//! READER-NO-REINDIV, READER-REINDIV-ALLOWED, READER-NEEDS-WHEN-OUTDATED,
+//! READER-ALREADY-INDIVIDUALIZED, READER-NEEDS-WHEN-OUTDATED,
 //! READER-NO-RIGHTS-AFTER-SUCCEED and READER-NO-RIGHTS-NOT-BEFORE.
 
 use super::{Found, Trace};
@@ -19,35 +19,49 @@ pub(super) fn flags_rule(t: &Trace<'_, '_>, i: usize, flags: u32, hr: Hresult, o
     true
 }
 
-/// READER-NO-REINDIV and READER-REINDIV-ALLOWED for the Individualize call
-/// `i`, when no earlier refusal applied.
-pub(super) fn lock_rules(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Found) {
-    // Reader sessions that succeeded before this call, by where they did.
-    let mut successes: Vec<(usize, u32)> = t
+/// READER-ALREADY-INDIVIDUALIZED for the Individualize call `i`, when no
+/// earlier refusal applied: it "returns NS_E_DRM_ALREADY_INDIVIDUALIZED and
+/// opens nothing exactly when the most recent reader session that ended
+/// succeeded, was opened with 0x1, and no WMT_NEEDS_INDIVIDUALIZATION has been
+/// sent since its INDI_SUCCEED; otherwise it is accepted".
+pub(super) fn lock_rule(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Found) {
+    let last_ended = t
         .sessions
         .sessions
         .iter()
         .filter(|s| s.path == Path::Reader)
-        .filter_map(|s| match s.terminal {
-            Some((at, IndiStatus::Succeed)) if at < i => Some((at, s.flags)),
-            _ => None,
-        })
-        .collect();
-    successes.sort();
-    // Locked: "after a session opened by Individualize with flags 0x1
-    // succeeds, a later Individualize returns NS_E_DRM_ALREADY_INDIVIDUALIZED";
-    // "the lock is never lifted".
-    if successes.iter().any(|&(_, f)| f == ReaderFlag::Final.value()) {
-        if hr != Hresult::from(KnownHresult::AlreadyIndividualized) {
-            t.flag(out, Rule::ReaderNoReindiv, i);
+        .filter_map(|s| s.terminal.filter(|&(at, _)| at < i).map(|(at, indi)| (at, indi, s.flags)))
+        .max_by_key(|&(at, _, _)| at);
+    let locked = match last_ended {
+        Some((at, IndiStatus::Succeed, flags)) => {
+            flags == ReaderFlag::Final.value() && !(at + 1..i).any(|j| is_needs(&t.records[j].1))
         }
-        return;
+        _ => false,
+    };
+    // "accepted means a success code"
+    let broken = if locked { hr != Hresult::from(KnownHresult::AlreadyIndividualized) } else { hr.is_failure() };
+    if broken {
+        t.flag(out, Rule::ReaderAlreadyIndividualized, i);
     }
-    // "judged when the most recent successful reader session was opened
-    // with 0x0, no 0x1 session ever succeeded, and no session is open;
-    // accepted means a success code"
-    if successes.last().is_some_and(|&(_, f)| f == ReaderFlag::Reindividualizable.value()) && hr.is_failure() {
-        t.flag(out, Rule::ReaderReindivAllowed, i);
+}
+
+/// Whether reader objects may be stale at `at`: "after a session on the
+/// security path succeeded, and until a reader session succeeds".
+fn stale_readers(t: &Trace<'_, '_>, at: usize) -> bool {
+    let last_success = |path: Path| {
+        t.sessions
+            .sessions
+            .iter()
+            .filter(|s| s.path == path)
+            .filter_map(|s| match s.terminal {
+                Some((end, IndiStatus::Succeed)) if end < at => Some(end),
+                _ => None,
+            })
+            .max()
+    };
+    match (last_success(Path::Security), last_success(Path::Reader)) {
+        (Some(security), Some(reader)) => security > reader,
+        (security, _) => security.is_some(),
     }
 }
 
@@ -80,8 +94,12 @@ pub(super) fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
             t.flag(out, Rule::ReaderNeedsWhenOutdated, extra);
         }
         // "where the component's version is unknown, only 'never sent without
-        // an Open of its own' is judged"
+        // an Open of its own' is judged", and likewise with stale readers
+        // ("it is allowed and not required")
         let Some(component) = t.component_version_before(o) else { continue };
+        if stale_readers(t, o) {
+            continue;
+        }
         match needs.first() {
             Some(&n) if !component.is_outdated_for(*required_version) => t.flag(out, Rule::ReaderNeedsWhenOutdated, n),
             // An obligation that only the end of the trace leaves unmet is
@@ -119,7 +137,7 @@ fn late_needs_of_an_open(t: &Trace<'_, '_>, n: usize) -> bool {
     };
     let Body::Call { call: Call::Open { required_version }, .. } = &records[o].1.body else { return false };
     let outdated = t.component_version_before(o).is_some_and(|c| c.is_outdated_for(*required_version));
-    outdated && !(o + 1..n).any(|j| is_needs(&records[j].1))
+    outdated && !stale_readers(t, o) && !(o + 1..n).any(|j| is_needs(&records[j].1))
 }
 
 /// READER-NO-RIGHTS-NOT-BEFORE and READER-NO-RIGHTS-AFTER-SUCCEED.
@@ -169,9 +187,27 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     }
     let unanswered = reader_successes.iter().copied().filter(|&s| {
         let followed = (s + 1..records.len()).any(|j| is_no_rights(&records[j].1));
-        !waiting(s).is_empty() && !followed
+        waiting(s).last().is_some_and(|&n| upgrade_meets_need(t, n, s)) && !followed
     });
     if let Some(s) = unanswered.min() {
         t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);
+    }
+}
+
+/// Whether the component after the success at `s` meets the required version
+/// of the content whose Open got the WMT_NEEDS_INDIVIDUALIZATION at `n`: "the
+/// required version is that of the Open whose window (up to the next call)
+/// the last waiting WMT_NEEDS_INDIVIDUALIZATION came in"; "where that version
+/// or the required version is unknown, WMT_NO_RIGHTS_EX is owed".
+fn upgrade_meets_need(t: &Trace<'_, '_>, n: usize, s: usize) -> bool {
+    let records = t.records;
+    let last_call = (0..n).rev().find(|&j| is_call(&records[j].1));
+    let required = last_call.and_then(|j| match &records[j].1.body {
+        Body::Call { call: Call::Open { required_version }, .. } => Some(*required_version),
+        _ => None,
+    });
+    match (required, t.component_version_before(s + 1)) {
+        (Some(required), Some(component)) => !component.is_outdated_for(required),
+        _ => true,
     }
 }

@@ -30,7 +30,7 @@ pub(super) fn routing_rules(t: &Trace<'_, '_>, out: &mut Found) {
 /// first of E_INVALIDARG (bad flags), NS_E_DRM_INDIVIDUALIZING (busy),
 /// NS_E_DRM_ALREADY_INDIVIDUALIZED (locked); only the rule of that first
 /// refusal is judged": READER-FLAGS-VALID or SECURITY-FLAGS-ONE, then
-/// SESSION-ONE-AT-A-TIME, then READER-NO-REINDIV and READER-REINDIV-ALLOWED.
+/// SESSION-ONE-AT-A-TIME, then READER-ALREADY-INDIVIDUALIZED.
 pub(super) fn start_call_rules(t: &Trace<'_, '_>, out: &mut Found) {
     for i in 0..t.records.len() {
         let Body::Call { call, hr } = &t.records[i].1.body else { continue };
@@ -50,7 +50,7 @@ pub(super) fn start_call_rules(t: &Trace<'_, '_>, out: &mut Found) {
         }
         // "the lock binds Individualize only"
         if matches!(call, Call::Individualize { .. }) {
-            reader::lock_rules(t, i, hr, out);
+            reader::lock_rule(t, i, hr, out);
         }
     }
 }

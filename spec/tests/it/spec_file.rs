@@ -251,8 +251,8 @@ fn interpretations_load_and_name_only_known_rules() {
     let spec = Spec::builtin().expect("loads");
     assert!(spec.interpretations.len() >= 10, "only {} interpretations", spec.interpretations.len());
     let flags = spec.interpretations.iter().find(|i| i.id == "reader-flags").expect("the dwFlags interpretation");
-    assert!(flags.rules.iter().any(|r| r == "READER-NO-REINDIV"), "{:?}", flags.rules);
-    assert!(spec.interpretations_of(Rule::ReaderReindivAllowed).any(|i| i.id == "reader-flags"));
+    assert!(flags.rules.iter().any(|r| r == "READER-ALREADY-INDIVIDUALIZED"), "{:?}", flags.rules);
+    assert!(spec.interpretations_of(Rule::ReaderAlreadyIndividualized).any(|i| i.id == "reader-flags"));
     for i in &spec.interpretations {
         for rule in &i.rules {
             assert!(Rule::from_id(rule).is_some(), "{}: {rule}", i.id);
@@ -263,12 +263,12 @@ fn interpretations_load_and_name_only_known_rules() {
 #[test]
 fn interpretations_are_validated_on_load() {
     check(
-        "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIV\"",
+        "rules = [\"READER-FLAGS-VALID\", \"READER-ALREADY-INDIVIDUALIZED\"",
         "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIVIDUALIZE\"",
         "interpretation `reader-flags` names unknown rule `READER-NO-REINDIVIDUALIZE`",
     );
     check(
-        "rules = [\"READER-FLAGS-VALID\", \"READER-NO-REINDIV\"",
+        "rules = [\"READER-FLAGS-VALID\", \"READER-ALREADY-INDIVIDUALIZED\"",
         "rules = [\"READER-FLAGS-VALID\", \"READER-FLAGS-VALID\"",
         "names rule `READER-FLAGS-VALID` twice",
     );
