@@ -47,6 +47,11 @@ pub enum Command {
         /// With --prove: the most application calls on a path.
         #[arg(long, value_name = "K", requires = "prove", default_value_t = indiv_prove::DEFAULT_DEPTH)]
         depth: usize,
+        /// With --prove: how long the reference engine's Individualize(0x1)
+        /// lock lasts. `permanent` is spec 1.x's reading, to watch the search
+        /// find the dead end it made (contradiction C3).
+        #[arg(long, value_enum, requires = "prove", default_value_t = LockArg::UntilNeed)]
+        lock: LockArg,
     },
     /// Print one rule with its statement, citation, readings and examples.
     Explain {
@@ -196,6 +201,23 @@ pub enum CatalogFormat {
     Markdown,
     /// Graphviz DOT diagrams.
     Dot,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LockArg {
+    /// Until the next WMT_NEEDS_INDIVIDUALIZATION (spec 2).
+    UntilNeed,
+    /// For good (spec 1.x).
+    Permanent,
+}
+
+impl From<LockArg> for indiv_engine::LockPolicy {
+    fn from(lock: LockArg) -> indiv_engine::LockPolicy {
+        match lock {
+            LockArg::UntilNeed => indiv_engine::LockPolicy::UntilNeed,
+            LockArg::Permanent => indiv_engine::LockPolicy::Permanent,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -200,6 +200,19 @@ struct Session {
     http_error: Option<Hresult>,
 }
 
+/// How long the lock of a successful `Individualize(0x1)` lasts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LockPolicy {
+    /// Spec 2 (READER-ALREADY-INDIVIDUALIZED): until the next
+    /// WMT_NEEDS_INDIVIDUALIZATION, or a reader session that does not end in
+    /// an `Individualize(0x1)` success.
+    #[default]
+    UntilNeed,
+    /// Spec 1.x: for good. Kept so that the model checker can show that it
+    /// finds the dead end this made (contradiction C3); never the default.
+    Permanent,
+}
+
 /// The reference engine. Feed it [`Engine::call`] and [`Engine::handle`];
 /// take what it produced with [`Engine::poll_output`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -209,6 +222,7 @@ pub struct Engine {
     /// READER-ALREADY-INDIVIDUALIZED: the last reader session to end was an
     /// Individualize(0x1) success, and no WMT_NEEDS_INDIVIDUALIZATION came since.
     locked: bool,
+    lock_policy: LockPolicy,
     /// The required version of the content whose WMT_NEEDS_INDIVIDUALIZATION
     /// no WMT_NO_RIGHTS_EX has answered yet.
     needs_pending: Option<RequiredVersion>,
@@ -225,12 +239,19 @@ impl Engine {
             component,
             session: None,
             locked: false,
+            lock_policy: LockPolicy::UntilNeed,
             needs_pending: None,
             next_exchange: 1,
             revocations: Vec::new(),
             next_revocation: 1,
             out: VecDeque::new(),
         }
+    }
+
+    /// This engine with the lock lasting as `policy` says.
+    pub fn with_lock_policy(mut self, policy: LockPolicy) -> Engine {
+        self.lock_policy = policy;
+        self
     }
 
     /// The component's security version now.
@@ -256,7 +277,7 @@ impl Engine {
                 self.record_call(Call::Open { required_version: *required }, Hresult::S_OK);
                 if self.component.is_outdated_for(*required) {
                     self.needs_pending = Some(*required);
-                    self.locked = false;
+                    self.locked &= self.lock_policy == LockPolicy::Permanent;
                     self.record_status(Status::NeedsIndividualization, Hresult::S_OK);
                 }
                 Hresult::S_OK

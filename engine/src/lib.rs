@@ -16,7 +16,7 @@ pub mod scenario;
 pub mod service;
 pub mod sim;
 
-pub use crate::core::{AppCall, Engine, Input, Output, Transmit};
+pub use crate::core::{AppCall, Engine, Input, LockPolicy, Output, Transmit};
 pub use scenario::{Named, Scenario, Step, Trigger};
 pub use service::{Fault, ServiceBehavior};
 pub use sim::{Simulation, simulate};

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use indiv_spec::record::{Body, Event, Record, Status};
 use indiv_spec::vocab::{Hresult, SecurityVersion};
 
-use crate::core::{AppCall, Engine, Input, InstallEvent, NetError, NetEvent, Output, Request, Transmit};
+use crate::core::{AppCall, Engine, Input, InstallEvent, LockPolicy, NetError, NetEvent, Output, Request, Transmit};
 use crate::scenario::{Scenario, Trigger};
 use crate::service::{Plan, ServiceBehavior};
 
@@ -49,6 +49,12 @@ impl Simulation {
             body: Body::Header { component_version: Some(component), service_version: Some(service.offered_version) },
         };
         Simulation { engine: Engine::new(component), service, queue: VecDeque::new(), trace: vec![header], statuses: 0 }
+    }
+
+    /// This simulation with the engine's lock lasting as `policy` says.
+    pub fn with_lock_policy(mut self, policy: LockPolicy) -> Simulation {
+        self.engine = self.engine.with_lock_policy(policy);
+        self
     }
 
     /// Makes an application call and returns what it returned.

@@ -35,7 +35,7 @@ pub type Key = u128;
 
 /// A fresh simulation of `env`, its header written.
 pub fn start(env: &Environment) -> Simulation {
-    Simulation::new(env.component, env.service)
+    Simulation::new(env.component, env.service).with_lock_policy(env.lock)
 }
 
 /// The state `steps` reach from the start of `env`.

@@ -12,7 +12,7 @@
 //! in turn, or none.
 
 use indiv_engine::service::{Exchange, Pace};
-use indiv_engine::{AppCall, Fault, ServiceBehavior};
+use indiv_engine::{AppCall, Fault, LockPolicy, ServiceBehavior};
 use indiv_spec::vocab::{RequiredVersion, SecurityFlag, SecurityVersion};
 
 /// One environment: the component's version at the start and the service.
@@ -22,6 +22,9 @@ pub struct Environment {
     pub component: SecurityVersion,
     /// The individualization service.
     pub service: ServiceBehavior,
+    /// How long the engine's `Individualize(0x1)` lock lasts (spec 2's
+    /// reading, except in a test that seeds the 1.x one).
+    pub lock: LockPolicy,
 }
 
 /// Everything the search ranges over, except its depth.
@@ -39,6 +42,8 @@ pub struct World {
     pub chunk_size: u32,
     /// The alphabet: every call the application may make at every moment.
     pub calls: Vec<AppCall>,
+    /// How long the engine's `Individualize(0x1)` lock lasts.
+    pub lock: LockPolicy,
 }
 
 /// The required versions the standard alphabet opens content with: below, on
@@ -68,6 +73,7 @@ impl World {
             package_size: 2,
             chunk_size: 1,
             calls: standard_calls(),
+            lock: LockPolicy::UntilNeed,
         }
     }
 
@@ -77,7 +83,7 @@ impl World {
         for &component in &self.components {
             for &offered in &self.offered {
                 for &fault in &self.faults {
-                    out.push(Environment { component, service: self.service(offered, fault) });
+                    out.push(Environment { component, service: self.service(offered, fault), lock: self.lock });
                 }
             }
         }

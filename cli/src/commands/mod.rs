@@ -22,7 +22,7 @@ pub fn execute(command: Command) -> Result<ExitStatus, Error> {
     let mut out = stdout.lock();
     match command {
         Command::Check(args) => check::run(spec, args, &mut out),
-        Command::Spec { prove: true, depth, .. } => spec::prove(depth, &mut out),
+        Command::Spec { prove: true, depth, lock, .. } => spec::prove(depth, lock.into(), &mut out),
         Command::Spec { format, diagram, .. } => spec::run(spec, format, diagram, &mut out),
         Command::Explain { rule } => explain(spec, &rule, &mut out),
         Command::Simulate(args) => simulate::run(args, &mut out),

@@ -29,11 +29,13 @@ pub fn run(
     Ok(ExitStatus::Ok)
 }
 
-/// Runs `indiv spec --prove [--depth K]`: prints the states explored, the
-/// depth, the time and each property's result, and every failing property's
-/// counterexamples; 1 when a property fails.
-pub fn prove(depth: usize, out: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let report = indiv_prove::prove(&indiv_prove::Bounds::standard(depth))?;
+/// Runs `indiv spec --prove [--depth K] [--lock L]`: prints the states
+/// explored, the depth, the time and each property's result, and every
+/// failing property's counterexamples; 1 when a property fails.
+pub fn prove(depth: usize, lock: indiv_engine::LockPolicy, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    let mut bounds = indiv_prove::Bounds::standard(depth);
+    bounds.world.lock = lock;
+    let report = indiv_prove::prove(&bounds)?;
     out.write_all(report.render().as_bytes())?;
     Ok(if report.holds() { ExitStatus::Ok } else { ExitStatus::Violation })
 }

@@ -122,8 +122,11 @@ fn junit_output_has_a_test_case_per_trace_rule() {
     let o = indiv(&["check", "--format", "junit", "t.jsonl"], &[("t.jsonl", &must_violation())], "");
     assert_eq!(o.status.code(), Some(1));
     let xml = stdout(&o);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"38\" failures=\"1\" errors=\"0\">"), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 38);
+    let spec = indiv_spec::Spec::builtin().expect("spec");
+    let trace_rules =
+        indiv_spec::Rule::ALL.iter().filter(|r| spec.rule(**r).basis != indiv_spec::catalog::Basis::Harness).count();
+    assert!(xml.starts_with(&format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"{trace_rules}\" failures=\"1\" errors=\"0\">")), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), trace_rules);
     assert_eq!(xml.matches("<failure ").count(), 1);
     assert!(
         xml.contains("name=\"SESSION-ENDS\"><failure type=\"must\" message=\"1 violations: every opened session"),
@@ -166,7 +169,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 43 rules\n"
+        format!("error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the {} rules\n", indiv_spec::Rule::ALL.len())
     );
 }
 
@@ -179,7 +182,7 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     }
     let json = indiv(&["spec", "--format", "json"], &[], "");
     let catalog: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json catalog");
-    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(43));
+    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(indiv_spec::Rule::ALL.len()));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
     assert_eq!(catalog["version"], "2.0.0");
@@ -188,22 +191,21 @@ fn the_catalog_lists_every_rule_in_both_formats() {
 
 #[test]
 fn spec_prove_reports_states_and_each_property_and_fails_with_a_counterexample() {
-    // At depth 1 every property holds (spec 2's version forms removed the
-    // one-call dead end of 1.x); at depth 2 the known dead end after a final
-    // individualization (contradiction C3, still to be fixed) is found, and
-    // --prove exits 1 with it. When the rules are fixed, depth 2 exits 0 too.
-    let o = indiv(&["spec", "--prove", "--depth", "1"], &[], "");
+    // Every property holds at depth 2 on spec 2; with the 1.x lock seeded
+    // (--lock permanent) the search finds the dead end after a final
+    // individualization (contradiction C3), and --prove exits 1 with it.
+    let o = indiv(&["spec", "--prove", "--depth", "2"], &[], "");
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let first = out.lines().next().unwrap_or_default();
-    assert!(first.contains(" states (") && first.contains("depth 1,") && first.ends_with(" s"), "{first}");
+    assert!(first.contains(" states (") && first.contains("depth 2,") && first.ends_with(" s"), "{first}");
     assert!(first.split(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()), "{first}");
     for line in
         ["HOLDS PROVE-CONFORMS", "HOLDS PROVE-NO-DEAD-END", "HOLDS PROVE-MONOTONE", "HOLDS PROVE-EVERY-RULE-FIRES"]
     {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
-    let o = indiv(&["spec", "--prove", "--depth", "2"], &[], "");
+    let o = indiv(&["spec", "--prove", "--depth", "2", "--lock", "permanent"], &[], "");
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     for part in [
@@ -217,6 +219,7 @@ fn spec_prove_reports_states_and_each_property_and_fails_with_a_counterexample()
     }
     // --depth belongs to --prove; --prove takes no catalog format.
     assert_eq!(indiv(&["spec", "--depth", "2"], &[], "").status.code(), Some(2));
+    assert_eq!(indiv(&["spec", "--lock", "permanent"], &[], "").status.code(), Some(2));
     assert_eq!(indiv(&["spec", "--prove", "--format", "json"], &[], "").status.code(), Some(2));
 }
 

@@ -6,8 +6,7 @@
 use indiv_spec::Spec;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{
-    ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, ReaderFlag, RequiredVersion, SecurityFlag,
-    SecurityVersion,
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, ReaderFlag, RequiredVersion, SecurityFlag, SecurityVersion,
 };
 
 use crate::legal::status_on;
@@ -129,6 +128,7 @@ impl Analysis {
             locked: false,
             window: None,
             pending_required: None,
+            stale_readers: false,
             needs_since: false,
             due: None,
         };
@@ -161,6 +161,8 @@ struct Reading<'s> {
     window: Option<usize>,
     /// The required version of the Open whose WMT_NEEDS_INDIVIDUALIZATION waits.
     pending_required: Option<RequiredVersion>,
+    /// A security-path session succeeded and no reader session has since.
+    stale_readers: bool,
     /// A WMT_NEEDS_INDIVIDUALIZATION came since the last WMT_NO_RIGHTS_EX.
     needs_since: bool,
     /// The INDI_SUCCEED a WMT_NO_RIGHTS_EX is owed for.
@@ -211,7 +213,11 @@ impl Reading<'_> {
         let a = &mut self.analysis;
         match call {
             Call::Open { required_version } => {
-                let expected = self.component.known().map(|c| c.is_outdated_for(*required_version));
+                let expected = self
+                    .component
+                    .known()
+                    .filter(|_| !self.stale_readers)
+                    .map(|c| c.is_outdated_for(*required_version));
                 a.opens.push(OpenInfo { at: i, required: *required_version, expected, needs: None });
                 self.window = Some(a.opens.len() - 1);
             }
@@ -322,6 +328,9 @@ impl Reading<'_> {
         if indi == IndiStatus::Succeed && installed {
             self.component = a.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
             self.reflects = Some(a.service);
+        }
+        if indi == IndiStatus::Succeed {
+            self.stale_readers = path == Path::Security;
         }
         if path == Path::Reader {
             self.locked = indi == IndiStatus::Succeed && flags == ReaderFlag::Final.value();

@@ -60,41 +60,38 @@ pub(super) fn reader_already_individualized(op: &mut Op) -> Option<()> {
         .map(|s| s.at)
         .collect();
     let flags = pick(op.choices, &[0, 1]);
-    match op.choices.choose(3) {
+    if chance(op.choices, 50) {
         // A locked client accepts, or refuses with another code.
-        0 if !locked_sites.is_empty() => {
-            let at = op.site(&locked_sites)?;
+        if let Some(at) = op.site(&locked_sites) {
             *op.draft.hr_mut(at)? = not_refused.into();
             op.draft.target = Some(at);
-            Some(())
+            return Some(());
         }
+    } else {
         // An unlocked client refuses: on a fresh component, after a failure,
         // a cancel or a 0x0 success.
-        1 => {
-            let sites = op.analysis.unlocked_free.clone();
-            let at = op.site(&sites)?;
+        let sites = op.analysis.unlocked_free.clone();
+        if let Some(at) = op.site(&sites) {
             op.draft.insert_target(at, call(Call::Individualize { flags }, refused));
-            Some(())
-        }
-        // Lock it (an Individualize(0x1) session that succeeds), then either
-        // refuse wrongly, or lift the lock with a new need and refuse anyway.
-        _ => {
-            let mut b = Block { path: Path::Reader, records: Vec::new() };
-            if !op.analysis.locked_at_end {
-                b = Block::start(Path::Reader, ReaderFlag::Final.value());
-                b.full_success();
-            }
-            let hr = if chance(op.choices, 50) {
-                b.push(call(Call::Open { required_version: RequiredVersion { major: 999, minor: 0 } }, KnownHresult::SOk));
-                b.push(notify(Status::NeedsIndividualization));
-                KnownHresult::AlreadyIndividualized
-            } else {
-                not_refused
-            };
-            let at = b.push(call(Call::Individualize { flags }, hr));
-            op.append_target(b, at)
+            return Some(());
         }
     }
+    // Lock it (an Individualize(0x1) session that succeeds), then either
+    // refuse wrongly, or lift the lock with a new need and refuse anyway.
+    let mut b = Block { path: Path::Reader, records: Vec::new() };
+    if !op.analysis.locked_at_end {
+        b = Block::start(Path::Reader, ReaderFlag::Final.value());
+        b.full_success();
+    }
+    let hr = if chance(op.choices, 50) {
+        b.push(call(Call::Open { required_version: RequiredVersion { major: 999, minor: 0 } }, KnownHresult::SOk));
+        b.push(notify(Status::NeedsIndividualization));
+        KnownHresult::AlreadyIndividualized
+    } else {
+        not_refused
+    };
+    let at = b.push(call(Call::Individualize { flags }, hr));
+    op.append_target(b, at)
 }
 
 pub(super) fn reader_needs_when_outdated(op: &mut Op) -> Option<()> {

@@ -1,24 +1,13 @@
-//! The whole search at the default depth, on today's spec and engine: which
-//! properties hold, and the counterexamples of the known contradictions it
-//! finds.
-//!
-//! `PROVE-NO-DEAD-END` fails today in one known way (contradiction C3 of the
-//! spec 2 issue; C1, a service offering x.y.0.0, is gone: spec 2 refuses such
-//! an offer, and `no_dead_end.rs` keeps the search finding it in a world
-//! that still offers one):
-//! - after Individualize(0x1) succeeds, content requiring a higher version
-//!   gets `WMT_NEEDS_INDIVIDUALIZATION`, but Individualize must be refused
-//!   with `NS_E_DRM_ALREADY_INDIVIDUALIZED`, and the security path sends no
-//!   `WMT_NO_RIGHTS_EX` (`no-rights`, against any healthy service).
-//!
-//! WHEN THE RULES ARE FIXED, flip `today_no_dead_end_fails_in_the_known_way`
-//! into a test that `PROVE-NO-DEAD-END` holds (and `every_property_but_no_dead_end_holds`
-//! into "every property holds").
+//! The whole search at the default depth, on today's spec and engine: every
+//! property holds; and the same search on a world seeded with the 1.x lock
+//! (contradiction C3) finds its dead end and prints it as a minimal call
+//! sequence. (C1, a service offering x.y.0.0, is seeded in `no_dead_end.rs`:
+//! spec 2 refuses such an offer in a trace header.)
 
 use std::sync::OnceLock;
 
-use indiv_engine::{AppCall, Scenario};
-use indiv_prove::{Bounds, DEFAULT_DEPTH, PropertyId, Report, prove};
+use indiv_engine::{AppCall, LockPolicy, Scenario};
+use indiv_prove::{Bounds, DEFAULT_DEPTH, PropertyId, Report, World, prove};
 
 use crate::{healthy, idle, now, required, version};
 
@@ -51,29 +40,46 @@ fn the_search_reports_every_property_in_order_and_counts_its_states() {
 }
 
 #[test]
-fn every_property_but_no_dead_end_holds() {
-    for id in [PropertyId::Conforms, PropertyId::Monotone, PropertyId::EveryRuleFires] {
+fn every_property_holds() {
+    let trace_rules = indiv_spec::Rule::ALL
+        .iter()
+        .filter(|r| crate::spec().rule(**r).basis != indiv_spec::catalog::Basis::Harness)
+        .count();
+    for id in PropertyId::ALL {
         let o = outcome(id);
         assert!(o.holds(), "{id}: {}", o.summary);
-        assert_eq!(o.checked, if id == PropertyId::EveryRuleFires { 38 } else { report().stats.states });
+        let checked = match id {
+            PropertyId::EveryRuleFires => trace_rules as u64,
+            PropertyId::NoDeadEnd => o.checked,
+            _ => report().stats.states,
+        };
+        assert_eq!(o.checked, checked, "{id}");
     }
-}
-
-fn scenario_of(kind: &str) -> Scenario {
-    let o = outcome(PropertyId::NoDeadEnd);
-    let c = o.counterexamples.iter().find(|c| c.kind == kind);
-    c.unwrap_or_else(|| panic!("no {kind} counterexample: {}", o.summary)).scenario.clone()
+    assert!(outcome(PropertyId::NoDeadEnd).checked > 0, "no state owed WMT_NO_RIGHTS_EX");
 }
 
 #[test]
-fn today_no_dead_end_fails_in_the_known_way() {
-    let o = outcome(PropertyId::NoDeadEnd);
-    assert!(!o.holds(), "PROVE-NO-DEAD-END holds: flip this test (see the module doc)");
+fn under_the_old_lock_the_search_finds_the_dead_end_as_a_minimal_call_sequence() {
+    let world = World { lock: LockPolicy::Permanent, ..World::standard() };
+    let report = prove(&Bounds { world, ..Bounds::standard(2) }).expect("the checker runs");
+    let o = report.outcomes.iter().find(|o| o.property == PropertyId::NoDeadEnd).expect("reported");
+    assert!(!o.holds(), "the 1.x lock must leave a dead end");
     let kinds: Vec<&str> = o.counterexamples.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["no-rights, offer x.y.0.1"]);
     let component = version(2, 1);
-    let plain = |steps| Scenario { component_version: component, service: healthy(component), steps };
     // Individualize(0x1), then newer content: nothing answers it.
-    let locked = plain(vec![now(AppCall::Individualize { flags: 1 }), idle(AppCall::Open { required: required(3) })]);
-    assert_eq!(scenario_of("no-rights, offer x.y.0.1"), locked);
+    let locked = Scenario {
+        component_version: component,
+        service: healthy(component),
+        steps: vec![now(AppCall::Individualize { flags: 1 }), idle(AppCall::Open { required: required(3) })],
+    };
+    assert_eq!(o.counterexamples[0].scenario, locked);
+    let text = report.render();
+    assert!(text.contains("  calls:\n    1. now: Individualize(0x1)\n    2. when idle: Open(2.3)"), "{text}");
+    // Every other property still holds there: the engine conforms to spec 2
+    // except that its lock outlives a need, which is a should rule's matter.
+    for id in [PropertyId::Monotone, PropertyId::EveryRuleFires] {
+        let o = report.outcomes.iter().find(|o| o.property == id).expect("reported");
+        assert!(o.holds(), "{id}: {}", o.summary);
+    }
 }

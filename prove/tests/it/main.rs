@@ -12,7 +12,7 @@ mod no_dead_end;
 mod search;
 
 use indiv_engine::service::Pace;
-use indiv_engine::{AppCall, ServiceBehavior, Step, Trigger};
+use indiv_engine::{AppCall, LockPolicy, ServiceBehavior, Step, Trigger};
 use indiv_prove::World;
 use indiv_spec::Spec;
 use indiv_spec::vocab::{RequiredVersion, SecurityVersion};
@@ -51,6 +51,7 @@ pub fn tiny_world(component: SecurityVersion, offered: SecurityVersion, calls: V
         package_size: 1,
         chunk_size: 1,
         calls,
+        lock: LockPolicy::UntilNeed,
     }
 }
 

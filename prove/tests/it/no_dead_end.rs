@@ -2,7 +2,7 @@
 //! owes an answer to, and the recovery search, quiet where a healthy service
 //! lets the application recover and firing where it cannot.
 
-use indiv_engine::{AppCall, Simulation, Step};
+use indiv_engine::{AppCall, LockPolicy, Simulation, Step};
 use indiv_prove::model::replay;
 use indiv_prove::properties::dead_end::{DeadEnd, Obligation, Recovery, obligation};
 use indiv_prove::{Environment, World};
@@ -56,7 +56,12 @@ fn world(offered: &[(u32, u32)]) -> World {
 /// The state `steps` reach from component 2.2.0.1 against a healthy
 /// service offering `offered`, and what it owes.
 fn state(offered: (u32, u32), steps: &[Step]) -> (Simulation, Obligation) {
-    let env = Environment { component: version(2, 1), service: healthy(version(offered.0, offered.1)) };
+    state_with(LockPolicy::UntilNeed, offered, steps)
+}
+
+/// Like [`state`], with the engine's lock lasting as `lock` says.
+fn state_with(lock: LockPolicy, offered: (u32, u32), steps: &[Step]) -> (Simulation, Obligation) {
+    let env = Environment { component: version(2, 1), service: healthy(version(offered.0, offered.1)), lock };
     let sim = replay(&env, steps);
     let ob = obligation(sim.trace()).expect("the state owes an answer");
     (sim, ob)
@@ -85,35 +90,31 @@ fn recovery_needs_calls_so_a_zero_bound_makes_every_idle_need_a_dead_end() {
 }
 
 #[test]
-fn a_service_offering_a_version_ending_in_0_answers_the_need_but_opens_it_again() {
+fn a_service_offering_a_version_ending_in_0_never_answers_the_need() {
     // Contradiction C1 of spec 1.x, seeded: a world whose service still offers
     // x.y.0.0 (spec 2 refuses such an offer in a trace header). The install
-    // makes the component x.y.0.0, which counts as not individualized.
+    // makes the component x.y.0.0, which counts as not individualized. Under
+    // 1.x the success was answered with WMT_NO_RIGHTS_EX and the next Open
+    // needed the upgrade again; under spec 2 an upgrade that does not meet
+    // the content owes no WMT_NO_RIGHTS_EX (contradiction C4), so the need is
+    // never answered, and the search says so.
     let world = world(&[(3, 0)]);
     let (sim, ob) = state((2, 1), &[now(AppCall::Open { required: required(3) })]);
     let dead = Recovery::new(&world, 3).check(&sim, &ob);
-    let individualize = now(AppCall::Individualize { flags: 0 });
-    assert_eq!(
-        dead,
-        vec![DeadEnd::NeedsAgain {
-            service: healthy(version(3, 0)),
-            steps: vec![individualize],
-            required: required(3)
-        }]
-    );
-    let witness = dead[0].witness(&sim);
-    let tail = &witness[witness.len() - 3..];
-    assert_eq!(tail, [no_rights(), open(3), needs()], "the witness ends WMT_NO_RIGHTS_EX, Open(2.3), the need again");
+    assert_eq!(dead, vec![DeadEnd::NoRights { service: healthy(version(3, 0)), within: 3 }]);
 }
 
 #[test]
-fn a_final_individualization_then_newer_content_is_a_dead_end() {
-    // Known contradiction: after Individualize(0x1) succeeds, content that
-    // requires more gets WMT_NEEDS_INDIVIDUALIZATION, Individualize is
-    // refused, and the security path sends no WMT_NO_RIGHTS_EX.
+fn a_final_individualization_then_newer_content_is_a_dead_end_only_under_the_old_lock() {
+    // Contradiction C3 of spec 1.x, seeded: after Individualize(0x1)
+    // succeeds, content that requires more gets WMT_NEEDS_INDIVIDUALIZATION,
+    // the 1.x lock refuses Individualize for good, and the security path
+    // sends no WMT_NO_RIGHTS_EX. Spec 2's need lifts the lock.
     let world = world(&[(2, 1), (3, 1)]);
     let steps = [now(AppCall::Individualize { flags: 1 }), idle(AppCall::Open { required: required(3) })];
-    let (sim, ob) = state((2, 1), &steps);
+    let (sim, ob) = state_with(LockPolicy::Permanent, (2, 1), &steps);
     let dead = Recovery::new(&world, 3).check(&sim, &ob);
     assert_eq!(dead, vec![DeadEnd::NoRights { service: healthy(version(3, 1)), within: 3 }]);
+    let (sim, ob) = state((2, 1), &steps);
+    assert_eq!(Recovery::new(&world, 3).check(&sim, &ob), vec![]);
 }

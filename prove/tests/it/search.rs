@@ -135,7 +135,11 @@ fn deduplication_hides_no_scenario_of_two_calls_that_breaks_a_rule() {
     // (every trigger, every call, up to two calls) of one environment whose
     // sessions install and succeed. Merged paths must not hide a violation,
     // nor an unanswered need the search did not see.
-    let env = Environment { component: version(2, 0), service: crate::healthy(version(3, 1)) };
+    let env = Environment {
+        component: version(2, 0),
+        service: crate::healthy(version(3, 1)),
+        lock: indiv_engine::LockPolicy::UntilNeed,
+    };
     let world = World {
         components: vec![env.component],
         offered: vec![version(3, 1)],
