@@ -60,3 +60,13 @@ impl Error {
         }
     }
 }
+
+/// Writes `error: MESSAGE` to standard error as one line, its control
+/// characters escaped (it may quote a file name or a trace). A failure to
+/// write is ignored: there is nowhere left to report it, and the exit status
+/// still says that something went wrong.
+pub(crate) fn print_error(message: &dyn std::fmt::Display) {
+    use std::io::Write as _;
+    let line = indiv_spec::text::one_line(&message.to_string());
+    let _ = writeln!(std::io::stderr().lock(), "error: {line}");
+}

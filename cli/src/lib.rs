@@ -29,7 +29,7 @@ pub fn run() -> ExitStatus {
     match commands::execute(cli.command) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("error: {e}");
+            error::print_error(&e);
             e.exit_status()
         }
     }

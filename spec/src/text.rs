@@ -3,8 +3,6 @@
 //! how long a quotation may be, and escaping for the medium it goes to. One
 //! home for these, so that every output shortens and escapes the same way.
 
-use std::fmt::Write as _;
-
 /// The 1-based line and column (in bytes) of byte `offset` in `text`; an
 /// offset past the end is read as the end.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -36,8 +34,9 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-/// `text` escaped for XML attributes and content. Control characters other
-/// than newline and tab, which XML 1.0 cannot carry, become U+FFFD.
+/// `text` escaped for XML attributes and content. A character XML 1.0
+/// cannot carry (a control character other than tab, newline and carriage
+/// return; U+FFFE; U+FFFF) becomes U+FFFD, so the document stays well formed.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -47,9 +46,29 @@ pub fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
             '\n' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "&#xFFFD;");
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` safe inside a Markdown table cell or paragraph: the characters
+/// Markdown and inline HTML give meaning to are backslash-escaped, `<` and
+/// `>` become entities (GitHub renders inline HTML), and line breaks and other
+/// control characters are escaped as in [`one_line`], so a cell stays one cell.
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in one_line(text).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '~' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
             }
             c => out.push(c),
         }
@@ -81,7 +100,18 @@ mod tests {
     }
 
     #[test]
-    fn xml_escape_escapes_markup_and_replaces_controls() {
-        assert_eq!(xml_escape("<a b=\"c\">&'\u{1}"), "&lt;a b=&quot;c&quot;&gt;&amp;&apos;&#xFFFD;");
+    fn xml_escape_escapes_markup_and_replaces_what_xml_cannot_hold() {
+        assert_eq!(xml_escape("<a b=\"c\">&'\u{1}"), "&lt;a b=&quot;c&quot;&gt;&amp;&apos;\u{FFFD}");
+        assert_eq!(xml_escape("x\u{FFFE}y\u{FFFF}z\u{1b}"), "x\u{FFFD}y\u{FFFD}z\u{FFFD}");
+        assert_eq!(xml_escape("a\r\n\tb\u{10000}"), "a&#xD;\n\tb\u{10000}");
+    }
+
+    #[test]
+    fn markdown_escape_keeps_a_cell_one_cell_and_inert() {
+        assert_eq!(markdown_escape("a|b"), "a\\|b");
+        assert_eq!(markdown_escape("<img src=x onerror=alert(1)>"), "&lt;img src=x onerror=alert\\(1\\)&gt;");
+        assert_eq!(markdown_escape("[x](javascript:y)"), "\\[x\\]\\(javascript:y\\)");
+        assert_eq!(markdown_escape("**25 pass**\n| fake | row |"), "\\*\\*25 pass\\*\\*\\\\n\\| fake \\| row \\|");
+        assert_eq!(markdown_escape("plain text 1.2"), "plain text 1.2");
     }
 }

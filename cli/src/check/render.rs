@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use indiv_spec::catalog::Basis;
-use indiv_spec::text::{shorten, xml_escape};
+use indiv_spec::text::{one_line, shorten, xml_escape};
 use indiv_spec::{Level, Rule, Spec, Violation};
 use serde_json::{Value, json};
 
@@ -13,14 +13,17 @@ use super::{FileResult, FileVerdict};
 /// Longest part of a trace line quoted in a diagnostic.
 const SNIPPET_CHARS: usize = 160;
 
-/// One violation as a compiler diagnostic, ending with a blank line.
+/// One violation as a compiler diagnostic, ending with a blank line. What
+/// comes from outside (the message may quote the trace; the file name; the
+/// line) has its control characters escaped, so it cannot drive a terminal.
 pub fn human_violation(spec: &Spec, file: &str, v: &Violation, text: Option<&str>) -> String {
     let info = spec.rule(v.rule);
+    let file = one_line(file);
     let severity = match info.level {
         Level::Must => "error",
         Level::Should => "warning",
     };
-    let mut out = format!("{severity}[{}]: {}\n", v.rule, v.message);
+    let mut out = format!("{severity}[{}]: {}\n", v.rule, one_line(&v.message));
     let mut context = Vec::new();
     if let Some(n) = v.session {
         context.push(format!("session {n}"));
@@ -46,16 +49,18 @@ pub fn human_violation(spec: &Spec, file: &str, v: &Violation, text: Option<&str
 
 fn snippet(text: &str) -> String {
     match text.chars().nth(SNIPPET_CHARS) {
-        None => text.to_string(),
-        Some(_) => format!("{} (line shortened for display)", shorten(text, SNIPPET_CHARS)),
+        None => one_line(text),
+        Some(_) => format!("{} (line shortened for display)", one_line(&shorten(text, SNIPPET_CHARS))),
     }
 }
 
-/// The closing lines for one input in human output.
+/// The closing lines for one input in human output, escaped like
+/// [`human_violation`].
 pub fn human_summary(result: &FileResult, strict: bool) -> String {
     let mut out = String::new();
+    let name = one_line(&result.name);
     for note in &result.notes {
-        let _ = writeln!(out, "note[{}]: {}:{}: {}", note.rule, result.name, note.line, note.message);
+        let _ = writeln!(out, "note[{}]: {name}:{}: {}", note.rule, note.line, one_line(&note.message));
     }
     if result.notes_dropped > 0 {
         let _ = writeln!(out, "note: {} more notes not shown", result.notes_dropped);
@@ -66,12 +71,11 @@ pub fn human_summary(result: &FileResult, strict: bool) -> String {
     let verdict = result.verdict(strict);
     let _ = match verdict {
         FileVerdict::Error => {
-            writeln!(out, "{}: ERROR: not a readable trace after {} records; no verdict", result.name, result.records)
+            writeln!(out, "{name}: ERROR: not a readable trace after {} records; no verdict", result.records)
         }
         _ => writeln!(
             out,
-            "{}: {}: {} must and {} should violations in {} records{}",
-            result.name,
+            "{name}: {}: {} must and {} should violations in {} records{}",
             verdict.as_str().to_uppercase(),
             result.must,
             result.should,

@@ -25,6 +25,10 @@ use crate::exit::ExitStatus;
 /// Most characters of a record quoted under a finding.
 const RECORD_CHARS: usize = 160;
 
+/// The longest `--timeout`: a day. Beyond it a deadline could overflow the
+/// clock, and no case needs longer.
+const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
 /// Runs `indiv certify`.
 pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Result<ExitStatus, Error> {
     if args.list {
@@ -35,8 +39,11 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         }
         return Ok(ExitStatus::Ok);
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(Error::Usage(format!("--timeout must be a positive number of seconds, not {}", args.timeout)));
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= MAX_TIMEOUT_SECONDS) {
+        return Err(Error::Usage(format!(
+            "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {}",
+            args.timeout
+        )));
     }
     let program = if args.program.is_empty() {
         vec![std::env::current_exe()?.into_os_string(), OsString::from("testee")]

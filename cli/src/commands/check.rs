@@ -28,7 +28,7 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
             match File::open(path) {
                 Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
                 Err(source) => {
-                    eprintln!("error: {}", Error::Open { path: path.clone(), source });
+                    crate::error::print_error(&Error::Open { path: path.clone(), source });
                     worst = worst.max(ExitStatus::Input);
                     continue;
                 }
@@ -87,7 +87,7 @@ fn check_file(
     }
     if let Some(e) = &result.error {
         // The same one-line form as `Error::Trace`: file:line:column: message.
-        eprintln!("error: {name}:{e}");
+        crate::error::print_error(&format_args!("{name}:{e}"));
     }
     match args.format {
         CheckFormat::Human => out.write_all(render::human_summary(&result, args.strict).as_bytes())?,
