@@ -122,8 +122,8 @@ fn junit_output_has_a_test_case_per_trace_rule() {
     let o = indiv(&["check", "--format", "junit", "t.jsonl"], &[("t.jsonl", &must_violation())], "");
     assert_eq!(o.status.code(), Some(1));
     let xml = stdout(&o);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"38\" failures=\"1\" errors=\"0\">"), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 38);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"39\" failures=\"1\" errors=\"0\">"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 39);
     assert_eq!(xml.matches("<failure ").count(), 1);
     assert!(
         xml.contains("name=\"SESSION-ENDS\"><failure type=\"must\" message=\"1 violations: every opened session"),
@@ -166,7 +166,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 43 rules\n"
+        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 44 rules\n"
     );
 }
 
@@ -179,7 +179,7 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     }
     let json = indiv(&["spec", "--format", "json"], &[], "");
     let catalog: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json catalog");
-    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(43));
+    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(44));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
     assert_eq!(catalog["version"], "2.0.0");
