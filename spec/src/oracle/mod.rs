@@ -154,9 +154,9 @@ impl Trace<'_, '_> {
     /// GetSecurityVersion result that returned a success code outside an
     /// install under way; a later report does not change it; it becomes the
     /// service's version (or, with that unknown, an individualized version of
-    /// unknown number, which the next individualized report tells) when a
-    /// session installs and succeeds". A version of unknown number is not
-    /// known.
+    /// unknown number, which the next individualized report outside an
+    /// install under way tells) when a session installs and succeeds". A
+    /// version of unknown number is not known.
     fn component_version_before(&self, at: usize) -> Option<SecurityVersion> {
         let mut known = self.header().and_then(|(component, _)| component);
         let mut installed = false;
