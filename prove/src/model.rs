@@ -87,7 +87,10 @@ pub fn moments(sim: &Simulation) -> Vec<(Trigger, Simulation)> {
 /// engine's state holds: who succeeded last, whether anything was installed,
 /// whether a session was ever opened, the window of the last `Open`, and the
 /// `WMT_NO_RIGHTS_EX` obligations with the versions they are owed for. Read
-/// from the trace by [`Memory::of`].
+/// from the trace by [`Memory::of`]. The known version SECURITY-VERSION-STABLE
+/// judges reports against needs no field: the trace's header names both
+/// versions, so it is the environment's component until `installed`, and the
+/// service's after.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Memory {
     /// The flags of the last reader session that succeeded.

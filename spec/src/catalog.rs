@@ -87,6 +87,7 @@ rules! {
     SecurityRevocationOnly = "SECURITY-REVOCATION-ONLY",
     SecurityVersionForm = "SECURITY-VERSION-FORM",
     SecurityVersionReflects = "SECURITY-VERSION-REFLECTS",
+    SecurityVersionStable = "SECURITY-VERSION-STABLE",
     ServiceRoundtripsMatch = "SERVICE-ROUNDTRIPS-MATCH",
     ServiceTotalMatches = "SERVICE-TOTAL-MATCHES",
     ServiceProgressReal = "SERVICE-PROGRESS-REAL",

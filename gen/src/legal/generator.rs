@@ -53,6 +53,7 @@ impl<'s> Gen<'s> {
             pending_required: None,
             stale_readers: false,
             revocations_pending: 0,
+            refresh_canceled: false,
             sessions: 0,
             version_due: false,
         };
@@ -103,6 +104,12 @@ impl<'s> Gen<'s> {
         }
         if std::mem::take(&mut self.world.version_due) && chance(c, 40) {
             self.get_version(c);
+        }
+        // With no session open, the application may cancel a pending
+        // refresh; it still ends with its one event (contradiction C9).
+        if self.world.revocations_pending > 0 && chance(c, 10) {
+            self.push(c, call(Call::CancelAsyncOperation, KnownHresult::SOk));
+            self.world.refresh_canceled = true;
         }
         // A refresh completes whenever the service answers.
         while self.world.revocations_pending > 0 && chance(c, 50) {
@@ -215,7 +222,13 @@ impl<'s> Gen<'s> {
 
     pub(super) fn revocation_done(&mut self, c: &mut dyn Choices) {
         self.world.revocations_pending = self.world.revocations_pending.saturating_sub(1);
-        self.push(c, event(Event::RevocationCompleted, KnownHresult::SOk));
+        // A canceled refresh may say so; the event's hr is not judged.
+        let hr = if std::mem::take(&mut self.world.refresh_canceled) {
+            KnownHresult::OperationCanceled
+        } else {
+            KnownHresult::SOk
+        };
+        self.push(c, event(Event::RevocationCompleted, hr));
     }
 
     /// A start call with flags no API accepts: E_INVALIDARG, nothing opened.

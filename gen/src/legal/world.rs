@@ -25,6 +25,9 @@ pub(super) struct World {
     pub(super) stale_readers: bool,
     /// Revocation refreshes still owed a `MEWMDRMRevocationDownloadCompleted`.
     pub(super) revocations_pending: u32,
+    /// A pending refresh was canceled (CancelAsyncOperation with no session
+    /// open): the next revocation event carries NS_E_DRM_OPERATION_CANCELED.
+    pub(super) refresh_canceled: bool,
     /// Sessions opened so far.
     pub(super) sessions: usize,
     /// A session installed and succeeded: applications tend to ask for the

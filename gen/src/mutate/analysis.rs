@@ -102,6 +102,11 @@ pub(super) struct Analysis {
     pub(super) starts: Vec<StartCall>,
     /// GetSecurityVersion calls: line index, hr, and what the version must reflect then.
     pub(super) versions: Vec<(usize, Hresult, Option<Option<SecurityVersion>>)>,
+    /// GetSecurityVersion calls where a different report breaks
+    /// SECURITY-VERSION-STABLE and no other version rule (a success code,
+    /// outside an install under way, no installing success with the service's
+    /// version known before), with the known version a report must equal.
+    pub(super) stable: Vec<(usize, SecurityVersion)>,
     pub(super) opens: Vec<OpenInfo>,
     pub(super) needs: Vec<usize>,
     /// WMT_NO_RIGHTS_EX with the INDI_SUCCEED it answered, if any.
@@ -227,9 +232,31 @@ impl Reading<'_> {
             Call::CancelAsyncOperation => self.cancel(i, Path::Security, hr),
             Call::GetSecurityVersion { version } => {
                 a.versions.push((i, hr, self.reflects));
-                if hr.is_success() {
-                    if let Some(v) = version.as_deref().and_then(SecurityVersion::parse) {
-                        self.component = ComponentVersion::Known(v);
+                let reported = version.as_deref().and_then(SecurityVersion::parse).filter(|v| v.is_component_form());
+                let installing = self.open.iter().any(|&s| {
+                    let s = &a.sessions[s];
+                    s.terminal.is_none() && s.statuses.iter().any(|st| st.indi == IndiStatus::Install)
+                });
+                let reflected = match self.reflects {
+                    Some(Some(service)) => reported == Some(service),
+                    Some(None) => reported.is_some_and(SecurityVersion::is_individualized),
+                    None => true,
+                };
+                // A known version changes only through an installing success;
+                // an unknown one is told by the first report it accepts.
+                if let Some(v) = reported.filter(|_| hr.is_success() && reflected && !installing) {
+                    match self.component {
+                        // With the service's version known, an installing
+                        // success leaves REFLECTS the only judge (one fault,
+                        // one report).
+                        ComponentVersion::Known(known) => {
+                            if !matches!(self.reflects, Some(Some(_))) {
+                                a.stable.push((i, known));
+                            }
+                        }
+                        ComponentVersion::Unknown | ComponentVersion::IndividualizedUnknown => {
+                            self.component = ComponentVersion::Known(v);
+                        }
                     }
                 }
             }

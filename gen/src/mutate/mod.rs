@@ -108,6 +108,7 @@ fn operator(rule: Rule) -> Option<Operator> {
         Rule::SecurityRevocationOnly => security::security_revocation_only,
         Rule::SecurityVersionForm => security::security_version_form,
         Rule::SecurityVersionReflects => security::security_version_reflects,
+        Rule::SecurityVersionStable => security::security_version_stable,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Operators of the `security` area (the `PerformSecurityUpdate` path):
 //! SECURITY-FLAGS-ONE, SECURITY-COMPLETED-ONCE, SECURITY-COMPLETED-MATCHES,
 //! SECURITY-AS-NEEDED, SECURITY-FORCE, SECURITY-REVOCATION-ONLY,
-//! SECURITY-VERSION-FORM and SECURITY-VERSION-REFLECTS.
+//! SECURITY-VERSION-FORM, SECURITY-VERSION-REFLECTS and
+//! SECURITY-VERSION-STABLE.
 
 use std::borrow::Cow;
 
@@ -113,25 +114,22 @@ pub(super) fn security_as_needed(op: &mut Op) -> Option<()> {
         op.draft.insert_target(terminal, status_on(path, v));
         return Some(());
     }
-    // Make both versions known and equal, then install in an as-needed update.
+    // Make both versions known and equal in the header, then install in an
+    // as-needed update. A report cannot make a known version equal to the
+    // service's (SECURITY-VERSION-STABLE): the header's component_version
+    // is the known version until an installing success, which makes it the
+    // service's.
     let service = match op.analysis.header {
         Some((_, Some(s))) => s,
-        Some((component, None)) => {
-            let s = SecurityVersion([2, 4, 0, 1]);
-            op.draft.records[0] = Record::new(Body::Header { component_version: component, service_version: Some(s) });
-            s
-        }
-        None => {
-            let s = SecurityVersion([2, 4, 0, 1]);
-            op.draft.insert(0, Record::new(Body::Header { component_version: None, service_version: Some(s) }));
-            s
-        }
+        _ => SecurityVersion([2, 4, 0, 1]),
     };
+    let header = Record::new(Body::Header { component_version: Some(service), service_version: Some(service) });
+    if op.analysis.header.is_some() {
+        op.draft.records[0] = header;
+    } else {
+        op.draft.insert(0, header);
+    }
     let mut b = Block::start(Path::Security, SecurityFlag::Indiv.value());
-    b.records.insert(
-        0,
-        call(Call::GetSecurityVersion { version: Some(Cow::Owned(service.to_string())) }, KnownHresult::SOk),
-    );
     b.begin();
     let at = b.status(IndiStatus::Install, 0, HttpStatus::NotInitiated, 0, 0);
     op.append_target(b, at)
@@ -240,5 +238,41 @@ pub(super) fn security_version_reflects(op: &mut Op) -> Option<()> {
     };
     *op.draft.call_mut(at)? = Call::GetSecurityVersion { version: Some(Cow::Owned(wrong_version(reflects))) };
     op.draft.target = Some(at);
+    Some(())
+}
+
+/// A well-formed version other than `known`, individualized exactly when
+/// `known` is (so that SECURITY-VERSION-REFLECTS, where it judges, still
+/// accepts it).
+fn other_version(SecurityVersion([a, b, c, d]): SecurityVersion) -> SecurityVersion {
+    SecurityVersion([a, b.wrapping_add(1), c, d])
+}
+
+pub(super) fn security_version_stable(op: &mut Op) -> Option<()> {
+    let analysis = op.analysis;
+    if let Some((at, known)) = op.site(&analysis.stable) {
+        // The version changes with no installing success in between.
+        *op.draft.call_mut(at)? =
+            Call::GetSecurityVersion { version: Some(Cow::Owned(other_version(known).to_string())) };
+        op.draft.target = Some(at);
+        return Some(());
+    }
+    // At the start, before any session: the header's component_version is
+    // the known version (contradiction C8: 2.4.0.1, then a report of
+    // 2.1.0.0); with none, a first report makes one known.
+    let report = |v: SecurityVersion| {
+        call(Call::GetSecurityVersion { version: Some(Cow::Owned(v.to_string())) }, KnownHresult::SOk)
+    };
+    let (mut block, known) = match analysis.header {
+        Some((Some(component), _)) => (Vec::new(), component),
+        _ => {
+            let first = SecurityVersion(pick(op.choices, &[[2, 4, 0, 1], [2, 1, 0, 0], [3, 0, 0, 1]]));
+            (vec![report(first)], first)
+        }
+    };
+    block.push(report(other_version(known)));
+    let local = block.len() - 1;
+    let at = op.draft.insert_block(analysis.body_start, block);
+    op.draft.target = Some(at + local);
     Some(())
 }

@@ -280,6 +280,7 @@ fn any_get_version() -> impl Strategy<Value = Option<Cow<'static, str>>> {
         Just(Some(Cow::Borrowed("2.5.0.1"))),
         Just(Some(Cow::Borrowed("2.2"))),
         Just(Some(Cow::Borrowed("2.4.0.2"))),
+        Just(Some(Cow::Borrowed("2.4.1.1"))),
         Just(Some(Cow::Borrowed("two"))),
     ]
 }
@@ -407,13 +408,19 @@ fn session_episode() -> impl Strategy<Value = Vec<Record<'static>>> {
         prop_oneof![3 => Just(None), 1 => (0usize..8).prop_map(Some)],
         prop_oneof![4 => Just(None), 1 => Just(Some(Hresult::S_OK)), 1 => Just(Some(hr(KnownHresult::OperationCanceled)))],
         0u8..4,
+        // A GetSecurityVersion among the statuses: during an install it is
+        // not judged by SECURITY-VERSION-STABLE.
+        (prop_oneof![3 => Just(None), 1 => (0usize..8).prop_map(Some)], any_get_version()),
     )
-        .prop_map(|(reader, flags, start_hr, statuses, cancel_at, completed_hr, completed)| {
+        .prop_map(|(reader, flags, start_hr, statuses, cancel_at, completed_hr, completed, (version_at, version))| {
             let mut out = Vec::new();
             let start = if reader { Call::Individualize { flags } } else { Call::PerformSecurityUpdate { flags } };
             out.push(call(start, start_hr));
             let terminal_ok = statuses.last().is_some_and(|v| v.indi == 0x02);
             for (n, v) in statuses.into_iter().enumerate() {
+                if version_at == Some(n) {
+                    out.push(call(Call::GetSecurityVersion { version: version.clone() }, Hresult::S_OK));
+                }
                 if cancel_at == Some(n) {
                     let cancel = if reader { Call::CancelIndividualization } else { Call::CancelAsyncOperation };
                     out.push(call(cancel, Hresult::S_OK));

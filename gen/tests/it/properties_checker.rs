@@ -177,3 +177,30 @@ fn mutants_survive_a_json_round_trip() {
         }
     }
 }
+
+/// One fault, one report: a mutant of SECURITY-VERSION-STABLE or
+/// SECURITY-VERSION-REFLECTS is reported at its line under its own rule and
+/// under no other version rule (the two never judge one report twice).
+#[test]
+fn a_wrong_version_is_reported_under_one_version_rule() {
+    let version_rules = [Rule::SecurityVersionForm, Rule::SecurityVersionReflects, Rule::SecurityVersionStable];
+    for seed in 0..TRACES_PER_RULE {
+        let trace = legal_trace(spec(), &mut SplitMix64::new(seed), MAX_SESSIONS);
+        for rule in [Rule::SecurityVersionStable, Rule::SecurityVersionReflects] {
+            let mutant = mutate(rule, &trace, &mut SplitMix64::new(seed ^ 0xC8)).expect("the operator applies");
+            let violations = check_serialized(&mutant.records);
+            let at_line: Vec<Rule> = violations
+                .iter()
+                .filter(|v| v.line == mutant.line && version_rules.contains(&v.rule))
+                .map(|v| v.rule)
+                .collect();
+            assert_eq!(
+                at_line,
+                vec![rule],
+                "{rule} seed {seed}:\n  {}\n{}",
+                describe(&violations),
+                jsonl(&mutant.records)
+            );
+        }
+    }
+}

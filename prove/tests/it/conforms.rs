@@ -61,6 +61,15 @@ fn doctored() -> Vec<Doctored> {
             23,
         ),
         (
+            "GetSecurityVersion reports a version no session installed (C8)",
+            |t| {
+                let report = Call::GetSecurityVersion { version: Some("2.4.0.1".into()) };
+                t.insert(1, Record::new(Body::Call { call: report, hr: Hresult::S_OK }));
+            },
+            Rule::SecurityVersionStable,
+            2,
+        ),
+        (
             "PerformSecurityUpdate(0x3) accepted",
             |t| t.push(Record::new(Body::Call { call: Call::PerformSecurityUpdate { flags: 3 }, hr: Hresult::S_OK })),
             Rule::SecurityFlagsOne,

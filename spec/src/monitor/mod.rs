@@ -136,6 +136,16 @@ enum Target {
     Nobody,
 }
 
+/// Where the component's known version came from (SECURITY-VERSION-STABLE's
+/// messages): the header, a report at a line, or an install that succeeded
+/// at a line.
+#[derive(Clone, Copy, Debug)]
+enum KnownFrom {
+    Header,
+    Report(usize),
+    Install(usize),
+}
+
 /// The streaming checker. Feed it records in order with their line numbers,
 /// drain what it found as you go, and call [`Monitor::finish`] at the end.
 pub struct Monitor<'s> {
@@ -146,6 +156,8 @@ pub struct Monitor<'s> {
     line: usize,
     ts: Option<Number>,
     component: ComponentVersion,
+    /// Where the component's known version came from, for messages.
+    known_from: Option<KnownFrom>,
     service: Option<SecurityVersion>,
     /// After a session installed and succeeded: the version GetSecurityVersion
     /// must report (`Some(None)`: any individualized version).
@@ -186,6 +198,7 @@ impl<'s> Monitor<'s> {
             line: 0,
             ts: None,
             component: ComponentVersion::Unknown,
+            known_from: None,
             service: None,
             reflects: None,
             open: Vec::new(),
@@ -215,6 +228,7 @@ impl<'s> Monitor<'s> {
         match &record.body {
             Body::Header { component_version, service_version } => {
                 self.component = component_version.map_or(ComponentVersion::Unknown, ComponentVersion::Known);
+                self.known_from = component_version.map(|_| KnownFrom::Header);
                 self.service = *service_version;
             }
             Body::Call { call, hr } => {

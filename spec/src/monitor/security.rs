@@ -1,10 +1,10 @@
 //! Rule area `security`: the `IWMDRMSecurity` path (PerformSecurityUpdate,
 //! its events, GetSecurityVersion). Judges SECURITY-FLAGS-ONE,
 //! SECURITY-COMPLETED-ONCE, SECURITY-COMPLETED-MATCHES, SECURITY-AS-NEEDED,
-//! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM and
-//! SECURITY-VERSION-REFLECTS.
+//! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM,
+//! SECURITY-VERSION-REFLECTS and SECURITY-VERSION-STABLE.
 
-use super::{Found, Monitor, Session, Step, Violation, at_end, status_name};
+use super::{Found, KnownFrom, Monitor, Session, Step, Violation, at_end, status_name};
 use crate::catalog::Rule;
 use crate::record::IndividualizeStatus;
 use crate::vocab::{ComponentVersion, Hresult, IndiStatus, KnownHresult, Path, SecurityFlag, SecurityVersion};
@@ -37,9 +37,10 @@ impl Monitor<'_> {
         }
     }
 
-    /// SECURITY-VERSION-FORM and SECURITY-VERSION-REFLECTS on a
-    /// GetSecurityVersion that returned a success code; a well-formed version
-    /// becomes the component's.
+    /// SECURITY-VERSION-FORM, SECURITY-VERSION-REFLECTS and
+    /// SECURITY-VERSION-STABLE on a GetSecurityVersion that returned a
+    /// success code. One fault, one report: a report that breaks FORM or
+    /// REFLECTS is judged by that rule alone.
     pub(super) fn get_security_version(&mut self, version: Option<&str>, hr: Hresult) {
         if hr.is_failure() {
             return;
@@ -62,20 +63,51 @@ impl Monitor<'_> {
             );
             return;
         };
-        match self.reflects {
-            Some(Some(service)) if reported != service => self.emit(
-                Rule::SecurityVersionReflects,
-                None,
-                format!("GetSecurityVersion reported {reported} after a session installed and succeeded; expected the service's version {service}"),
-            ),
-            Some(None) if !reported.is_individualized() => self.emit(
-                Rule::SecurityVersionReflects,
-                None,
-                format!("GetSecurityVersion reported {reported} after a session installed and succeeded; expected a fourth number of 1"),
-            ),
-            _ => {}
+        let reflects = match self.reflects {
+            Some(Some(service)) if reported != service => Some(format!(
+                "GetSecurityVersion reported {reported} after a session installed and succeeded; expected the service's version {service}"
+            )),
+            Some(None) if !reported.is_individualized() => Some(format!(
+                "GetSecurityVersion reported {reported} after a session installed and succeeded; expected a fourth number of 1"
+            )),
+            _ => None,
+        };
+        if let Some(message) = reflects {
+            self.emit(Rule::SecurityVersionReflects, None, message);
+            return;
         }
-        self.component = ComponentVersion::Known(reported);
+        self.version_stable(reported);
+    }
+
+    /// SECURITY-VERSION-STABLE on a well-formed report that
+    /// SECURITY-VERSION-REFLECTS accepted: it is the known version, or
+    /// becomes it when none is known. Not judged while an install is under
+    /// way (a session that reported INDI_INSTALL has no terminal status yet).
+    fn version_stable(&mut self, reported: SecurityVersion) {
+        if self.open.iter().any(|s| s.installed && s.terminal.is_none()) {
+            return;
+        }
+        match self.component {
+            ComponentVersion::Unknown | ComponentVersion::IndividualizedUnknown => {
+                self.component = ComponentVersion::Known(reported);
+                self.known_from = Some(KnownFrom::Report(self.line));
+            }
+            ComponentVersion::Known(known) if reported != known => {
+                let from = match self.known_from {
+                    Some(KnownFrom::Header) | None => "the trace header's component_version".to_string(),
+                    Some(KnownFrom::Report(line)) => format!("reported at line {line}"),
+                    Some(KnownFrom::Install(line)) => format!("installed by the session that succeeded at line {line}"),
+                };
+                self.emit(
+                    Rule::SecurityVersionStable,
+                    None,
+                    format!(
+                        "GetSecurityVersion reported {reported}, but the component's version is {known} ({from}) and no session installed and succeeded since"
+                    ),
+                );
+            }
+            ComponentVersion::Known(_) => {}
+        }
     }
 
     /// A session installed and succeeded: the component now has the
@@ -83,6 +115,7 @@ impl Monitor<'_> {
     /// GetSecurityVersion must say so (SECURITY-VERSION-REFLECTS).
     pub(super) fn installed_and_succeeded(&mut self) {
         self.component = self.service.map_or(ComponentVersion::IndividualizedUnknown, ComponentVersion::Known);
+        self.known_from = Some(KnownFrom::Install(self.line));
         self.reflects = Some(self.service);
     }
 

@@ -150,26 +150,52 @@ impl Trace<'_, '_> {
     }
 
     /// The component's version just before record `at`, recomputed from the
-    /// start: "known from the header, from a well-formed GetSecurityVersion
-    /// result that returned a success code, and becomes the service's version
-    /// (or, with that unknown, an individualized version of unknown number)
-    /// when a session installs and succeeds". A version of unknown number is
-    /// not known.
+    /// start: "known from the header or, with none, from the first well-formed
+    /// GetSecurityVersion result that returned a success code outside an
+    /// install under way; a later report does not change it; it becomes the
+    /// service's version (or, with that unknown, an individualized version of
+    /// unknown number, which the next individualized report outside an
+    /// install under way tells) when a session installs and succeeds". A
+    /// version of unknown number is not known.
     fn component_version_before(&self, at: usize) -> Option<SecurityVersion> {
         let mut known = self.header().and_then(|(component, _)| component);
+        let mut installed = false;
         for i in 0..at {
-            if let Body::Call { call: Call::GetSecurityVersion { version: Some(text) }, hr } = &self.records[i].1.body {
-                if hr.is_success() {
-                    if let Some(v) = SecurityVersion::parse(text) {
-                        known = Some(v);
-                    }
+            if known.is_none() && !self.install_under_way(i) {
+                // "with that unknown, the first individualized report after
+                // the session becomes it"
+                if let Some(v) = self.well_formed_report(i).filter(|v| !installed || v.is_individualized()) {
+                    known = Some(v);
                 }
             }
             if (0..self.sessions.sessions.len()).any(|k| self.installed_success(k) == Some(i)) {
                 known = self.service_version();
+                installed = true;
             }
         }
         known
+    }
+
+    /// The version GetSecurityVersion record `i` reported, when it returned a
+    /// success code and the version is well formed: "four dot-separated
+    /// numbers, the third 0, the fourth 0 or 1".
+    fn well_formed_report(&self, i: usize) -> Option<SecurityVersion> {
+        let Body::Call { call: Call::GetSecurityVersion { version: Some(text) }, hr } = &self.records[i].1.body else {
+            return None;
+        };
+        SecurityVersion::parse(text).filter(|v| hr.is_success() && v.0[2] == 0)
+    }
+
+    /// Whether an install is under way at record `i`: "a session that
+    /// reported INDI_INSTALL has not reported its terminal status" (and is
+    /// still open).
+    fn install_under_way(&self, i: usize) -> bool {
+        (0..self.sessions.sessions.len()).any(|k| {
+            let s = &self.sessions.sessions[k];
+            s.is_open_at(i)
+                && self.statuses_in(k, IndiStatus::Install).any(|j| j < i)
+                && s.terminal.is_none_or(|(t, _)| t > i)
+        })
     }
 
     /// The component's and the service's versions at session `k`'s start

@@ -1,12 +1,12 @@
 //! Rule area `security`, as the oracle reads it: SECURITY-FLAGS-ONE,
 //! SECURITY-COMPLETED-ONCE, SECURITY-COMPLETED-MATCHES, SECURITY-AS-NEEDED,
-//! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM and
-//! SECURITY-VERSION-REFLECTS.
+//! SECURITY-FORCE, SECURITY-REVOCATION-ONLY, SECURITY-VERSION-FORM,
+//! SECURITY-VERSION-REFLECTS and SECURITY-VERSION-STABLE.
 
 use super::{Found, Owner, Trace};
 use crate::catalog::Rule;
 use crate::record::{Body, Call};
-use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag, SecurityVersion};
+use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
 
 /// SECURITY-FLAGS-ONE for the PerformSecurityUpdate call `i`: exactly one of
 /// 0x1, 0x2, 0x4. Whether the refusal applied.
@@ -97,16 +97,17 @@ pub(super) fn completed_rules(t: &Trace<'_, '_>, out: &mut Found) {
     }
 }
 
-/// SECURITY-VERSION-FORM and SECURITY-VERSION-REFLECTS on each
-/// GetSecurityVersion that returned a success code.
+/// SECURITY-VERSION-FORM, SECURITY-VERSION-REFLECTS and
+/// SECURITY-VERSION-STABLE on each GetSecurityVersion that returned a success
+/// code.
 pub(super) fn version_rules(t: &Trace<'_, '_>, out: &mut Found) {
     for i in 0..t.records.len() {
-        let Body::Call { call: Call::GetSecurityVersion { version }, hr } = &t.records[i].1.body else { continue };
+        let Body::Call { call: Call::GetSecurityVersion { .. }, hr } = &t.records[i].1.body else { continue };
         if hr.is_failure() {
             continue;
         }
         // "four dot-separated numbers, the third 0, the fourth 0 or 1"
-        let Some(v) = version.as_deref().and_then(SecurityVersion::parse).filter(|v| v.0[2] == 0) else {
+        let Some(v) = t.well_formed_report(i) else {
             t.flag(out, Rule::SecurityVersionForm, i);
             continue;
         };
@@ -121,6 +122,20 @@ pub(super) fn version_rules(t: &Trace<'_, '_>, out: &mut Found) {
             };
             if !ok {
                 t.flag(out, Rule::SecurityVersionReflects, i);
+                // "a report that breaks SECURITY-VERSION-FORM ... or
+                // SECURITY-VERSION-REFLECTS is judged by that rule alone"
+                continue;
+            }
+        }
+        // "a report while an install is under way ... is not judged"
+        if t.install_under_way(i) {
+            continue;
+        }
+        // "GetSecurityVersion reports the component's known version"; with no
+        // known version the report becomes it and is not judged.
+        if let Some(known) = t.component_version_before(i) {
+            if v != known {
+                t.flag(out, Rule::SecurityVersionStable, i);
             }
         }
     }
