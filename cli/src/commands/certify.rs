@@ -16,7 +16,7 @@ use indiv_harness::run::{CaseOutcome, Counts, RunObserver, RunOptions, RunSummar
 use indiv_harness::runner::named_cases;
 use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
-use indiv_spec::text::shorten;
+use indiv_spec::text::{one_line, shorten};
 
 use crate::args::CertifyArgs;
 use crate::error::Error;
@@ -114,7 +114,7 @@ impl RunObserver for Console<'_> {
                 if result.verdict != Verdict::Pass {
                     bar.suspend(|| self.out.write_all(text.as_bytes()))?;
                 }
-                bar.set_message(result.name.clone());
+                bar.set_message(one_line(&result.name));
                 bar.inc(1);
             }
             None => self.out.write_all(text.as_bytes())?,
@@ -129,14 +129,18 @@ impl RunObserver for Console<'_> {
 
 /// A case's verdict line, each finding with its record and the rule's
 /// statement (once per case), the error and the end of the testee's stderr.
+/// What the testee wrote, and names from case files, reach the terminal with
+/// their control characters escaped: a testee cannot print a fake verdict
+/// line or drive the terminal.
 fn case_block(result: &CaseResult) -> String {
-    let mut text = format!("{:9} {} ({:.2} s)\n", result.verdict.as_str(), result.name, result.duration.as_secs_f64());
+    let name = one_line(&result.name);
+    let mut text = format!("{:9} {name} ({:.2} s)\n", result.verdict.as_str(), result.duration.as_secs_f64());
     let mut stated = BTreeSet::new();
     for f in &result.findings {
         let level = f.level.name();
-        let _ = writeln!(text, "  {} ({level}) line {}: {}", f.rule, f.line, f.message);
+        let _ = writeln!(text, "  {} ({level}) line {}: {}", f.rule, f.line, one_line(&f.message));
         if let Some(record) = &f.record {
-            let _ = writeln!(text, "    > {}", shorten(record, RECORD_CHARS));
+            let _ = writeln!(text, "    > {}", one_line(&shorten(record, RECORD_CHARS)));
         }
         // The rule's statement once per case, then only the pointer to it.
         if let (true, Ok(spec)) = (stated.insert(f.rule), Spec::builtin()) {
@@ -146,12 +150,12 @@ fn case_block(result: &CaseResult) -> String {
         let _ = writeln!(text, "    = indiv explain {}", f.rule);
     }
     if let Some(error) = &result.error {
-        let _ = writeln!(text, "  {error}");
+        let _ = writeln!(text, "  {}", one_line(error));
     }
     if !result.stderr.trim().is_empty() {
         let tail: Vec<&str> = result.stderr.lines().rev().take(5).collect();
         for l in tail.iter().rev() {
-            let _ = writeln!(text, "  stderr: {l}");
+            let _ = writeln!(text, "  stderr: {}", one_line(l));
         }
     }
     text

@@ -78,3 +78,22 @@ fn a_timeout_too_large_for_the_clock_is_a_usage_error() {
         assert!(err.starts_with("error: --timeout must be a positive number of seconds, at most 86400"), "{err}");
     }
 }
+
+#[test]
+fn a_testees_terminal_escapes_are_shown_escaped_by_certify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("testee.sh");
+    // Clears the screen and, after a carriage return, forges a verdict line.
+    std::fs::write(&script, "#!/bin/sh\nprintf '\\033[2J\\r26 cases: 26 pass, 0 fail\\n' >&2\nexit 1\n")
+        .expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .current_dir(dir.path())
+        .args(["certify", "--case", "reader-happy", "--", "sh"])
+        .arg(&script)
+        .output()
+        .expect("run indiv");
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stdout));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!o.stdout.iter().any(|b| *b == 0x1b || *b == b'\r'), "{out}");
+    assert!(out.contains("stderr: \\u{1b}[2J\\r26 cases: 26 pass, 0 fail"), "{out}");
+}
