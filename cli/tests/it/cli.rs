@@ -166,7 +166,7 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 43 rules\n"
+        "error: unknown rule `NO-SUCH-RULE`; `indiv spec` lists the 46 rules\n"
     );
 }
 
@@ -179,7 +179,7 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     }
     let json = indiv(&["spec", "--format", "json"], &[], "");
     let catalog: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json catalog");
-    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(43));
+    assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(46));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
     assert_eq!(catalog["version"], "2.0.0");

@@ -20,7 +20,7 @@ fn reader_happy() -> Vec<Record<'static>> {
 fn every_trace_rule_fires_on_an_engine_trace_at_its_operators_line() {
     let trace = reader_happy();
     let rules = trace_rules(spec());
-    assert_eq!(rules.len(), 38);
+    assert_eq!(rules.len(), 41);
     for rule in rules {
         let mutant = (0..8).find_map(|seed| fires(spec(), rule, &trace, seed));
         let mutant = mutant.unwrap_or_else(|| panic!("{rule} does not fire"));

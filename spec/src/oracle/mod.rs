@@ -40,17 +40,19 @@ use crate::vocab::{IndiStatus, Path, SecurityFlag, SecurityVersion};
 /// with its 1-based line). With `partial`, the end-of-trace obligations are
 /// not judged.
 pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTreeSet<(Rule, usize)> {
-    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records) };
+    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records, partial) };
     let mut out = Found::default();
     values::value_rules(&trace, &mut out);
     http::value_rules(&trace, &mut out);
     sessions::routing_rules(&trace, &mut out);
+    sessions::early_rules(&trace, &mut out);
     security::revocation_rules(&trace, &mut out);
     sessions::start_call_rules(&trace, &mut out);
     for k in 0..trace.sessions.sessions.len() {
         sessions::phase_rules(&trace, k, &mut out);
         http::session_rules(&trace, k, &mut out);
         sessions::install_rules(&trace, k, &mut out);
+        sessions::download_rules(&trace, k, &mut out);
         security::update_rules(&trace, k, &mut out);
         cancellation::cancel_rules(&trace, k, &mut out);
     }
@@ -67,7 +69,7 @@ pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTr
 /// oracle derives from the general readings, for tests that need to tell
 /// which statuses one session is made of.
 pub fn session_lines(spec: &Spec, records: &[(usize, Record<'_>)]) -> Vec<Vec<usize>> {
-    let structure = derive_sessions(spec, records);
+    let structure = derive_sessions(spec, records, false);
     structure.sessions.iter().map(|s| s.statuses.iter().map(|&i| records[i].0).collect()).collect()
 }
 
@@ -92,8 +94,12 @@ impl Trace<'_, '_> {
         out.0.insert((rule, self.line(i)));
     }
 
-    /// The `WM_INDIVIDUALIZE_STATUS` of record `i`, if it carries one.
+    /// The `WM_INDIVIDUALIZE_STATUS` of record `i`, if it carries one and
+    /// some rule judges it.
     fn status(&self, i: usize) -> Option<&IndividualizeStatus<'_>> {
+        if self.sessions.unjudged.contains(&i) {
+            return None;
+        }
         indi_status_of(&self.records[i].1)
     }
 
@@ -165,7 +171,10 @@ impl Trace<'_, '_> {
                     }
                 }
             }
-            if (0..self.sessions.sessions.len()).any(|k| self.installed_success(k) == Some(i)) {
+            // A session opened at or after `at` does not count, even when its
+            // statuses came before its start call's record.
+            let sessions = &self.sessions.sessions;
+            if (0..sessions.len()).any(|k| sessions[k].opened_at < at && self.installed_success(k) == Some(i)) {
                 known = self.service_version();
             }
         }
@@ -274,6 +283,8 @@ enum Owner {
     Refresh,
     /// Nobody: before any session was ever opened.
     Nobody,
+    /// Not judged: held at the end of a partial trace.
+    Unjudged,
 }
 
 /// The derived structure of a trace.
@@ -288,12 +299,18 @@ struct Structure {
     stray_revocation_events: Vec<usize>,
     /// Completed events with no open security session.
     stray_completed: Vec<usize>,
+    /// Start calls whose session had statuses before the call's record.
+    early_calls: Vec<usize>,
+    /// Statuses no rule judges: held at the end of a partial trace.
+    unjudged: BTreeSet<usize>,
 }
 
 /// One pass over the trace that implements the general readings about who
 /// opens, owns and closes what.
-fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
+fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> Structure {
     let mut st = Structure::default();
+    // Statuses waiting for the start call written after them.
+    let mut early: Vec<(usize, Path)> = Vec::new();
     for (i, (_, record)) in records.iter().enumerate() {
         match &record.body {
             Body::Call { call, hr } if hr.is_success() => match call {
@@ -320,6 +337,15 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
                         completed_at: None,
                         cancels: Vec::new(),
                     });
+                    // "such statuses are the session's statuses, in their order
+                    // and before the statuses after the call"
+                    if !early.is_empty() {
+                        st.early_calls.push(i);
+                        let k = st.sessions.len() - 1;
+                        for (j, channel) in std::mem::take(&mut early) {
+                            attach(spec, &mut st, k, j, channel, records);
+                        }
+                    }
                 }
                 // "a cancel call that returned a success code applies to the most
                 // recently opened open session of its path; with none, it applies
@@ -333,8 +359,9 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
                 }
                 _ => {}
             },
-            Body::Status { status: Status::Individualize(v), .. } => route_status(spec, &mut st, i, v, Path::Reader),
-            Body::Event { event: Event::Progress(v), .. } => route_status(spec, &mut st, i, v, Path::Security),
+            Body::Status { status: Status::Individualize(_), .. } | Body::Event { event: Event::Progress(_), .. } => {
+                route_status(spec, &mut st, i, records, partial, &mut early);
+            }
             // "a security session (opened by PerformSecurityUpdate) closes at its
             // MEWMDRMIndividualizationCompleted event"; "a Completed event with
             // no open security session breaks [SECURITY-COMPLETED-ONCE] at its
@@ -361,6 +388,80 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
     st
 }
 
+/// The channel of record `i` and its status, if it is a status or a Progress
+/// event.
+fn channel_of<'a>(records: &'a [(usize, Record<'_>)], i: usize) -> Option<(Path, &'a IndividualizeStatus<'a>)> {
+    match &records.get(i)?.1.body {
+        Body::Status { status: Status::Individualize(v), .. } => Some((Path::Reader, v)),
+        Body::Event { event: Event::Progress(v), .. } => Some((Path::Security, v)),
+        _ => None,
+    }
+}
+
+/// Whether record `i` is "a start call that returned a success code and opens
+/// a session" when none is open.
+fn opens_session(records: &[(usize, Record<'_>)], i: usize) -> bool {
+    match records.get(i).map(|r| &r.1.body) {
+        Some(Body::Call { call: Call::Individualize { .. }, hr }) => hr.is_success(),
+        Some(Body::Call { call: Call::PerformSecurityUpdate { flags }, hr }) => {
+            hr.is_success()
+                && *flags != SecurityFlag::RevocationRefresh.value()
+                && [SecurityFlag::Indiv, SecurityFlag::ForceIndiv].iter().any(|f| flags & f.value() != 0)
+        }
+        _ => false,
+    }
+}
+
+/// The statuses a start call's session had before its record: "a run of
+/// consecutive statuses and Progress events with no open session to go to
+/// (a Progress event that goes to a pending revocation refresh is not one of
+/// them and ends the run), directly followed by a start call that returned a
+/// success code and opens a session"; "the checker holds at most the last
+/// 4096 statuses of a run". Where status `i` stands: `Some(true)` when it is
+/// such a status, `Some(false)` when it is a stray, `None` when it is held at
+/// the end of the trace.
+fn before_its_call(records: &[(usize, Record<'_>)], i: usize, refresh_pending: bool) -> Option<bool> {
+    let held = |j: usize| channel_of(records, j).is_some_and(|(c, _)| !(c == Path::Security && refresh_pending));
+    let mut end = i;
+    while held(end) {
+        end += 1;
+    }
+    if end - i > 4096 {
+        return Some(false);
+    }
+    if end >= records.len() {
+        return None;
+    }
+    Some(opens_session(records, end))
+}
+
+/// Routes status `j`, written before the record of the start call that
+/// opened session `k`, into that session, as if it had come after the call.
+fn attach(spec: &Spec, st: &mut Structure, k: usize, j: usize, channel: Path, records: &[(usize, Record<'_>)]) {
+    let phase = channel_of(records, j).and_then(|(_, v)| v.indi_status());
+    let s = &mut st.sessions[k];
+    // As `route_status` reads a status of an open session: a closed session
+    // (a reader session after its terminal status) takes strays, then the
+    // channel, then the terminal status decide.
+    let owner = if s.closed_at.is_some() {
+        Owner::AfterEnd(k)
+    } else if s.path != channel {
+        Owner::WrongChannel(k)
+    } else if s.terminal.is_some() {
+        Owner::AfterEnd(k)
+    } else {
+        s.statuses.push(j);
+        if let Some(phase) = phase.filter(|p| spec.phases.is_terminal(*p)) {
+            s.terminal = Some((j, phase));
+            if s.path == Path::Reader {
+                s.closed_at = Some(j);
+            }
+        }
+        Owner::Session(k)
+    };
+    st.owners.push((j, owner));
+}
+
 /// "a status or Progress event belongs to the most recently opened session
 /// that is still open; with none open, a Progress event belongs to a pending
 /// revocation refresh if there is one, otherwise to the last session ever
@@ -369,7 +470,15 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
 /// enIndiStatus nor enHTTPStatus, so every status is routed: "a status whose
 /// enIndiStatus or enHTTPStatus is not a defined value takes part in every
 /// rule that does not read that field".
-fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStatus<'_>, channel: Path) {
+fn route_status(
+    spec: &Spec,
+    st: &mut Structure,
+    i: usize,
+    records: &[(usize, Record<'_>)],
+    partial: bool,
+    early: &mut Vec<(usize, Path)>,
+) {
+    let Some((channel, v)) = channel_of(records, i) else { return };
     let phase = v.indi_status();
     let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
     let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
@@ -390,6 +499,17 @@ fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStat
             Owner::Session(k)
         }
         None if channel == Path::Security && refresh_pending => Owner::Refresh,
+        // SESSION-CALL-RETURNS-FIRST: "such statuses are the session's
+        // statuses"; "in a partial trace, statuses still held at its end are
+        // not judged".
+        None if before_its_call(records, i, refresh_pending) == Some(true) => {
+            early.push((i, channel));
+            return;
+        }
+        None if partial && before_its_call(records, i, refresh_pending).is_none() => {
+            st.unjudged.insert(i);
+            Owner::Unjudged
+        }
         // "otherwise to the last session ever opened (SESSION-ONE-TERMINAL)":
         // the reading names the rule, whatever the channel.
         None => match st.sessions.len().checked_sub(1) {

@@ -22,12 +22,14 @@ pub(super) fn flags_rule(t: &Trace<'_, '_>, i: usize, flags: u32, hr: Hresult, o
 /// READER-NO-REINDIV and READER-REINDIV-ALLOWED for the Individualize call
 /// `i`, when no earlier refusal applied.
 pub(super) fn lock_rules(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Found) {
-    // Reader sessions that succeeded before this call, by where they did.
+    // Reader sessions that succeeded before this call, by where they did (a
+    // session opened by a later call whose statuses came before its record
+    // does not count).
     let mut successes: Vec<(usize, u32)> = t
         .sessions
         .sessions
         .iter()
-        .filter(|s| s.path == Path::Reader)
+        .filter(|s| s.path == Path::Reader && s.opened_at < i)
         .filter_map(|s| match s.terminal {
             Some((at, IndiStatus::Succeed)) if at < i => Some((at, s.flags)),
             _ => None,
