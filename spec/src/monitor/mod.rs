@@ -142,10 +142,10 @@ enum Target {
     Nobody,
 }
 
-/// A status with no open session to go to, held until the next record that
-/// is not one: it belongs to the session of a start call written after it
-/// (SESSION-CALL-RETURNS-FIRST) when that record is a start call that opens
-/// one, and is a stray otherwise.
+/// A status with no open session to go to, from an INDI_BEGIN on, held until
+/// the next record that is not one: it belongs to the session of a start call
+/// written after it (SESSION-CALL-RETURNS-FIRST) when that record is a start
+/// call that opens one, and is a stray otherwise.
 struct Held {
     line: usize,
     ts: Option<Number>,
@@ -153,7 +153,7 @@ struct Held {
     value: IndividualizeStatus<'static>,
 }
 
-/// The most statuses held at once; earlier ones are judged as strays.
+/// The most statuses held at once; with more, all are judged as strays.
 const HOLD_LIMIT: usize = 4096;
 
 /// The streaming checker. Feed it records in order with their line numbers,
@@ -226,8 +226,16 @@ impl<'s> Monitor<'s> {
     pub fn feed(&mut self, line: usize, record: &Record<'_>) {
         if let Some((channel, v)) = status_of(record) {
             if matches!(self.route(channel), Target::AfterLast(_) | Target::Nobody) {
-                self.hold(Held { line, ts: record.ts.clone(), channel, value: v.clone().into_owned() });
-                return;
+                // A session's statuses start with INDI_BEGIN: what was held
+                // before one is strays, and nothing is held until one comes.
+                let begin = v.indi_status() == Some(self.spec.phases.first);
+                if begin {
+                    self.release_strays();
+                }
+                if begin || !self.held.is_empty() {
+                    self.hold(Held { line, ts: record.ts.clone(), channel, value: v.clone().into_owned() });
+                    return;
+                }
             }
         }
         let opens = opens_session(record);
@@ -293,13 +301,11 @@ impl<'s> Monitor<'s> {
     }
 
     /// Holds a status that has no open session to go to; beyond
-    /// [`HOLD_LIMIT`], the oldest held one is judged as a stray.
+    /// [`HOLD_LIMIT`], every held one is judged as a stray.
     fn hold(&mut self, held: Held) {
         self.held.push_back(held);
         if self.held.len() > HOLD_LIMIT {
-            if let Some(oldest) = self.held.pop_front() {
-                self.replay(oldest);
-            }
+            self.release_strays();
         }
     }
 

@@ -309,9 +309,14 @@ struct Structure {
 /// opens, owns and closes what.
 fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> Structure {
     let mut st = Structure::default();
-    // Statuses waiting for the start call written after them.
-    let mut early: Vec<(usize, Path)> = Vec::new();
+    // The current run of statuses with no open session to go to, each with
+    // the owner it has as a stray.
+    let mut run: Vec<(usize, Path, Owner)> = Vec::new();
     for (i, (_, record)) in records.iter().enumerate() {
+        let status = channel_of(records, i).is_some();
+        if !run.is_empty() && !status && !opens_session(records, i) {
+            settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Strays, records);
+        }
         match &record.body {
             Body::Call { call, hr } if hr.is_success() => match call {
                 // "PerformSecurityUpdate with flags 0x2 that returned a success
@@ -339,12 +344,9 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) 
                     });
                     // "such statuses are the session's statuses, in their order
                     // and before the statuses after the call"
-                    if !early.is_empty() {
-                        st.early_calls.push(i);
+                    if !run.is_empty() {
                         let k = st.sessions.len() - 1;
-                        for (j, channel) in std::mem::take(&mut early) {
-                            attach(spec, &mut st, k, j, channel, records);
-                        }
+                        settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Session(k), records);
                     }
                 }
                 // "a cancel call that returned a success code applies to the most
@@ -360,7 +362,11 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) 
                 _ => {}
             },
             Body::Status { status: Status::Individualize(_), .. } | Body::Event { event: Event::Progress(_), .. } => {
-                route_status(spec, &mut st, i, records, partial, &mut early);
+                if let Some(stray) = route_status(spec, &mut st, i, records) {
+                    run.push((i, channel_of(records, i).map_or(Path::Reader, |(c, _)| c), stray));
+                } else if !run.is_empty() {
+                    settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Strays, records);
+                }
             }
             // "a security session (opened by PerformSecurityUpdate) closes at its
             // MEWMDRMIndividualizationCompleted event"; "a Completed event with
@@ -385,6 +391,8 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) 
             _ => {}
         }
     }
+    let end = if partial { Settle::Unjudged } else { Settle::Strays };
+    settle_run(spec, &mut st, run, end, records);
     st
 }
 
@@ -412,27 +420,57 @@ fn opens_session(records: &[(usize, Record<'_>)], i: usize) -> bool {
     }
 }
 
-/// The statuses a start call's session had before its record: "a run of
-/// consecutive statuses and Progress events with no open session to go to
-/// (a Progress event that goes to a pending revocation refresh is not one of
-/// them and ends the run), directly followed by a start call that returned a
-/// success code and opens a session"; "the checker holds at most the last
-/// 4096 statuses of a run". Where status `i` stands: `Some(true)` when it is
-/// such a status, `Some(false)` when it is a stray, `None` when it is held at
-/// the end of the trace.
-fn before_its_call(records: &[(usize, Record<'_>)], i: usize, refresh_pending: bool) -> Option<bool> {
-    let held = |j: usize| channel_of(records, j).is_some_and(|(c, _)| !(c == Path::Security && refresh_pending));
-    let mut end = i;
-    while held(end) {
-        end += 1;
+/// What becomes of a run of statuses with no open session to go to.
+#[derive(Clone, Copy)]
+enum Settle {
+    /// A start call that opened session `k` followed it.
+    Session(usize),
+    /// Something else followed it, or a complete trace ended.
+    Strays,
+    /// A partial trace ended.
+    Unjudged,
+}
+
+/// SESSION-CALL-RETURNS-FIRST: "a run of consecutive statuses and Progress
+/// events with no open session to go to ..., from its last INDI_BEGIN on,
+/// directly followed by a start call that returned a success code and opens
+/// a session" belongs to that session; "the checker holds at most 4096
+/// statuses, from an INDI_BEGIN on: when a run from its last INDI_BEGIN is
+/// longer, all of it is strays"; "in a partial trace, statuses still held at
+/// its end are not judged". The rest of the run are strays.
+fn settle_run(
+    spec: &Spec,
+    st: &mut Structure,
+    run: Vec<(usize, Path, Owner)>,
+    settle: Settle,
+    records: &[(usize, Record<'_>)],
+) {
+    let begin = run
+        .iter()
+        .rposition(|&(j, _, _)| channel_of(records, j).and_then(|(_, v)| v.indi_status()) == Some(spec.phases.first));
+    let held_from = begin.filter(|&b| run.len() - b <= 4096).unwrap_or(run.len());
+    for &(j, _, stray) in &run[..held_from] {
+        st.owners.push((j, stray));
     }
-    if end - i > 4096 {
-        return Some(false);
+    let held = &run[held_from..];
+    if held.is_empty() {
+        return;
     }
-    if end >= records.len() {
-        return None;
+    match settle {
+        Settle::Session(k) => {
+            st.early_calls.push(st.sessions[k].opened_at);
+            for &(j, channel, _) in held {
+                attach(spec, st, k, j, channel, records);
+            }
+        }
+        Settle::Strays => st.owners.extend(held.iter().map(|&(j, _, stray)| (j, stray))),
+        Settle::Unjudged => {
+            for &(j, _, _) in held {
+                st.unjudged.insert(j);
+                st.owners.push((j, Owner::Unjudged));
+            }
+        }
     }
-    Some(opens_session(records, end))
 }
 
 /// Routes status `j`, written before the record of the start call that
@@ -469,16 +507,11 @@ fn attach(spec: &Spec, st: &mut Structure, k: usize, j: usize, channel: Path, re
 /// session is ... not one of the session's statuses". Routing reads neither
 /// enIndiStatus nor enHTTPStatus, so every status is routed: "a status whose
 /// enIndiStatus or enHTTPStatus is not a defined value takes part in every
-/// rule that does not read that field".
-fn route_status(
-    spec: &Spec,
-    st: &mut Structure,
-    i: usize,
-    records: &[(usize, Record<'_>)],
-    partial: bool,
-    early: &mut Vec<(usize, Path)>,
-) {
-    let Some((channel, v)) = channel_of(records, i) else { return };
+/// rule that does not read that field". A status with no open session to go
+/// to is not routed here: what it would be as a stray is returned, and the
+/// caller settles the run it belongs to.
+fn route_status(spec: &Spec, st: &mut Structure, i: usize, records: &[(usize, Record<'_>)]) -> Option<Owner> {
+    let Some((channel, v)) = channel_of(records, i) else { return None };
     let phase = v.indi_status();
     let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
     let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
@@ -499,23 +532,18 @@ fn route_status(
             Owner::Session(k)
         }
         None if channel == Path::Security && refresh_pending => Owner::Refresh,
-        // SESSION-CALL-RETURNS-FIRST: "such statuses are the session's
-        // statuses"; "in a partial trace, statuses still held at its end are
-        // not judged".
-        None if before_its_call(records, i, refresh_pending) == Some(true) => {
-            early.push((i, channel));
-            return;
+        // "otherwise a status directly followed by a start call that opens a
+        // session belongs to that session" (decided when the run ends, see
+        // `settle_run`), "otherwise to the last session ever opened
+        // (SESSION-ONE-TERMINAL)": the reading names the rule, whatever the
+        // channel, "otherwise to nobody".
+        None => {
+            return Some(match st.sessions.len().checked_sub(1) {
+                Some(k) => Owner::AfterEnd(k),
+                None => Owner::Nobody,
+            });
         }
-        None if partial && before_its_call(records, i, refresh_pending).is_none() => {
-            st.unjudged.insert(i);
-            Owner::Unjudged
-        }
-        // "otherwise to the last session ever opened (SESSION-ONE-TERMINAL)":
-        // the reading names the rule, whatever the channel.
-        None => match st.sessions.len().checked_sub(1) {
-            Some(k) => Owner::AfterEnd(k),
-            None => Owner::Nobody,
-        },
     };
     st.owners.push((i, owner));
+    None
 }
