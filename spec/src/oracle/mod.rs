@@ -511,7 +511,7 @@ fn attach(spec: &Spec, st: &mut Structure, k: usize, j: usize, channel: Path, re
 /// to is not routed here: what it would be as a stray is returned, and the
 /// caller settles the run it belongs to.
 fn route_status(spec: &Spec, st: &mut Structure, i: usize, records: &[(usize, Record<'_>)]) -> Option<Owner> {
-    let Some((channel, v)) = channel_of(records, i) else { return None };
+    let (channel, v) = channel_of(records, i)?;
     let phase = v.indi_status();
     let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
     let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
