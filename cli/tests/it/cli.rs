@@ -122,8 +122,8 @@ fn junit_output_has_a_test_case_per_trace_rule() {
     let o = indiv(&["check", "--format", "junit", "t.jsonl"], &[("t.jsonl", &must_violation())], "");
     assert_eq!(o.status.code(), Some(1));
     let xml = stdout(&o);
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"38\" failures=\"1\" errors=\"0\">"), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 38);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv check\" tests=\"41\" failures=\"1\" errors=\"0\">"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 41);
     assert_eq!(xml.matches("<failure ").count(), 1);
     assert!(
         xml.contains("name=\"SESSION-ENDS\"><failure type=\"must\" message=\"1 violations: every opened session"),
