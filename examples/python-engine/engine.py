@@ -72,6 +72,9 @@ BUGS = {
     "no-completed-event": "SECURITY-COMPLETED-ONCE",
     # Open never sends WMT_NEEDS_INDIVIDUALIZATION, even for an outdated component.
     "no-needs": "READER-NEEDS-WHEN-OUTDATED",
+    # Individualize starts its session before it writes its own record, so the
+    # session's INDI_BEGIN comes before the call's record.
+    "call-after-begin": "SESSION-CALL-RETURNS-FIRST",
     # The bugs below leave a trace that conforms to the spec; only the
     # certification harness, which ran the service and knows what crossed the
     # wire, can see them (the SERVICE-* rules).
@@ -505,6 +508,10 @@ class Engine:
             hr = NS_E_DRM_ALREADY_INDIVIDUALIZED
         else:
             hr = S_OK
+        if hr == S_OK and self.bug("call-after-begin"):
+            self._start(READER, flags, force=True)  # BUG: INDI_BEGIN before the call's record
+            self._record_call("Individualize", hr, flags=flags)
+            return
         self._record_call("Individualize", hr, flags=flags)
         if hr == S_OK:
             self._start(READER, flags, force=True)

@@ -26,6 +26,7 @@ const BUGS: &[(&str, &str, &[&str])] = &[
     ("stale-total", "PROGRESS-TOTAL-STABLE", &["reader-happy"]),
     ("no-completed-event", "SECURITY-COMPLETED-ONCE", &["security-happy"]),
     ("no-needs", "READER-NEEDS-WHEN-OUTDATED", &["reader-happy"]),
+    ("call-after-begin", "SESSION-CALL-RETURNS-FIRST", &["reader-happy"]),
     // The package request fails, so no response ever announces the offer's size.
     ("total-from-offer", "SERVICE-TOTAL-MATCHES", &["fault-unavailable-package"]),
     // The body is cut short, so progress passes every byte the service ever writes.

@@ -268,7 +268,9 @@ impl Gen<'_> {
                     // trip that means starting one, which a cancel forbids.
                     let reachable = run.at.is_some() || !canceled;
                     let complete = run.download_finished() && run.installs > 0;
-                    let possible = reachable && (complete || run.may_skip_install());
+                    // After a cancel, only an install under way may still succeed.
+                    let allowed = !canceled || cancel_phase == Some(IndiStatus::Install);
+                    let possible = reachable && allowed && (complete || run.may_skip_install());
                     (
                         2,
                         if !possible {
@@ -330,6 +332,13 @@ impl Gen<'_> {
                 Some(_) => run.trip_completion(finished).or(run.at),
                 None => run.plan.iter().position(|s| s.http == finished),
             };
+        }
+        // Bytes downloaded are reported by an INDI_DOWNLOAD first
+        // (SESSION-DOWNLOAD-REPORTED).
+        if run.last_download.is_none() && run.current().progress > 0 {
+            let now = run.current();
+            run.last_download = Some((now.progress, now.total));
+            self.report(c, run, IndiStatus::Download, Hresult::S_OK);
         }
         let hr = if chance(c, 20) { KnownHresult::NsSDrmIndividualized.into() } else { Hresult::S_OK };
         self.report(c, run, IndiStatus::Succeed, hr);

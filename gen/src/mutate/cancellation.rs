@@ -53,14 +53,27 @@ pub(super) fn cancel_stops_work(op: &mut Op) -> Option<()> {
     match op.site(&sites) {
         Some((k, cancel, phase)) => {
             let s = &op.analysis.sessions[k];
-            // A phase the session was not in at the cancel, at the snapshot it had then.
-            let indi = if phase == Some(IndiStatus::Install) { IndiStatus::Download } else { IndiStatus::Install };
-            let mut v = match s.statuses.iter().rev().find(|st| st.at < cancel) {
+            let last = s.statuses.iter().rev().find(|st| st.at < cancel);
+            let mut v = match last {
                 Some(st) => op.draft.value(st.at)?,
-                None => value(indi, 0, HttpStatus::NotInitiated, 0, 0),
+                None => value(IndiStatus::Begin, 0, HttpStatus::NotInitiated, 0, 0),
             };
-            v.indi = indi.value();
             v.hr = Hresult::S_OK;
+            if phase == Some(IndiStatus::Install) {
+                // The install was under way: a new round trip after the
+                // cancel, the one after the trip under way then.
+                v.http_request = match last.map(|st| st.http) {
+                    Some(HttpStatus::Completed | HttpStatus::NotInitiated) | None => v.http_request,
+                    Some(_) => v.http_request.saturating_add(1),
+                };
+                v.http = HttpStatus::Connecting.value();
+                v.progress = 0;
+                v.total = 0;
+            } else {
+                // An install that begins after the cancel, at the snapshot
+                // the session had then.
+                v.indi = IndiStatus::Install.value();
+            }
             op.draft.insert_target(cancel + 1, s.channel_record(v));
             Some(())
         }

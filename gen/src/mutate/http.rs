@@ -1,8 +1,11 @@
 //! Operators of the `http` area (round trips and progress):
 //! HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP, HTTP-PHASE-ORDER,
 //! HTTP-COMPLETED-COUNTED, HTTP-SUCCEED-COMPLETED, PROGRESS-WITHIN-TOTAL,
-//! PROGRESS-MONOTONIC and PROGRESS-TOTAL-STABLE.
+//! PROGRESS-MONOTONIC, PROGRESS-TOTAL-STABLE and HTTP-URL-STABLE.
 
+use std::borrow::Cow;
+
+use indiv_spec::record::{Body, Event, Status};
 use indiv_spec::vocab::{HttpStatus, IndiStatus};
 
 use super::Op;
@@ -144,3 +147,38 @@ pub(super) fn progress_total_stable(op: &mut Op) -> Option<()> {
         None => two_statuses(op, (0, HttpStatus::Receiving, 10, 100), (0, HttpStatus::Receiving, 20, 200)),
     }
 }
+
+pub(super) fn http_url_stable(op: &mut Op) -> Option<()> {
+    // Statuses of a session after its first non-null URL.
+    let mut sites = Vec::new();
+    for s in &op.analysis.sessions {
+        let first = s.statuses.iter().position(|st| op.draft.value(st.at).is_some_and(|v| v.url.is_some()));
+        if let Some(first) = first {
+            sites.extend(s.statuses[first + 1..].iter().map(|st| st.at));
+        }
+    }
+    let at = match op.site(&sites) {
+        Some(at) => at,
+        None => {
+            let mut b = Block::forced();
+            b.begin();
+            let first = b.status(IndiStatus::Download, 1, HttpStatus::Completed, 0, 0);
+            let local = b.status(IndiStatus::Download, 1, HttpStatus::Connecting, 0, 0);
+            let base = op.draft.append(b.records);
+            op.draft.value_mut(base + first)?.url = Some(Cow::Borrowed(FIRST_URL));
+            base + local
+        }
+    };
+    let first = op.draft.records[..at].iter().rev().find_map(|r| match &r.body {
+        Body::Status { status: Status::Individualize(v), .. } | Body::Event { event: Event::Progress(v), .. } => {
+            v.url.clone()
+        }
+        _ => None,
+    });
+    let other = if first.as_deref() == Some(OTHER_URL) { FIRST_URL } else { OTHER_URL };
+    op.edit_at(at, |v| v.url = Some(Cow::Borrowed(other)))
+}
+
+/// The response URLs the operator reports.
+const FIRST_URL: &str = "https://indiv.example/response";
+const OTHER_URL: &str = "https://other.example/response";

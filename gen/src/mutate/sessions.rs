@@ -1,9 +1,10 @@
 //! Operators of the `sessions` area: SESSION-UNSOLICITED, SESSION-CHANNEL,
 //! SESSION-BEGIN-FIRST, SESSION-BEGIN-CLEAN, SESSION-PHASE-ORDER,
 //! SESSION-ONE-TERMINAL, SESSION-ENDS, SESSION-INSTALL-AFTER-DOWNLOAD,
-//! SESSION-SUCCEED-INSTALLED and SESSION-ONE-AT-A-TIME.
+//! SESSION-SUCCEED-INSTALLED, SESSION-ONE-AT-A-TIME, SESSION-CALL-RETURNS-FIRST
+//! and SESSION-DOWNLOAD-REPORTED.
 
-use indiv_spec::record::{Call, Event, Record};
+use indiv_spec::record::{Body, Call, Event, Record};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, Path, ReaderFlag, SecurityFlag};
 
 use super::Op;
@@ -17,7 +18,27 @@ pub(super) fn session_unsolicited(op: &mut Op) -> Option<()> {
     let last = op.analysis.first_start.unwrap_or(op.draft.records.len());
     let at = op.analysis.body_start + op.choices.choose((last - op.analysis.body_start) as u32 + 1) as usize;
     op.draft.insert_target(at, status_on(Path::Reader, value(IndiStatus::Begin, 0, HttpStatus::NotInitiated, 0, 0)));
+    keep_stray(op, at + 1);
     Some(())
+}
+
+/// Keeps a stray status inserted just before `next` a stray: directly before
+/// a start call that opens a session it would be that session's status, come
+/// before the call's record (SESSION-CALL-RETURNS-FIRST), so a cancel call
+/// refused with nothing to cancel, which changes nothing, goes between.
+fn keep_stray(op: &mut Op, next: usize) {
+    let opens = match op.draft.records.get(next).map(|r| &r.body) {
+        Some(Body::Call { call: Call::Individualize { .. }, hr }) => hr.is_success(),
+        Some(Body::Call { call: Call::PerformSecurityUpdate { flags }, hr }) => {
+            hr.is_success()
+                && *flags != SecurityFlag::RevocationRefresh.value()
+                && flags & (SecurityFlag::Indiv.value() | SecurityFlag::ForceIndiv.value()) != 0
+        }
+        _ => false,
+    };
+    if opens {
+        op.draft.insert(next, call(Call::CancelIndividualization, KnownHresult::EUnexpected));
+    }
 }
 
 pub(super) fn session_channel(op: &mut Op) -> Option<()> {
@@ -135,6 +156,7 @@ pub(super) fn session_one_terminal(op: &mut Op) -> Option<()> {
             // The terminal status once more, right after it.
             let again = op.draft.records[at].clone();
             op.draft.insert_target(at + 1, again);
+            keep_stray(op, at + 2);
             Some(())
         }
         None => {
@@ -275,6 +297,70 @@ pub(super) fn session_one_at_a_time(op: &mut Op) -> Option<()> {
                 b.begin();
             }
             let at = b.push(call(start, wrong));
+            op.append_target(b, at)
+        }
+    }
+}
+
+pub(super) fn session_call_returns_first(op: &mut Op) -> Option<()> {
+    // A start call directly followed by statuses of its own session, with no
+    // revocation refresh pending (whose Progress events would not be held).
+    let pending = |at: usize| {
+        op.analysis.refreshes.iter().filter(|r| **r < at).count()
+            > op.analysis.revocations_done.iter().filter(|r| **r < at).count()
+    };
+    let mut sites = Vec::new();
+    for s in &op.analysis.sessions {
+        let run = s.statuses.iter().enumerate().take_while(|(k, st)| st.at == s.start + 1 + k).count();
+        if run > 0 && !(s.path == Path::Security && pending(s.start)) {
+            sites.push((s.start, run));
+        }
+    }
+    match op.site(&sites) {
+        Some((start, run)) => {
+            // The call's record comes after the first 1..=run of them.
+            let k = 1 + op.choices.choose(run as u32) as usize;
+            let record = op.draft.records.remove(start);
+            op.draft.records.insert(start + k, record);
+            op.draft.target = Some(start + k);
+            Some(())
+        }
+        None => {
+            // A fresh reader session whose INDI_BEGIN comes before its call.
+            let mut b = Block::start(Path::Reader, ReaderFlag::Reindividualizable.value());
+            let begin = status_on(Path::Reader, value(IndiStatus::Begin, 0, HttpStatus::NotInitiated, 0, 0));
+            b.records.insert(0, begin);
+            b.status(IndiStatus::Fail, 0, HttpStatus::NotInitiated, 0, 0);
+            op.append_target(b, 1)
+        }
+    }
+}
+
+pub(super) fn session_download_reported(op: &mut Op) -> Option<()> {
+    // A session that ends in INDI_FAIL or INDI_CANCEL without any INDI_DOWNLOAD
+    // or INDI_INSTALL: its terminal status now reports downloaded bytes.
+    let sites: Vec<usize> = op
+        .analysis
+        .sessions
+        .iter()
+        .filter(|s| !s.statuses.iter().any(|st| matches!(st.indi, IndiStatus::Download | IndiStatus::Install)))
+        .filter_map(|s| match s.terminal {
+            Some((at, IndiStatus::Fail | IndiStatus::Cancel)) => Some(at),
+            _ => None,
+        })
+        .collect();
+    match op.site(&sites) {
+        Some(at) => op.edit_at(at, |v| {
+            v.progress = v.progress.max(1);
+            if v.total != 0 {
+                v.total = v.total.max(v.progress);
+            }
+        }),
+        None => {
+            let mut b = Block::forced();
+            b.begin();
+            let at = b.status(IndiStatus::Fail, 0, HttpStatus::Receiving, 100, 200);
+            b.push(event(Event::Completed, KnownHresult::IndividualizeError));
             op.append_target(b, at)
         }
     }

@@ -169,6 +169,42 @@ fn a_revisited_round_trip_number_starts_a_new_trip_in_both() {
     assert!(whole.contains(&(Rule::HttpCountMonotonic, 4)), "{}", show(&whole));
 }
 
+/// A run of `len` statuses from an INDI_BEGIN with no session open, then a
+/// start call that opens one.
+fn run_before_call(len: usize) -> String {
+    let begin = r#"{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{"enIndiStatus":"INDI_BEGIN","dwHTTPRequest":0,"enHTTPStatus":"HTTP_NOTINITIATED","dwHTTPReadProgress":0,"dwHTTPReadTotal":0}}"#;
+    let download = r#"{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{"enIndiStatus":"INDI_DOWNLOAD","dwHTTPRequest":0,"enHTTPStatus":"HTTP_CONNECTING","dwHTTPReadProgress":0,"dwHTTPReadTotal":0}}"#;
+    let mut text = format!("{begin}\n");
+    for _ in 1..len {
+        text.push_str(download);
+        text.push('\n');
+    }
+    text.push_str(r#"{"kind":"call","api":"Individualize","flags":1,"hr":"S_OK"}"#);
+    text.push('\n');
+    text
+}
+
+#[test]
+fn the_hold_limit_of_early_statuses_is_the_same_in_both() {
+    let spec = Spec::builtin().expect("spec loads");
+    for (len, early) in [(4096, true), (4097, false)] {
+        let text = run_before_call(len);
+        for partial in [false, true] {
+            let streaming = checker(&text, partial);
+            let whole = oracle::judge(spec, &read(&text), partial);
+            assert_eq!(streaming, whole, "len {len} partial {partial}");
+            assert_eq!(whole.contains(&(Rule::SessionCallReturnsFirst, len + 1)), early, "len {len}");
+            assert_eq!(whole.contains(&(Rule::SessionUnsolicited, 1)), !early, "len {len}");
+        }
+        // Cut before the call: a partial trace leaves what is held unjudged.
+        let cut: String = text.lines().take(len).map(|l| format!("{l}\n")).collect();
+        let streaming = checker(&cut, true);
+        let whole = oracle::judge(spec, &read(&cut), true);
+        assert_eq!(streaming, whole, "cut len {len}");
+        assert_eq!(whole.contains(&(Rule::SessionUnsolicited, 1)), !early, "cut len {len}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Random, plausible records
 

@@ -8,8 +8,13 @@ use crate::vocab::{Hresult, IndiStatus, Path};
 /// Where a session was when a cancel call for it was accepted.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct CancelMark {
-    phase: Option<IndiStatus>,
+    /// The trip of the session's last status with a place in the HTTP order.
     trip: Option<i64>,
+    /// Whether an INDI_INSTALL of the session came before the cancel.
+    installing: bool,
+    /// Whether an INDI_INSTALL or INDI_SUCCEED after the cancel was reported
+    /// already: the install clause is reported once per session.
+    install_reported: bool,
 }
 
 impl Monitor<'_> {
@@ -22,28 +27,51 @@ impl Monitor<'_> {
         }
         if let Some(s) = self.open.iter_mut().rev().find(|s| s.path == path) {
             if s.cancel.is_none() {
-                s.cancel = Some(CancelMark { phase: s.phase, trip: s.last.and_then(|l| l.trip) });
+                s.cancel = Some(CancelMark {
+                    trip: s.last.and_then(|l| l.trip),
+                    installing: s.installed,
+                    install_reported: false,
+                });
             }
         }
     }
 }
 
-/// CANCEL-STOPS-WORK: after an accepted cancel, no new download or install
-/// phase and no new round trip.
+/// CANCEL-STOPS-WORK, round trips: after an accepted cancel no status reports
+/// a round trip later than the one under way at the cancel. The install
+/// clause is judged by [`install_after_cancel`].
 pub(super) fn stops_work(s: &Session, step: &Step<'_, '_>, found: &mut Found) {
     let Some(c) = s.cancel else {
         return;
     };
-    let new_phase =
-        step.indi.filter(|i| matches!(i, IndiStatus::Download | IndiStatus::Install) && Some(*i) != c.phase);
-    let new_trip = step.trip.is_some_and(|t| c.trip.is_none_or(|ct| t > ct));
-    if new_phase.is_some() || new_trip {
-        let what = match (new_phase, new_trip) {
-            (Some(indi), true) => format!("a new phase ({indi}) and a new round trip"),
-            (Some(indi), false) => format!("a new phase ({indi})"),
-            _ => "a new round trip".to_string(),
-        };
-        found.push((Rule::CancelStopsWork, format!("{what} started after an accepted cancel")));
+    if step.trip.is_some_and(|t| c.trip.is_none_or(|ct| t > ct)) {
+        found.push((Rule::CancelStopsWork, "a new round trip started after an accepted cancel".to_string()));
+    }
+}
+
+/// CANCEL-STOPS-WORK, install: after an accepted cancel in a session whose
+/// INDI_INSTALL had not begun before it, the first INDI_INSTALL or
+/// INDI_SUCCEED breaks the rule, once; an INDI_SUCCEED that
+/// SESSION-SUCCEED-INSTALLED already reports (no INDI_INSTALL at all) is not
+/// reported again. Runs after the session's other checks of this status.
+pub(super) fn install_after_cancel(s: &mut Session, step: &Step<'_, '_>, found: &mut Found) {
+    let Some(c) = s.cancel.as_mut() else {
+        return;
+    };
+    if c.installing || c.install_reported {
+        return;
+    }
+    let message = match step.indi {
+        Some(IndiStatus::Install) => "INDI_INSTALL began after an accepted cancel",
+        Some(IndiStatus::Succeed) if !found.iter().any(|(rule, _)| *rule == Rule::SessionSucceedInstalled) => {
+            "INDI_SUCCEED after an accepted cancel, though no INDI_INSTALL had begun before it"
+        }
+        Some(IndiStatus::Succeed) => "",
+        _ => return,
+    };
+    c.install_reported = true;
+    if !message.is_empty() {
+        found.push((Rule::CancelStopsWork, message.to_string()));
     }
 }
 

@@ -1,7 +1,8 @@
 //! Rule area `http`: round trips and download progress, read through the
 //! spec's HTTP order (`[http]`). Judges HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP,
 //! HTTP-PHASE-ORDER, HTTP-COMPLETED-COUNTED, HTTP-SUCCEED-COMPLETED,
-//! PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC and PROGRESS-TOTAL-STABLE.
+//! PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC, PROGRESS-TOTAL-STABLE and
+//! HTTP-URL-STABLE.
 
 use super::{Found, Monitor, Session, Step};
 use crate::catalog::{Rule, Spec};
@@ -16,6 +17,26 @@ pub(super) struct Snapshot {
     key: (i64, u8),
     pub(super) trip: Option<i64>,
     progress: u32,
+}
+
+/// HTTP-URL-STABLE: a non-null pszIndiRespUrl equals the session's first
+/// non-null one; the first one is remembered.
+pub(super) fn url_stable(s: &mut Session, step: &Step<'_, '_>, found: &mut Found) {
+    let Some(url) = step.v.url.as_deref() else {
+        return;
+    };
+    match &s.first_url {
+        None => s.first_url = Some(url.to_string()),
+        Some(first) if first != url => found.push((
+            Rule::HttpUrlStable,
+            format!(
+                "pszIndiRespUrl changed from {:?} to {:?}",
+                crate::text::shorten(first, 120),
+                crate::text::shorten(url, 120)
+            ),
+        )),
+        Some(_) => {}
+    }
 }
 
 /// Remembers what the session's next status is compared with: the round-trip

@@ -28,7 +28,9 @@ use serde_json::Number;
 
 use crate::catalog::{Level, Rule, Spec};
 use crate::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
-use crate::vocab::{ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, RequiredVersion, SecurityVersion};
+use crate::vocab::{
+    ComponentVersion, Hresult, HttpStatus, IndiStatus, Path, RequiredVersion, SecurityFlag, SecurityVersion,
+};
 
 use cancellation::CancelMark;
 use http::Snapshot;
@@ -96,6 +98,12 @@ struct Session {
     last_download: Option<LastDownload>,
     installed: bool,
     cancel: Option<CancelMark>,
+    /// The first non-null pszIndiRespUrl the session reported.
+    first_url: Option<String>,
+    /// Whether an INDI_DOWNLOAD came.
+    download_reported: bool,
+    /// Whether a status other than INDI_BEGIN reported downloaded bytes.
+    bytes_reported: bool,
 }
 
 /// A status that belongs to an open session, with where the spec's HTTP
@@ -146,6 +154,20 @@ enum KnownFrom {
     Install(usize),
 }
 
+/// A status with no open session to go to, from an INDI_BEGIN on, held until
+/// the next record that is not one: it belongs to the session of a start call
+/// written after it (SESSION-CALL-RETURNS-FIRST) when that record is a start
+/// call that opens one, and is a stray otherwise.
+struct Held {
+    line: usize,
+    ts: Option<Number>,
+    channel: Path,
+    value: IndividualizeStatus<'static>,
+}
+
+/// The most statuses held at once; with more, all are judged as strays.
+const HOLD_LIMIT: usize = 4096;
+
 /// The streaming checker. Feed it records in order with their line numbers,
 /// drain what it found as you go, and call [`Monitor::finish`] at the end.
 pub struct Monitor<'s> {
@@ -185,6 +207,7 @@ pub struct Monitor<'s> {
     pending_required: Option<RequiredVersion>,
     success_since_needs: bool,
     no_rights_due: Option<usize>,
+    held: VecDeque<Held>,
 }
 
 impl<'s> Monitor<'s> {
@@ -213,6 +236,7 @@ impl<'s> Monitor<'s> {
             pending_required: None,
             success_since_needs: false,
             no_rights_due: None,
+            held: VecDeque::new(),
         }
     }
 
@@ -223,6 +247,24 @@ impl<'s> Monitor<'s> {
 
     /// Judges the record at 1-based `line`.
     pub fn feed(&mut self, line: usize, record: &Record<'_>) {
+        if let Some((channel, v)) = status_of(record) {
+            if matches!(self.route(channel), Target::AfterLast(_) | Target::Nobody) {
+                // A session's statuses start with INDI_BEGIN: what was held
+                // before one is strays, and nothing is held until one comes.
+                let begin = v.indi_status() == Some(self.spec.phases.first);
+                if begin {
+                    self.release_strays();
+                }
+                if begin || !self.held.is_empty() {
+                    self.hold(Held { line, ts: record.ts.clone(), channel, value: v.clone().into_owned() });
+                    return;
+                }
+            }
+        }
+        let opens = opens_session(record);
+        if !opens {
+            self.release_strays();
+        }
         self.line = line;
         self.ts.clone_from(&record.ts);
         match &record.body {
@@ -242,6 +284,9 @@ impl<'s> Monitor<'s> {
             Body::Event { event: Event::Completed, hr } => self.completed(*hr),
             Body::Event { event: Event::RevocationCompleted, .. } => self.revocation_completed(),
         }
+        if opens {
+            self.release_to_session();
+        }
     }
 
     /// Takes the violations found so far.
@@ -258,6 +303,7 @@ impl<'s> Monitor<'s> {
     /// trace is partial) and returns what was not drained yet.
     pub fn finish(mut self) -> (Vec<Violation>, Vec<Note>) {
         if !self.options.partial {
+            self.release_strays();
             let mut end = Vec::new();
             self.open_window_at_end(&mut end);
             for s in &self.open {
@@ -276,6 +322,50 @@ impl<'s> Monitor<'s> {
             self.violations.extend(end);
         }
         (self.violations, self.notes)
+    }
+
+    /// Holds a status that has no open session to go to; beyond
+    /// [`HOLD_LIMIT`], every held one is judged as a stray.
+    fn hold(&mut self, held: Held) {
+        self.held.push_back(held);
+        if self.held.len() > HOLD_LIMIT {
+            self.release_strays();
+        }
+    }
+
+    /// Judges the held statuses as strays: no start call followed them.
+    fn release_strays(&mut self) {
+        while let Some(h) = self.held.pop_front() {
+            self.replay(h);
+        }
+    }
+
+    /// SESSION-CALL-RETURNS-FIRST: after a start call that opened a session,
+    /// the statuses held before it are that session's, judged in their order.
+    fn release_to_session(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        if let Some(s) = self.open.last() {
+            let (number, first, count) = (s.number, self.held[0].line, self.held.len());
+            let what = if count == 1 { "a status".to_string() } else { format!("{count} statuses") };
+            self.emit(
+                Rule::SessionCallReturnsFirst,
+                Some(number),
+                format!("{what} of session {number} came before its start call's record (from line {first})"),
+            );
+        }
+        self.release_strays();
+    }
+
+    /// Judges a held status at its own line.
+    fn replay(&mut self, h: Held) {
+        let (line, ts) = (self.line, self.ts.take());
+        self.line = h.line;
+        self.ts = h.ts;
+        self.status(h.channel, &h.value);
+        self.line = line;
+        self.ts = ts;
     }
 
     fn emit(&mut self, rule: Rule, session: Option<u32>, message: String) {
@@ -358,7 +448,11 @@ impl<'s> Monitor<'s> {
         sessions::phase_rules(spec, s, &step, &mut found);
         http::against_previous(spec, s, &step, &mut found);
         http::trip_total(s, &step, &mut found);
+        http::url_stable(s, &step, &mut found);
         cancellation::stops_work(s, &step, &mut found);
+        if indi == Some(IndiStatus::Install) {
+            cancellation::install_after_cancel(s, &step, &mut found);
+        }
         sessions::install_after_download(s, &step, &mut found);
         security::as_needed(s, &step, &mut found);
         sessions::track_download_and_install(spec, s, &step);
@@ -372,10 +466,15 @@ impl<'s> Monitor<'s> {
                 IndiStatus::Succeed => {
                     http::succeed_completed(spec, &step, &mut found);
                     note = sessions::succeed_installed(s, &mut found);
+                    cancellation::install_after_cancel(s, &step, &mut found);
+                    sessions::download_reported(s, &mut found);
                     security::force(s, &mut found);
                 }
-                IndiStatus::Cancel => cancellation::requires_call(s, &mut found),
-                _ => {}
+                IndiStatus::Cancel => {
+                    cancellation::requires_call(s, &mut found);
+                    sessions::download_reported(s, &mut found);
+                }
+                _ => sessions::download_reported(s, &mut found),
             }
             ended = Some((s.path, s.flags, s.installed, indi));
             // A reader session closes at its terminal status, a security
@@ -397,6 +496,30 @@ impl<'s> Monitor<'s> {
             }
             self.session_ended(path, flags, indi);
         }
+    }
+}
+
+/// The channel and value of a status or Progress event.
+fn status_of<'r, 'a>(record: &'r Record<'a>) -> Option<(Path, &'r IndividualizeStatus<'a>)> {
+    match &record.body {
+        Body::Status { status: Status::Individualize(v), .. } => Some((Path::Reader, v)),
+        Body::Event { event: Event::Progress(v), .. } => Some((Path::Security, v)),
+        _ => None,
+    }
+}
+
+/// Whether `record` is a start call that opens a session when none is open:
+/// it returned a success code, and it is Individualize, or
+/// PerformSecurityUpdate with the 0x1 or the 0x4 bit and other than exactly
+/// 0x2 (the general readings).
+fn opens_session(record: &Record<'_>) -> bool {
+    match &record.body {
+        Body::Call { call: Call::Individualize { .. }, hr } => hr.is_success(),
+        Body::Call { call: Call::PerformSecurityUpdate { flags }, hr } => {
+            let (indiv, force) = (SecurityFlag::Indiv.value(), SecurityFlag::ForceIndiv.value());
+            hr.is_success() && *flags != SecurityFlag::RevocationRefresh.value() && flags & (indiv | force) != 0
+        }
+        _ => false,
     }
 }
 

@@ -81,6 +81,9 @@ impl Monitor<'_> {
             last_download: None,
             installed: false,
             cancel: None,
+            first_url: None,
+            download_reported: false,
+            bytes_reported: false,
         });
     }
 
@@ -216,10 +219,15 @@ pub(super) fn install_after_download(s: &Session, step: &Step<'_, '_>, found: &m
     }
 }
 
-/// Remembers the last INDI_DOWNLOAD's figures and whether INDI_INSTALL came.
+/// Remembers the last INDI_DOWNLOAD's figures, whether INDI_INSTALL came,
+/// and whether a status other than INDI_BEGIN reported downloaded bytes.
 pub(super) fn track_download_and_install(spec: &Spec, s: &mut Session, step: &Step<'_, '_>) {
+    if step.indi != Some(spec.phases.first) && step.v.progress > 0 {
+        s.bytes_reported = true;
+    }
     match step.indi {
         Some(IndiStatus::Download) => {
+            s.download_reported = true;
             s.last_download = Some(LastDownload {
                 progress: step.v.progress,
                 total: step.v.total,
@@ -250,6 +258,24 @@ pub(super) fn succeed_installed(s: &Session, found: &mut Found) -> Option<String
     }
     found.push((Rule::SessionSucceedInstalled, format!("INDI_SUCCEED {what}")));
     None
+}
+
+/// SESSION-DOWNLOAD-REPORTED at the session's terminal status (after the
+/// other checks of that status): a session that reported downloaded bytes
+/// reported an INDI_DOWNLOAD, unless SESSION-INSTALL-AFTER-DOWNLOAD (a session
+/// with INDI_INSTALL) or SESSION-SUCCEED-INSTALLED (at this INDI_SUCCEED)
+/// judges the missing download.
+pub(super) fn download_reported(s: &Session, found: &mut Found) {
+    if s.bytes_reported
+        && !s.download_reported
+        && !s.installed
+        && !found.iter().any(|(rule, _)| *rule == Rule::SessionSucceedInstalled)
+    {
+        found.push((
+            Rule::SessionDownloadReported,
+            "the session reported downloaded bytes but never an INDI_DOWNLOAD status".to_string(),
+        ));
+    }
 }
 
 /// SESSION-ENDS: session `number` (opened at `line`) without a terminal

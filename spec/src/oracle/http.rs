@@ -1,7 +1,7 @@
 //! Rule area `http`, as the oracle reads it: HTTP-COUNT-MONOTONIC,
 //! HTTP-COUNT-STEP, HTTP-PHASE-ORDER, HTTP-COMPLETED-COUNTED,
-//! HTTP-SUCCEED-COMPLETED, PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC and
-//! PROGRESS-TOTAL-STABLE.
+//! HTTP-SUCCEED-COMPLETED, PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC,
+//! PROGRESS-TOTAL-STABLE and HTTP-URL-STABLE.
 
 use super::{Found, Trace};
 use crate::catalog::Rule;
@@ -27,6 +27,24 @@ pub(super) fn session_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     against_previous(t, k, out);
     total_stable(t, k, out);
     succeed_completed(t, k, out);
+    url_stable(t, k, out);
+}
+
+/// HTTP-URL-STABLE: "every non-null URL of the session after the first is
+/// compared with the first, byte for byte, and each that differs is reported;
+/// a null pointer reports no URL and is not judged".
+fn url_stable(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    let urls: Vec<(usize, &str)> = t.sessions.sessions[k]
+        .statuses
+        .iter()
+        .filter_map(|&i| t.status(i).and_then(|v| v.url.as_deref()).map(|u| (i, u)))
+        .collect();
+    let Some(&(_, first)) = urls.first() else { return };
+    for &(i, url) in &urls[1..] {
+        if url != first {
+            t.flag(out, Rule::HttpUrlStable, i);
+        }
+    }
 }
 
 /// HTTP-COUNT-MONOTONIC, HTTP-COUNT-STEP: each status of a session against

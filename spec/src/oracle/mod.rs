@@ -40,17 +40,19 @@ use crate::vocab::{IndiStatus, Path, SecurityFlag, SecurityVersion};
 /// with its 1-based line). With `partial`, the end-of-trace obligations are
 /// not judged.
 pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTreeSet<(Rule, usize)> {
-    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records) };
+    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records, partial) };
     let mut out = Found::default();
     values::value_rules(&trace, &mut out);
     http::value_rules(&trace, &mut out);
     sessions::routing_rules(&trace, &mut out);
+    sessions::early_rules(&trace, &mut out);
     security::revocation_rules(&trace, &mut out);
     sessions::start_call_rules(&trace, &mut out);
     for k in 0..trace.sessions.sessions.len() {
         sessions::phase_rules(&trace, k, &mut out);
         http::session_rules(&trace, k, &mut out);
         sessions::install_rules(&trace, k, &mut out);
+        sessions::download_rules(&trace, k, &mut out);
         security::update_rules(&trace, k, &mut out);
         cancellation::cancel_rules(&trace, k, &mut out);
     }
@@ -67,7 +69,7 @@ pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTr
 /// oracle derives from the general readings, for tests that need to tell
 /// which statuses one session is made of.
 pub fn session_lines(spec: &Spec, records: &[(usize, Record<'_>)]) -> Vec<Vec<usize>> {
-    let structure = derive_sessions(spec, records);
+    let structure = derive_sessions(spec, records, false);
     structure.sessions.iter().map(|s| s.statuses.iter().map(|&i| records[i].0).collect()).collect()
 }
 
@@ -92,8 +94,12 @@ impl Trace<'_, '_> {
         out.0.insert((rule, self.line(i)));
     }
 
-    /// The `WM_INDIVIDUALIZE_STATUS` of record `i`, if it carries one.
+    /// The `WM_INDIVIDUALIZE_STATUS` of record `i`, if it carries one and
+    /// some rule judges it.
     fn status(&self, i: usize) -> Option<&IndividualizeStatus<'_>> {
+        if self.sessions.unjudged.contains(&i) {
+            return None;
+        }
         indi_status_of(&self.records[i].1)
     }
 
@@ -168,7 +174,10 @@ impl Trace<'_, '_> {
                     known = Some(v);
                 }
             }
-            if (0..self.sessions.sessions.len()).any(|k| self.installed_success(k) == Some(i)) {
+            // A session opened at or after `at` does not count, even when its
+            // statuses came before its start call's record.
+            let sessions = &self.sessions.sessions;
+            if (0..sessions.len()).any(|k| sessions[k].opened_at < at && self.installed_success(k) == Some(i)) {
                 known = self.service_version();
                 installed = true;
             }
@@ -300,6 +309,8 @@ enum Owner {
     Refresh,
     /// Nobody: before any session was ever opened.
     Nobody,
+    /// Not judged: held at the end of a partial trace.
+    Unjudged,
 }
 
 /// The derived structure of a trace.
@@ -314,13 +325,24 @@ struct Structure {
     stray_revocation_events: Vec<usize>,
     /// Completed events with no open security session.
     stray_completed: Vec<usize>,
+    /// Start calls whose session had statuses before the call's record.
+    early_calls: Vec<usize>,
+    /// Statuses no rule judges: held at the end of a partial trace.
+    unjudged: BTreeSet<usize>,
 }
 
 /// One pass over the trace that implements the general readings about who
 /// opens, owns and closes what.
-fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
+fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> Structure {
     let mut st = Structure::default();
+    // The current run of statuses with no open session to go to, each with
+    // the owner it has as a stray.
+    let mut run: Vec<(usize, Path, Owner)> = Vec::new();
     for (i, (_, record)) in records.iter().enumerate() {
+        let status = channel_of(records, i).is_some();
+        if !run.is_empty() && !status && !opens_session(records, i) {
+            settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Strays, records);
+        }
         match &record.body {
             Body::Call { call, hr } if hr.is_success() => match call {
                 // "PerformSecurityUpdate with flags 0x2 that returned a success
@@ -346,6 +368,12 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
                         completed_at: None,
                         cancels: Vec::new(),
                     });
+                    // "such statuses are the session's statuses, in their order
+                    // and before the statuses after the call"
+                    if !run.is_empty() {
+                        let k = st.sessions.len() - 1;
+                        settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Session(k), records);
+                    }
                 }
                 // "a cancel call that returned a success code applies to the most
                 // recently opened open session of its path; with none, it applies
@@ -359,8 +387,13 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
                 }
                 _ => {}
             },
-            Body::Status { status: Status::Individualize(v), .. } => route_status(spec, &mut st, i, v, Path::Reader),
-            Body::Event { event: Event::Progress(v), .. } => route_status(spec, &mut st, i, v, Path::Security),
+            Body::Status { status: Status::Individualize(_), .. } | Body::Event { event: Event::Progress(_), .. } => {
+                if let Some(stray) = route_status(spec, &mut st, i, records) {
+                    run.push((i, channel_of(records, i).map_or(Path::Reader, |(c, _)| c), stray));
+                } else if !run.is_empty() {
+                    settle_run(spec, &mut st, std::mem::take(&mut run), Settle::Strays, records);
+                }
+            }
             // "a security session (opened by PerformSecurityUpdate) closes at its
             // MEWMDRMIndividualizationCompleted event"; "a Completed event with
             // no open security session breaks [SECURITY-COMPLETED-ONCE] at its
@@ -384,7 +417,113 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
             _ => {}
         }
     }
+    let end = if partial { Settle::Unjudged } else { Settle::Strays };
+    settle_run(spec, &mut st, run, end, records);
     st
+}
+
+/// The channel of record `i` and its status, if it is a status or a Progress
+/// event.
+fn channel_of<'a>(records: &'a [(usize, Record<'_>)], i: usize) -> Option<(Path, &'a IndividualizeStatus<'a>)> {
+    match &records.get(i)?.1.body {
+        Body::Status { status: Status::Individualize(v), .. } => Some((Path::Reader, v)),
+        Body::Event { event: Event::Progress(v), .. } => Some((Path::Security, v)),
+        _ => None,
+    }
+}
+
+/// Whether record `i` is "a start call that returned a success code and opens
+/// a session" when none is open.
+fn opens_session(records: &[(usize, Record<'_>)], i: usize) -> bool {
+    match records.get(i).map(|r| &r.1.body) {
+        Some(Body::Call { call: Call::Individualize { .. }, hr }) => hr.is_success(),
+        Some(Body::Call { call: Call::PerformSecurityUpdate { flags }, hr }) => {
+            hr.is_success()
+                && *flags != SecurityFlag::RevocationRefresh.value()
+                && [SecurityFlag::Indiv, SecurityFlag::ForceIndiv].iter().any(|f| flags & f.value() != 0)
+        }
+        _ => false,
+    }
+}
+
+/// What becomes of a run of statuses with no open session to go to.
+#[derive(Clone, Copy)]
+enum Settle {
+    /// A start call that opened session `k` followed it.
+    Session(usize),
+    /// Something else followed it, or a complete trace ended.
+    Strays,
+    /// A partial trace ended.
+    Unjudged,
+}
+
+/// SESSION-CALL-RETURNS-FIRST: "a run of consecutive statuses and Progress
+/// events with no open session to go to ..., from its last INDI_BEGIN on,
+/// directly followed by a start call that returned a success code and opens
+/// a session" belongs to that session; "the checker holds at most 4096
+/// statuses, from an INDI_BEGIN on: when a run from its last INDI_BEGIN is
+/// longer, all of it is strays"; "in a partial trace, statuses still held at
+/// its end are not judged". The rest of the run are strays.
+fn settle_run(
+    spec: &Spec,
+    st: &mut Structure,
+    run: Vec<(usize, Path, Owner)>,
+    settle: Settle,
+    records: &[(usize, Record<'_>)],
+) {
+    let begin = run
+        .iter()
+        .rposition(|&(j, _, _)| channel_of(records, j).and_then(|(_, v)| v.indi_status()) == Some(spec.phases.first));
+    let held_from = begin.filter(|&b| run.len() - b <= 4096).unwrap_or(run.len());
+    for &(j, _, stray) in &run[..held_from] {
+        st.owners.push((j, stray));
+    }
+    let held = &run[held_from..];
+    if held.is_empty() {
+        return;
+    }
+    match settle {
+        Settle::Session(k) => {
+            st.early_calls.push(st.sessions[k].opened_at);
+            for &(j, channel, _) in held {
+                attach(spec, st, k, j, channel, records);
+            }
+        }
+        Settle::Strays => st.owners.extend(held.iter().map(|&(j, _, stray)| (j, stray))),
+        Settle::Unjudged => {
+            for &(j, _, _) in held {
+                st.unjudged.insert(j);
+                st.owners.push((j, Owner::Unjudged));
+            }
+        }
+    }
+}
+
+/// Routes status `j`, written before the record of the start call that
+/// opened session `k`, into that session, as if it had come after the call.
+fn attach(spec: &Spec, st: &mut Structure, k: usize, j: usize, channel: Path, records: &[(usize, Record<'_>)]) {
+    let phase = channel_of(records, j).and_then(|(_, v)| v.indi_status());
+    let s = &mut st.sessions[k];
+    // As `route_status` reads a status of an open session: a closed session
+    // (a reader session after its terminal status) takes strays, then the
+    // channel, then the terminal status decide.
+    let owner = if s.closed_at.is_some() {
+        Owner::AfterEnd(k)
+    } else if s.path != channel {
+        Owner::WrongChannel(k)
+    } else if s.terminal.is_some() {
+        Owner::AfterEnd(k)
+    } else {
+        s.statuses.push(j);
+        if let Some(phase) = phase.filter(|p| spec.phases.is_terminal(*p)) {
+            s.terminal = Some((j, phase));
+            if s.path == Path::Reader {
+                s.closed_at = Some(j);
+            }
+        }
+        Owner::Session(k)
+    };
+    st.owners.push((j, owner));
 }
 
 /// "a status or Progress event belongs to the most recently opened session
@@ -394,8 +533,11 @@ fn derive_sessions(spec: &Spec, records: &[(usize, Record<'_>)]) -> Structure {
 /// session is ... not one of the session's statuses". Routing reads neither
 /// enIndiStatus nor enHTTPStatus, so every status is routed: "a status whose
 /// enIndiStatus or enHTTPStatus is not a defined value takes part in every
-/// rule that does not read that field".
-fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStatus<'_>, channel: Path) {
+/// rule that does not read that field". A status with no open session to go
+/// to is not routed here: what it would be as a stray is returned, and the
+/// caller settles the run it belongs to.
+fn route_status(spec: &Spec, st: &mut Structure, i: usize, records: &[(usize, Record<'_>)]) -> Option<Owner> {
+    let (channel, v) = channel_of(records, i)?;
     let phase = v.indi_status();
     let open = st.sessions.iter().rposition(|s| s.is_open_at(i));
     let refresh_pending = st.refreshes.iter().any(|(_, done)| done.is_none());
@@ -416,12 +558,18 @@ fn route_status(spec: &Spec, st: &mut Structure, i: usize, v: &IndividualizeStat
             Owner::Session(k)
         }
         None if channel == Path::Security && refresh_pending => Owner::Refresh,
-        // "otherwise to the last session ever opened (SESSION-ONE-TERMINAL)":
-        // the reading names the rule, whatever the channel.
-        None => match st.sessions.len().checked_sub(1) {
-            Some(k) => Owner::AfterEnd(k),
-            None => Owner::Nobody,
-        },
+        // "otherwise a status directly followed by a start call that opens a
+        // session belongs to that session" (decided when the run ends, see
+        // `settle_run`), "otherwise to the last session ever opened
+        // (SESSION-ONE-TERMINAL)": the reading names the rule, whatever the
+        // channel, "otherwise to nobody".
+        None => {
+            return Some(match st.sessions.len().checked_sub(1) {
+                Some(k) => Owner::AfterEnd(k),
+                None => Owner::Nobody,
+            });
+        }
     };
     st.owners.push((i, owner));
+    None
 }

@@ -29,7 +29,9 @@ pub(super) fn lock_rule(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Foun
         .sessions
         .sessions
         .iter()
-        .filter(|s| s.path == Path::Reader)
+        // A session opened by a later call whose statuses came before its
+        // record does not count.
+        .filter(|s| s.path == Path::Reader && s.opened_at < i)
         .filter_map(|s| s.terminal.filter(|&(at, _)| at < i).map(|(at, indi)| (at, indi, s.flags)))
         .max_by_key(|&(at, _, _)| at);
     let locked = match last_ended {
@@ -187,26 +189,31 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     }
     let unanswered = reader_successes.iter().copied().filter(|&s| {
         let followed = (s + 1..records.len()).any(|j| is_no_rights(&records[j].1));
-        waiting(s).last().is_some_and(|&n| upgrade_meets_need(t, n, s)) && !followed
+        // The component after the success: read after the session's start
+        // call too, since a session's early statuses may come before it.
+        let opened = t.sessions.sessions.iter().find(|k| k.terminal.is_some_and(|(at, _)| at == s));
+        let after = opened.map_or(s, |k| k.opened_at.max(s)) + 1;
+        waiting(s).last().is_some_and(|&n| upgrade_meets_need(t, n, after)) && !followed
     });
     if let Some(s) = unanswered.min() {
         t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);
     }
 }
 
-/// Whether the component after the success at `s` meets the required version
-/// of the content whose Open got the WMT_NEEDS_INDIVIDUALIZATION at `n`: "the
+/// Whether the component as it is before record `after` (just after a
+/// success) meets the required version of the content whose Open got the
+/// WMT_NEEDS_INDIVIDUALIZATION at `n`: "the
 /// required version is that of the Open whose window (up to the next call)
 /// the last waiting WMT_NEEDS_INDIVIDUALIZATION came in"; "where that version
 /// or the required version is unknown, WMT_NO_RIGHTS_EX is owed".
-fn upgrade_meets_need(t: &Trace<'_, '_>, n: usize, s: usize) -> bool {
+fn upgrade_meets_need(t: &Trace<'_, '_>, n: usize, after: usize) -> bool {
     let records = t.records;
     let last_call = (0..n).rev().find(|&j| is_call(&records[j].1));
     let required = last_call.and_then(|j| match &records[j].1.body {
         Body::Call { call: Call::Open { required_version }, .. } => Some(*required_version),
         _ => None,
     });
-    match (required, t.component_version_before(s + 1)) {
+    match (required, t.component_version_before(after)) {
         (Some(required), Some(component)) => !component.is_outdated_for(required),
         _ => true,
     }

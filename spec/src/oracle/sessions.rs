@@ -1,8 +1,9 @@
 //! Rule area `sessions`, as the oracle reads it: SESSION-UNSOLICITED,
 //! SESSION-CHANNEL, SESSION-BEGIN-FIRST, SESSION-BEGIN-CLEAN,
 //! SESSION-PHASE-ORDER, SESSION-ONE-TERMINAL, SESSION-ENDS,
-//! SESSION-INSTALL-AFTER-DOWNLOAD, SESSION-SUCCEED-INSTALLED and
-//! SESSION-ONE-AT-A-TIME, and the order in which the refusals of a start call
+//! SESSION-INSTALL-AFTER-DOWNLOAD, SESSION-SUCCEED-INSTALLED,
+//! SESSION-ONE-AT-A-TIME, SESSION-CALL-RETURNS-FIRST and
+//! SESSION-DOWNLOAD-REPORTED, and the order in which the refusals of a start call
 //! are judged.
 
 use super::{Found, Owner, Trace, reader, security};
@@ -15,7 +16,7 @@ use crate::vocab::{Hresult, IndiStatus, KnownHresult, Path, SecurityFlag};
 pub(super) fn routing_rules(t: &Trace<'_, '_>, out: &mut Found) {
     for &(i, owner) in &t.sessions.owners {
         match owner {
-            Owner::Session(_) | Owner::Refresh => {}
+            Owner::Session(_) | Owner::Refresh | Owner::Unjudged => {}
             Owner::Nobody => t.flag(out, Rule::SessionUnsolicited, i),
             Owner::WrongChannel(_) => t.flag(out, Rule::SessionChannel, i),
             // "statuses after the session's first terminal status are reported
@@ -23,6 +24,14 @@ pub(super) fn routing_rules(t: &Trace<'_, '_>, out: &mut Found) {
             // session and are reported under SESSION-ONE-TERMINAL"
             Owner::AfterEnd(_) => t.flag(out, Rule::SessionOneTerminal, i),
         }
+    }
+}
+
+/// SESSION-CALL-RETURNS-FIRST: "reported once per session, at the start
+/// call's line".
+pub(super) fn early_rules(t: &Trace<'_, '_>, out: &mut Found) {
+    for &i in &t.sessions.early_calls {
+        t.flag(out, Rule::SessionCallReturnsFirst, i);
     }
 }
 
@@ -141,6 +150,28 @@ pub(super) fn install_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     let older = matches!(t.versions_at_start(k), (Some(component), Some(service)) if component < service);
     if !as_needed || older {
         t.flag(out, Rule::SessionSucceedInstalled, succeed);
+    }
+}
+
+/// SESSION-DOWNLOAD-REPORTED over session `k`, after [`install_rules`]: "a
+/// session that reports downloaded bytes (a status other than INDI_BEGIN with
+/// dwHTTPReadProgress above 0) reports at least one INDI_DOWNLOAD status",
+/// "judged at the session's terminal status"; not for a session that
+/// reported INDI_INSTALL, nor at an INDI_SUCCEED that
+/// SESSION-SUCCEED-INSTALLED reports.
+pub(super) fn download_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
+    let s = &t.sessions.sessions[k];
+    let Some((terminal, _)) = s.terminal else { return };
+    let phases: Vec<Option<IndiStatus>> = s.statuses.iter().map(|&i| t.phase(i)).collect();
+    let bytes = s
+        .statuses
+        .iter()
+        .any(|&i| t.phase(i) != Some(t.spec.phases.first) && t.status(i).is_some_and(|v| v.progress > 0));
+    let downloaded = phases.contains(&Some(IndiStatus::Download));
+    let installed = phases.contains(&Some(IndiStatus::Install));
+    let reported = out.0.contains(&(Rule::SessionSucceedInstalled, t.line(terminal)));
+    if bytes && !downloaded && !installed && !reported {
+        t.flag(out, Rule::SessionDownloadReported, terminal);
     }
 }
 
