@@ -297,7 +297,11 @@ fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Er
     };
     let text = toml::to_string(&file).map_err(|e| Error::CaseFileWrite(e.to_string()))?;
     let text = format!("# indiv certify case file; run it with --case-file\n{text}");
-    std::fs::write(path, text).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    let (dir, name) = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        (Some(dir), Some(name)) => (dir, name),
+        _ => return Err(Error::CaseFileWrite(format!("{} is not a file name", path.display()))),
+    };
+    crate::report::write_file(dir, name, text.as_bytes())
 }
 
 /// Reads a case file.

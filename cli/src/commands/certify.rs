@@ -56,6 +56,15 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         validate_protocol: args.validate_protocol,
         interrupted: interrupt_flag(),
     };
+    if let Some(dir) = &args.report {
+        // Before the first case: a run whose report cannot be written is not
+        // worth starting.
+        indiv_harness::report::prepare(dir)?;
+    }
+    // Descendants of the testee that leave its process group are adopted and
+    // killed with it. Without it (not Linux, or refused) they may escape;
+    // the run is still worth doing.
+    let _ = indiv_harness::process::adopt_orphans();
     let mut console = Console { out, bar: None };
     let summary = indiv_harness::run::certify(spec, &options, &mut console)?;
     if let Some(bar) = console.bar.take() {
@@ -70,8 +79,9 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     Ok(exit_status(&counts, summary.strict, summary.incomplete))
 }
 
-/// A flag that Ctrl-C sets: the run stops after the current case and still
-/// reports what it has.
+/// A flag that Ctrl-C (SIGINT), SIGTERM and SIGHUP set: the run stops in the
+/// current case (its testee and the testee's descendants are killed) and
+/// still reports what it has, marked incomplete.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
