@@ -7,6 +7,7 @@ mod certify;
 mod cli;
 mod docs;
 mod python_engine;
+mod robustness;
 mod snapshots;
 mod validate_protocol;
 
