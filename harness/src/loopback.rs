@@ -102,9 +102,11 @@ impl LoopbackService {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    if shared.connections.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    let counted = shared
+                        .connections
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_CONNECTIONS).then_some(n + 1));
+                    if counted.is_err() {
                         // Over the cap: closed at once (dropped), no thread.
-                        shared.connections.fetch_sub(1, Ordering::SeqCst);
                         continue;
                     }
                     let served = Arc::clone(&shared);
@@ -463,5 +465,192 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use super::{LoopbackService, MAX_CONNECTIONS};
+
+    /// Generous: how long a test waits for what should be quick.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    fn service_with_a_case() -> (LoopbackService, u64) {
+        let mut service = LoopbackService::start().expect("service");
+        let behavior = indiv_engine::scenario::named()[0].scenario.service;
+        let id = service.register(&behavior).id;
+        (service, id)
+    }
+
+    fn connect(service: &LoopbackService) -> TcpStream {
+        let stream = TcpStream::connect(service.addr()).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
+        stream
+    }
+
+    /// Everything the service writes until it closes (or resets) the
+    /// connection.
+    fn read_to_close(stream: &mut TcpStream) -> String {
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Writes `first`, then `filler` over and over up to `total` bytes;
+    /// true when the service closed the connection before all was written.
+    fn cut_off_while_writing(stream: &mut TcpStream, first: &[u8], filler: &[u8], total: usize) -> bool {
+        if stream.write_all(first).is_err() {
+            return true;
+        }
+        let mut written = first.len();
+        while written < total {
+            if stream.write_all(filler).is_err() {
+                return true;
+            }
+            written += filler.len();
+        }
+        false
+    }
+
+    #[test]
+    fn a_huge_header_block_is_refused_after_a_bounded_read_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let first = format!("POST /c/{id}/individualize HTTP/1.1\r\nHost: x\r\n");
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        // 256 MiB would be written if the service read it all: it stops at
+        // 64 KiB and closes, so the writes fail long before (the kernel's
+        // buffers hold a few MiB at most).
+        assert!(cut_off_while_writing(&mut stream, first.as_bytes(), filler.as_bytes(), 256 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty(), "a refused request reached the case's log");
+    }
+
+    #[test]
+    fn a_huge_request_line_is_refused_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let first = format!("GET /c/{id}/package?");
+        assert!(cut_off_while_writing(&mut stream, first.as_bytes(), &[b'a'; 4096], 256 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 414 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn a_small_oversized_head_is_answered_431() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        // Just over the limit, all of it sent before the service answers.
+        let head = format!("GET /c/{id}/package HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(super::MAX_HEAD_BYTES));
+        let _ = stream.write_all(head.as_bytes());
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn bytes_beyond_a_declared_body_are_not_parsed_as_the_next_request() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let smuggled = format!(
+            "POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /c/{id}/package HTTP/1.1\r\n\r\n"
+        );
+        stream.write_all(smuggled.as_bytes()).expect("write");
+        let answer = read_to_close(&mut stream);
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
+        assert!(service.log(id).exchanges.is_empty(), "{:?}", service.log(id).exchanges);
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_unread_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let head = format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: {}\r\n\r\n", 200 << 20);
+        stream.write_all(head.as_bytes()).expect("write");
+        // What would have been the body, with a request inside it.
+        let inner = format!("GET /c/{id}/package HTTP/1.1\r\n\r\n");
+        assert!(cut_off_while_writing(&mut stream, inner.as_bytes(), &[b'b'; 4096], 200 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 413 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn chunked_bodies_and_conflicting_lengths_are_refused() {
+        let (service, id) = service_with_a_case();
+        for head in [
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            "this is not http\r\n\r\n".to_string(),
+        ] {
+            let mut stream = connect(&service);
+            stream.write_all(head.as_bytes()).expect("write");
+            let answer = read_to_close(&mut stream);
+            assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+        }
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn requests_one_after_another_on_one_connection_are_each_answered() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        for _ in 0..3 {
+            let request = format!("POST /c/{id}/other HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
+            stream.write_all(request.as_bytes()).expect("write");
+            // The answer's head (its body is empty).
+            let mut answer = Vec::new();
+            while !answer.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                stream.read_exact(&mut byte).expect("read");
+                answer.push(byte[0]);
+            }
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 404 ") && answer.contains("Content-Length: 0"), "{answer}");
+        }
+        assert_eq!(service.log(id).exchanges.len(), 3);
+    }
+
+    #[test]
+    fn connections_over_the_cap_are_closed_without_being_served() {
+        let (service, _) = service_with_a_case();
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| connect(&service)).collect();
+        let deadline = Instant::now() + PATIENCE;
+        while service.connections() < MAX_CONNECTIONS && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(service.connections(), MAX_CONNECTIONS);
+        for _ in 0..3 {
+            let mut extra = connect(&service);
+            let _ = extra.write_all(b"GET /c/1/package HTTP/1.1\r\n\r\n");
+            assert_eq!(read_to_close(&mut extra), "", "a connection over the cap was served");
+            assert!(service.connections() <= MAX_CONNECTIONS);
+        }
+        drop(idle);
+        let deadline = Instant::now() + PATIENCE;
+        while service.connections() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(service.connections(), 0);
+        let mut again = connect(&service);
+        again.write_all(b"GET /nowhere HTTP/1.1\r\n\r\n").expect("write");
+        let mut answer = [0u8; 64];
+        let n = again.read(&mut answer).expect("read");
+        assert!(answer[..n].starts_with(b"HTTP/1.1 404 "));
     }
 }

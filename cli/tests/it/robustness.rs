@@ -207,8 +207,7 @@ fn a_case_name_over_255_bytes_still_gives_every_report() {
     let o = indiv().args(["certify", "--case-file"]).arg(&file).arg("--report").arg(&report).output().expect("run");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).expect("report.json"))
-            .expect("json");
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).expect("report.json")).expect("json");
     assert_eq!(crate::verdicts(&json), vec![(name.as_str(), "PASS")]);
     let trace_file = json["cases"][0]["trace_file"].as_str().expect("trace file");
     let file_name = Path::new(trace_file).file_name().expect("name").to_string_lossy().into_owned();
