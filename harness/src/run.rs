@@ -381,10 +381,8 @@ fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
         Some(("delay_ms", format!("delay_ms must be at most {MAX_DELAY_MS}, not {}", service.pace.delay_ms)))
     } else if file.scenario.steps.len() > MAX_STEPS {
         Some(("steps", format!("a scenario has at most {MAX_STEPS} steps, not {}", file.scenario.steps.len())))
-    } else if let Some(n) = wait {
-        Some(("after_statuses", format!("after_statuses must be at most {MAX_RECORDS_PER_CASE}, not {n}")))
     } else {
-        None
+        wait.map(|n| ("after_statuses", format!("after_statuses must be at most {MAX_RECORDS_PER_CASE}, not {n}")))
     };
     let Some((key, message)) = problem else { return Ok(()) };
     let (line, column) = text.find(key).map_or((1, 1), |at| indiv_spec::text::line_column(text, at));
