@@ -44,8 +44,10 @@ fn file_name(case: &str, number: usize, taken: &mut HashSet<String>) -> String {
     } else {
         clean.clone()
     };
-    if taken.contains(&name) {
-        name = format!("{}-{number}", &clean[..clean.len().min(MAX_NAME_BYTES)]);
+    // The number is the case's own, so this ends (a case literally named
+    // like a numbered one takes one more number).
+    while taken.contains(&name) {
+        name = format!("{name}-{number}");
     }
     taken.insert(name.clone());
     name
@@ -247,4 +249,28 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         let _ = writeln!(out, "| {} | {} | {} | `{}` |", r.name, r.verdict.as_str(), broken, reproduce);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::{MAX_NAME_BYTES, file_name};
+
+    #[test]
+    fn trace_file_names_are_sanitised_bounded_and_distinct() {
+        let mut taken = HashSet::new();
+        let long = "é".repeat(300);
+        let names: Vec<String> = ["a b", "a_b", &long, &long, "x-5", "x", "x", "", ""]
+            .iter()
+            .enumerate()
+            .map(|(i, case)| file_name(case, i + 1, &mut taken))
+            .collect();
+        assert_eq!(names[..2], ["a_b", "a_b-2"]);
+        assert_eq!(names[2], format!("{}-3", "_".repeat(MAX_NAME_BYTES)));
+        assert_eq!(names[4..7], ["x-5", "x", "x-7"]);
+        assert_eq!(names[7..], ["-8", "-9"]);
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), names.len());
+        assert!(names.iter().all(|n| n.len() < 200 && n.is_ascii() && !n.contains('/')));
+    }
 }
