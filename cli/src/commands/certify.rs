@@ -114,6 +114,23 @@ impl Console<'_> {
             other => other,
         }
     }
+
+    /// Shows a case as it ends.
+    fn show(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
+        let result = &outcome.result;
+        let text = case_block(result);
+        match &self.bar {
+            Some(bar) => {
+                if result.verdict != Verdict::Pass {
+                    bar.suspend(|| self.out.write_all(text.as_bytes()))?;
+                }
+                bar.set_message(result.name.clone());
+                bar.inc(1);
+            }
+            None => self.out.write_all(text.as_bytes())?,
+        }
+        Ok(())
+    }
 }
 
 impl RunObserver for Console<'_> {
@@ -135,25 +152,6 @@ impl RunObserver for Console<'_> {
 
     fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()> {
         writeln!(self.out, "minimal case written to {}\n  reproduce: {reproduce}", path.display())
-    }
-}
-
-impl Console<'_> {
-    /// Shows a case as it ends.
-    fn show(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
-        let result = &outcome.result;
-        let text = case_block(result);
-        match &self.bar {
-            Some(bar) => {
-                if result.verdict != Verdict::Pass {
-                    bar.suspend(|| self.out.write_all(text.as_bytes()))?;
-                }
-                bar.set_message(result.name.clone());
-                bar.inc(1);
-            }
-            None => self.out.write_all(text.as_bytes())?,
-        }
-        Ok(())
     }
 }
 
