@@ -15,6 +15,14 @@ pub enum Error {
         /// What the system said.
         source: std::io::Error,
     },
+    /// The report directory cannot be created or written to.
+    #[error("cannot write reports to {}: {source}", path.display())]
+    ReportDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// A case file is not valid.
     #[error("{}:{line}:{column}: {message}", path.display())]
     CaseFile {
@@ -54,6 +62,7 @@ impl Error {
         matches!(
             self,
             Error::Io { .. }
+                | Error::ReportDir { .. }
                 | Error::CaseFile { .. }
                 | Error::NoCaseMatches(_)
                 | Error::NoCase

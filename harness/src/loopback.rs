@@ -7,17 +7,39 @@
 //! bytes written, the Content-Length announced), raising each figure before the
 //! write it describes, so that what the harness reads when a status arrives is
 //! a safe upper bound of what the testee can have seen.
+//!
+//! Whatever a testee sends, the service's memory and threads stay bounded:
+//! a request line over [`MAX_REQUEST_LINE`] is answered 414, a head over
+//! [`MAX_HEAD_BYTES`] 431, a declared body over [`MAX_BODY_BYTES`] 413, a
+//! malformed request (or `Transfer-Encoding`, which it does not speak) 400,
+//! and each of these closes the connection without reading further. A body is
+//! read (and discarded) exactly as declared; bytes that arrive beyond it before
+//! the answer are not taken as the next request: the request is answered 400
+//! and the connection closed, so no request can be smuggled in a body. At most
+//! [`MAX_CONNECTIONS`] connections are served at once; one more is closed at
+//! once, without a thread.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indiv_engine::service::{Exchange, Fault, Plan, ServiceBehavior};
 use indiv_service_rules::{CaseLog, ExchangeKind, ExchangeRecord};
+
+/// The longest request line, in bytes.
+pub const MAX_REQUEST_LINE: usize = 8 << 10;
+/// The longest request head (request line and headers), in bytes.
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
+/// The largest request body, in bytes.
+pub const MAX_BODY_BYTES: u64 = 1 << 20;
+/// Most connections served at once (one case runs at a time).
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a connection may stay silent.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct CaseState {
     behavior: ServiceBehavior,
@@ -30,6 +52,8 @@ struct Shared {
     cases: Mutex<HashMap<u64, CaseState>>,
     /// A port nothing listens on, for the connection-refused faults.
     closed_port: u16,
+    /// Connections being served.
+    connections: AtomicUsize,
 }
 
 impl Shared {
@@ -67,7 +91,7 @@ impl LoopbackService {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let closed_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
-        let shared = Arc::new(Shared { cases: Mutex::default(), closed_port });
+        let shared = Arc::new(Shared { cases: Mutex::default(), closed_port, connections: AtomicUsize::new(0) });
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
             let shared = Arc::clone(&shared);
@@ -78,10 +102,21 @@ impl LoopbackService {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&shared);
-                    let _ = std::thread::Builder::new()
-                        .name("loopback-conn".into())
-                        .spawn(move || serve_connection(stream, &shared));
+                    let counted = shared
+                        .connections
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_CONNECTIONS).then_some(n + 1));
+                    if counted.is_err() {
+                        // Over the cap: closed at once (dropped), no thread.
+                        continue;
+                    }
+                    let served = Arc::clone(&shared);
+                    let spawned = std::thread::Builder::new().name("loopback-conn".into()).spawn(move || {
+                        serve_connection(stream, &served);
+                        served.connections.fetch_sub(1, Ordering::SeqCst);
+                    });
+                    if spawned.is_err() {
+                        shared.connections.fetch_sub(1, Ordering::SeqCst);
+                    }
                 }
             })?
         };
@@ -91,6 +126,12 @@ impl LoopbackService {
     /// The address served.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many connections are being served now (at most
+    /// [`MAX_CONNECTIONS`]).
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Sets up a case playing `behavior`.
@@ -133,44 +174,138 @@ impl Drop for LoopbackService {
 struct RequestHead {
     method: String,
     path: String,
-    content_length: usize,
+    content_length: u64,
 }
 
-fn read_head(reader: &mut BufReader<TcpStream>) -> Option<RequestHead> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut content_length = 0;
+/// What reading a request head came to.
+enum Head {
+    /// A request to answer.
+    Request(RequestHead),
+    /// The client closed the connection (or went silent, or it broke).
+    Closed,
+    /// A request refused with this status; the connection is then closed.
+    Refuse(u16),
+}
+
+/// Reads one line of at most `limit` bytes (its end included) into `line`:
+/// `Ok(false)` at the end of the input before any byte, `Err(None)` when the
+/// line is longer, `Err(Some(_))` when reading failed.
+fn read_bounded_line(
+    reader: &mut BufReader<TcpStream>,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, Option<std::io::Error>> {
+    line.clear();
     loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
+        let available = reader.fill_buf().map_err(Some)?;
+        if available.is_empty() {
+            return if line.is_empty() { Ok(false) } else { Err(Some(std::io::ErrorKind::UnexpectedEof.into())) };
         }
-        let header = line.trim_end();
+        let (take, done) = match memchr::memchr(b'\n', available) {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > limit {
+            return Err(None);
+        }
+        line.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        if done {
+            return Ok(true);
+        }
+    }
+}
+
+fn read_head(reader: &mut BufReader<TcpStream>) -> Head {
+    let mut line = Vec::new();
+    match read_bounded_line(reader, &mut line, MAX_REQUEST_LINE) {
+        Ok(true) => {}
+        Ok(false) | Err(Some(_)) => return Head::Closed,
+        Err(None) => return Head::Refuse(414),
+    }
+    let mut head_bytes = line.len();
+    let Ok(request_line) = std::str::from_utf8(&line) else { return Head::Refuse(400) };
+    let mut parts = request_line.split_whitespace();
+    let (Some(method), Some(path), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Head::Refuse(400);
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Head::Refuse(400);
+    }
+    let (method, path) = (method.to_string(), path.to_string());
+    let mut content_length = None;
+    loop {
+        match read_bounded_line(reader, &mut line, MAX_HEAD_BYTES - head_bytes) {
+            Ok(true) => {}
+            Ok(false) | Err(Some(_)) => return Head::Closed,
+            Err(None) => return Head::Refuse(431),
+        }
+        head_bytes += line.len();
+        let Ok(header) = std::str::from_utf8(&line) else { return Head::Refuse(400) };
+        let header = header.trim_end();
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                content_length = value.trim().parse().ok()?;
+        let Some((name, value)) = header.split_once(':') else { return Head::Refuse(400) };
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Head::Refuse(400);
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            let Ok(length) = value.trim().parse::<u64>() else { return Head::Refuse(400) };
+            if content_length.is_some_and(|seen| seen != length) {
+                return Head::Refuse(400);
             }
+            content_length = Some(length);
         }
     }
-    Some(RequestHead { method, path, content_length })
+    let content_length = content_length.unwrap_or(0);
+    if content_length > MAX_BODY_BYTES {
+        return Head::Refuse(413);
+    }
+    Head::Request(RequestHead { method, path, content_length })
+}
+
+/// Whether bytes beyond the request's declared body have already arrived
+/// (before it is answered): a client that waits for answers never sends them.
+fn bytes_beyond_body(reader: &BufReader<TcpStream>) -> bool {
+    if !reader.buffer().is_empty() {
+        return true;
+    }
+    let stream = reader.get_ref();
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut byte = [0u8; 1];
+    let beyond = matches!(stream.peek(&mut byte), Ok(n) if n > 0);
+    if stream.set_nonblocking(false).is_err() {
+        return true;
+    }
+    beyond
 }
 
 fn serve_connection(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
     let Ok(write_half) = stream.try_clone() else { return };
     let mut writer = write_half;
     let mut reader = BufReader::new(stream);
-    while let Some(head) = read_head(&mut reader) {
-        let mut body = vec![0; head.content_length.min(1 << 20)];
-        if reader.read_exact(&mut body).is_err() {
+    loop {
+        let head = match read_head(&mut reader) {
+            Head::Request(head) => head,
+            Head::Closed => return,
+            Head::Refuse(status) => {
+                refuse(&mut writer, status);
+                return;
+            }
+        };
+        // Read and discard the body, exactly as declared.
+        let read = std::io::copy(&mut reader.by_ref().take(head.content_length), &mut std::io::sink());
+        if !matches!(read, Ok(n) if n == head.content_length) {
+            return;
+        }
+        if bytes_beyond_body(&reader) {
+            refuse(&mut writer, 400);
             return;
         }
         if !answer(&head, shared, &mut writer) {
@@ -178,6 +313,13 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
+}
+
+/// Answers `status` with `Connection: close` and closes the connection.
+fn refuse(writer: &mut TcpStream, status: u16) {
+    let head = format!("HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", reason(status));
+    let _ = writer.write_all(head.as_bytes());
+    let _ = writer.shutdown(Shutdown::Both);
 }
 
 /// Answers one request; false when the connection must be closed.
@@ -315,9 +457,200 @@ fn respond_plain(writer: &mut TcpStream, status: u16) -> bool {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        400 => "Bad Request",
         404 => "Not Found",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use super::{LoopbackService, MAX_CONNECTIONS};
+
+    /// Generous: how long a test waits for what should be quick.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    fn service_with_a_case() -> (LoopbackService, u64) {
+        let mut service = LoopbackService::start().expect("service");
+        let behavior = indiv_engine::scenario::named()[0].scenario.service;
+        let id = service.register(&behavior).id;
+        (service, id)
+    }
+
+    fn connect(service: &LoopbackService) -> TcpStream {
+        let stream = TcpStream::connect(service.addr()).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
+        stream
+    }
+
+    /// Everything the service writes until it closes (or resets) the
+    /// connection.
+    fn read_to_close(stream: &mut TcpStream) -> String {
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Writes `first`, then `filler` over and over up to `total` bytes;
+    /// true when the service closed the connection before all was written.
+    fn cut_off_while_writing(stream: &mut TcpStream, first: &[u8], filler: &[u8], total: usize) -> bool {
+        if stream.write_all(first).is_err() {
+            return true;
+        }
+        let mut written = first.len();
+        while written < total {
+            if stream.write_all(filler).is_err() {
+                return true;
+            }
+            written += filler.len();
+        }
+        false
+    }
+
+    #[test]
+    fn a_huge_header_block_is_refused_after_a_bounded_read_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let first = format!("POST /c/{id}/individualize HTTP/1.1\r\nHost: x\r\n");
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        // 256 MiB would be written if the service read it all: it stops at
+        // 64 KiB and closes, so the writes fail long before (the kernel's
+        // buffers hold a few MiB at most).
+        assert!(cut_off_while_writing(&mut stream, first.as_bytes(), filler.as_bytes(), 256 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty(), "a refused request reached the case's log");
+    }
+
+    #[test]
+    fn a_huge_request_line_is_refused_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let first = format!("GET /c/{id}/package?");
+        assert!(cut_off_while_writing(&mut stream, first.as_bytes(), &[b'a'; 4096], 256 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 414 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn a_small_oversized_head_is_answered_431() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        // Just over the limit, all of it sent before the service answers.
+        let head = format!("GET /c/{id}/package HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(super::MAX_HEAD_BYTES));
+        let _ = stream.write_all(head.as_bytes());
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn bytes_beyond_a_declared_body_are_not_parsed_as_the_next_request() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let smuggled = format!(
+            "POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /c/{id}/package HTTP/1.1\r\n\r\n"
+        );
+        stream.write_all(smuggled.as_bytes()).expect("write");
+        let answer = read_to_close(&mut stream);
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
+        assert!(service.log(id).exchanges.is_empty(), "{:?}", service.log(id).exchanges);
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused_unread_and_the_connection_closed() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        let head = format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: {}\r\n\r\n", 200 << 20);
+        stream.write_all(head.as_bytes()).expect("write");
+        // What would have been the body, with a request inside it.
+        let inner = format!("GET /c/{id}/package HTTP/1.1\r\n\r\n");
+        assert!(cut_off_while_writing(&mut stream, inner.as_bytes(), &[b'b'; 4096], 200 << 20));
+        let answer = read_to_close(&mut stream);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 413 "), "{answer}");
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn chunked_bodies_and_conflicting_lengths_are_refused() {
+        let (service, id) = service_with_a_case();
+        for head in [
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+            format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
+            "this is not http\r\n\r\n".to_string(),
+        ] {
+            let mut stream = connect(&service);
+            stream.write_all(head.as_bytes()).expect("write");
+            let answer = read_to_close(&mut stream);
+            assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+        }
+        assert!(service.log(id).exchanges.is_empty());
+    }
+
+    #[test]
+    fn requests_one_after_another_on_one_connection_are_each_answered() {
+        let (service, id) = service_with_a_case();
+        let mut stream = connect(&service);
+        for _ in 0..3 {
+            let request = format!("POST /c/{id}/other HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody");
+            stream.write_all(request.as_bytes()).expect("write");
+            // The answer's head (its body is empty).
+            let mut answer = Vec::new();
+            while !answer.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                stream.read_exact(&mut byte).expect("read");
+                answer.push(byte[0]);
+            }
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 404 ") && answer.contains("Content-Length: 0"), "{answer}");
+        }
+        assert_eq!(service.log(id).exchanges.len(), 3);
+    }
+
+    #[test]
+    fn connections_over_the_cap_are_closed_without_being_served() {
+        let (service, _) = service_with_a_case();
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| connect(&service)).collect();
+        let deadline = Instant::now() + PATIENCE;
+        while service.connections() < MAX_CONNECTIONS && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(service.connections(), MAX_CONNECTIONS);
+        for _ in 0..3 {
+            let mut extra = connect(&service);
+            let _ = extra.write_all(b"GET /c/1/package HTTP/1.1\r\n\r\n");
+            assert_eq!(read_to_close(&mut extra), "", "a connection over the cap was served");
+            assert!(service.connections() <= MAX_CONNECTIONS);
+        }
+        drop(idle);
+        let deadline = Instant::now() + PATIENCE;
+        while service.connections() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(service.connections(), 0);
+        let mut again = connect(&service);
+        again.write_all(b"GET /nowhere HTTP/1.1\r\n\r\n").expect("write");
+        let mut answer = [0u8; 64];
+        let n = again.read(&mut answer).expect("read");
+        assert!(answer[..n].starts_with(b"HTTP/1.1 404 "));
     }
 }

@@ -1,22 +1,113 @@
 //! A testee process: started in its own process group, spoken to line by
 //! line with deadlines, and always killed (with its children) and reaped.
+//!
+//! A descendant that leaves the group (`setsid`, a double fork) escapes a
+//! group kill. [`adopt_orphans`] makes the harness a child subreaper (Linux
+//! `PR_SET_CHILD_SUBREAPER`): such descendants become the harness's children
+//! when their parents die, and every time a testee is stopped the harness
+//! kills and reaps all of its children (see [`sweep_orphans`]). The command
+//! line turns it on; a library user whose process has children of its own
+//! leaves it off.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 /// The longest line read from a testee.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// How much of the testee's stderr is kept (the end of it).
 pub const STDERR_KEPT: usize = 16 << 10;
+
+/// How long [`sweep_orphans`] goes on killing and reaping before it gives up
+/// (a process in uninterruptible sleep cannot be reaped at once).
+const SWEEP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Set by [`adopt_orphans`]: every child of this process is a testee or one
+/// of its descendants, so stopping a testee may kill them all.
+static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process a child subreaper, so that a testee's descendants that
+/// left its process group (and its session) are re-parented to this process
+/// rather than to init when their parents die, and are killed and reaped
+/// whenever a testee is stopped.
+///
+/// Only for a process whose every child is a testee (the `indiv` command
+/// line): stopping a testee then kills every child of the process.
+/// Elsewhere than on Linux it does nothing: descendants that leave the
+/// group may then outlive the run.
+pub fn adopt_orphans() -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        nix::sys::prctl::set_child_subreaper(true).map_err(std::io::Error::from)?;
+        ADOPTING.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+/// After [`adopt_orphans`]: kills (SIGKILL) and reaps every child of this
+/// process, over and over, until none is left or a generous deadline has
+/// passed; each reaped one's own children have become this process's by then.
+/// Without [`adopt_orphans`] it does nothing. Returns how many it reaped.
+pub fn sweep_orphans() -> usize {
+    if !ADOPTING.load(Ordering::SeqCst) {
+        return 0;
+    }
+    let deadline = Instant::now() + SWEEP_DEADLINE;
+    let mut reaped = 0;
+    loop {
+        let children = children_of(std::process::id());
+        if children.is_empty() || Instant::now() >= deadline {
+            return reaped;
+        }
+        for &pid in &children {
+            let pid = Pid::from_raw(pid);
+            // It may have exited already; it is reaped below all the same.
+            let _ = kill(pid, Signal::SIGKILL);
+        }
+        for &pid in &children {
+            let pid = Pid::from_raw(pid);
+            while Instant::now() < deadline {
+                match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+                    Ok(_) => {
+                        reaped += 1;
+                        break;
+                    }
+                    // Not (or no longer) a child: reaped elsewhere.
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// The processes whose parent is `parent`, from `/proc/*/stat`.
+fn children_of(parent: u32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| parent_of(&stat)) == Some(parent)
+        })
+        .collect()
+}
+
+/// The parent pid in a `/proc/PID/stat` line: the second field after the
+/// parenthesised command name (which may itself hold spaces and parentheses).
+fn parent_of(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
 
 /// What the testee's stdout produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +128,9 @@ pub struct Process {
     stdin: Option<ChildStdin>,
     lines: Receiver<Incoming>,
     stderr: Arc<Mutex<VecDeque<u8>>>,
+    /// Killed and reaped: its pid (and group id) may belong to another
+    /// process now.
+    reaped: bool,
 }
 
 impl Process {
@@ -86,7 +180,7 @@ impl Process {
                 }
             });
         }
-        Ok(Process { child, stdin, lines, stderr })
+        Ok(Process { child, stdin, lines, stderr, reaped: false })
     }
 
     /// Writes one line to the testee.
@@ -134,12 +228,17 @@ impl Process {
     }
 
     fn kill_group(&mut self) {
+        if self.reaped {
+            return;
+        }
+        self.reaped = true;
         if let Ok(pid) = i32::try_from(self.child.id()) {
             // The group may already be gone; there is nothing to do then.
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        sweep_orphans();
     }
 }
 
@@ -183,4 +282,16 @@ fn read_line(reader: &mut impl BufRead) -> std::io::Result<Incoming> {
         line.pop();
     }
     Ok(String::from_utf8(line).map(Incoming::Line).unwrap_or(Incoming::NotUtf8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parent_of;
+
+    #[test]
+    fn the_parent_is_read_past_a_command_name_with_spaces_and_parentheses() {
+        assert_eq!(parent_of("42 (a) b (c)) S 17 42 42 0 -1"), Some(17));
+        assert_eq!(parent_of("42 (sleep) S 1 42 42 0 -1"), Some(1));
+        assert_eq!(parent_of("garbage"), None);
+    }
 }

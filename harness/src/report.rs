@@ -1,9 +1,19 @@
 //! The reports of `indiv certify --report DIR`: `report.json` (everything),
 //! `junit.xml` (one test case per case), `summary.md` (for a CI step
 //! summary) and `traces/CASE.jsonl` (each case's trace).
+//!
+//! The report directory may hold links a testee planted there while it ran.
+//! No report file is ever opened through one: each is written to a new file
+//! (`O_CREAT | O_EXCL`, which never follows a link) and renamed over its name,
+//! which replaces a planted link rather than writing where it points. A
+//! planted `traces` link is replaced by a real directory. Trace file names are
+//! the case name with every byte but `[A-Za-z0-9_-]` made `_`, cut to
+//! [`MAX_NAME_BYTES`], and numbered when cut or taken.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use indiv_spec::Spec;
 use serde_json::json;
@@ -18,20 +28,96 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.to_path_buf(), source }
 }
 
-fn file_name(case: &str) -> String {
-    case.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+/// The longest trace file name taken from a case name, in bytes (file systems
+/// allow 255; room is left for a number and `.jsonl`).
+pub const MAX_NAME_BYTES: usize = 100;
+
+/// A trace file name for `case` (without `.jsonl`), distinct from those in
+/// `taken`: sanitised, bounded, numbered (`-N`, the case's place in the run)
+/// when cut or already taken.
+fn file_name(case: &str, number: usize, taken: &mut HashSet<String>) -> String {
+    let clean: String =
+        case.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    // Every character is ASCII now, so any byte count is a char boundary.
+    let mut name = if clean.len() > MAX_NAME_BYTES || clean.is_empty() {
+        format!("{}-{number}", &clean[..clean.len().min(MAX_NAME_BYTES)])
+    } else {
+        clean.clone()
+    };
+    // The number is the case's own, so this ends (a case literally named
+    // like a numbered one takes one more number).
+    while taken.contains(&name) {
+        name = format!("{name}-{number}");
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// Makes `dir` (with `dir/traces`) ready for the reports and proves a file
+/// can be created in it, so that a run whose reports cannot be written stops
+/// before its first case.
+pub fn prepare(dir: &Path) -> Result<(), Error> {
+    let unusable = |source| Error::ReportDir { path: dir.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(unusable)?;
+    real_dir(&dir.join("traces")).map_err(unusable)?;
+    let (probe, file) = new_file(dir, "probe").map_err(unusable)?;
+    drop(file);
+    std::fs::remove_file(&probe).map_err(unusable)
+}
+
+/// Makes `path` a real directory: a link (or file) there is removed first.
+fn real_dir(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => std::fs::remove_file(path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir(path)
+}
+
+/// A new file in `dir` named after `name`, created exclusively (so never
+/// through a link, dangling or not).
+fn new_file(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut attempt = 0u32;
+    loop {
+        let path = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes `bytes` as `dir/name` without following a link at that name: into
+/// a new file, then renamed over the name (a planted link is replaced).
+pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    let target = dir.join(name);
+    let (temporary, mut file) = new_file(dir, name).map_err(io(&target))?;
+    let written = file.write_all(bytes).and_then(|()| {
+        drop(file);
+        std::fs::rename(&temporary, &target)
+    });
+    if written.is_err() {
+        // Leave no temporary file behind; the error says what went wrong.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.map_err(io(&target))
 }
 
 /// Writes every report into `dir`.
 pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error> {
+    prepare(dir)?;
     let traces = dir.join("traces");
-    std::fs::create_dir_all(&traces).map_err(io(&traces))?;
+    let mut taken = HashSet::new();
     let mut cases = Vec::new();
-    for outcome in &summary.cases {
+    let mut trace_files = Vec::new();
+    for (number, outcome) in summary.cases.iter().enumerate() {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);
-        let trace_file = format!("traces/{}.jsonl", file_name(&r.name));
-        let path = dir.join(&trace_file);
-        std::fs::write(&path, &r.trace).map_err(io(&path))?;
+        let name = format!("{}.jsonl", file_name(&r.name, number + 1, &mut taken));
+        let trace_file = format!("traces/{name}");
+        trace_files.push((name, r.trace.as_bytes()));
         cases.push(json!({
             "name": r.name,
             "verdict": r.verdict.as_str(),
@@ -66,13 +152,13 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
         "cases": cases,
     });
-    let path = dir.join("report.json");
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    std::fs::write(&path, text).map_err(io(&path))?;
-    let path = dir.join("junit.xml");
-    std::fs::write(&path, junit(summary)).map_err(io(&path))?;
-    let path = dir.join("summary.md");
-    std::fs::write(&path, markdown(spec, summary)).map_err(io(&path))?;
+    write_file(dir, "report.json", text.as_bytes())?;
+    write_file(dir, "junit.xml", junit(summary).as_bytes())?;
+    write_file(dir, "summary.md", markdown(spec, summary).as_bytes())?;
+    for (name, trace) in trace_files {
+        write_file(&traces, &name, trace)?;
+    }
     Ok(())
 }
 
@@ -163,4 +249,28 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         let _ = writeln!(out, "| {} | {} | {} | `{}` |", r.name, r.verdict.as_str(), broken, reproduce);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::{MAX_NAME_BYTES, file_name};
+
+    #[test]
+    fn trace_file_names_are_sanitised_bounded_and_distinct() {
+        let mut taken = HashSet::new();
+        let long = "é".repeat(300);
+        let names: Vec<String> = ["a b", "a_b", &long, &long, "x-5", "x", "x", "", ""]
+            .iter()
+            .enumerate()
+            .map(|(i, case)| file_name(case, i + 1, &mut taken))
+            .collect();
+        assert_eq!(names[..2], ["a_b", "a_b-2"]);
+        assert_eq!(names[2], format!("{}-3", "_".repeat(MAX_NAME_BYTES)));
+        assert_eq!(names[4..7], ["x-5", "x", "x-7"]);
+        assert_eq!(names[7..], ["-8", "-9"]);
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), names.len());
+        assert!(names.iter().all(|n| n.len() < 200 && n.is_ascii() && !n.contains('/')));
+    }
 }

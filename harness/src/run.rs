@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indiv_engine::Scenario;
+use indiv_engine::scenario::Trigger;
 use indiv_engine::scenario::strategy;
 use indiv_spec::Spec;
 use proptest::strategy::{Strategy, ValueTree};
@@ -19,10 +20,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::protocol::{Capability, Implementation};
-use crate::runner::{Case, CaseResult, Harness, Settings, Verdict, named_cases};
+use crate::runner::{Case, CaseResult, Harness, MAX_RECORDS_PER_CASE, Settings, Verdict, named_cases};
 
 /// Most candidate runs spent shrinking one failing generated case.
 const SHRINK_RUNS: usize = 150;
+
+/// The largest case file read, in bytes.
+pub const MAX_CASE_FILE_BYTES: u64 = 1 << 20;
+/// The longest case name in a case file, in bytes.
+pub const MAX_CASE_NAME_BYTES: usize = 4 << 10;
+/// The largest `package_size` of a case file, in bytes (the service holds a
+/// package in memory for each download).
+pub const MAX_PACKAGE_BYTES: u32 = 4 << 20;
+/// Most chunks a package is written in (each is a progress status).
+pub const MAX_CHUNKS: u32 = 4096;
+/// The longest `delay_ms` between chunks.
+pub const MAX_DELAY_MS: u32 = 10_000;
+/// Most steps of a case file's scenario.
+pub const MAX_STEPS: usize = 1_000;
 
 /// What a certification run is asked to do.
 #[derive(Clone, Debug)]
@@ -297,12 +312,16 @@ fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Er
     };
     let text = toml::to_string(&file).map_err(|e| Error::CaseFileWrite(e.to_string()))?;
     let text = format!("# indiv certify case file; run it with --case-file\n{text}");
-    std::fs::write(path, text).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    let (dir, name) = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        (Some(dir), Some(name)) => (dir, name),
+        _ => return Err(Error::CaseFileWrite(format!("{} is not a file name", path.display()))),
+    };
+    crate::report::write_file(dir, name, text.as_bytes())
 }
 
 /// Reads a case file.
 pub fn read_case_file(path: &Path) -> Result<Case, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let text = read_bounded(path)?;
     let file: CaseFile = toml::from_str(&text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| indiv_spec::text::line_column(&text, s.start));
         Error::CaseFile {
@@ -313,7 +332,61 @@ pub fn read_case_file(path: &Path) -> Result<Case, Error> {
         }
     })?;
     check_versions(path, &text, &file.scenario)?;
+    check_limits(path, &text, &file)?;
     Ok(Case { name: file.name, about: file.about, scenario: file.scenario })
+}
+
+/// The text of a case file of at most [`MAX_CASE_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<String, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CASE_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_CASE_FILE_BYTES {
+        return Err(Error::CaseFile {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("a case file must be at most {MAX_CASE_FILE_BYTES} bytes"),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// A case file stays within the limits that bound the harness's memory and
+/// time: [`MAX_CASE_NAME_BYTES`], [`MAX_PACKAGE_BYTES`], [`MAX_CHUNKS`],
+/// [`MAX_DELAY_MS`], [`MAX_STEPS`], and `after_statuses` at most
+/// [`crate::runner::MAX_RECORDS_PER_CASE`].
+fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
+    let service = &file.scenario.service;
+    let (size, chunk) = (service.package_size, service.pace.chunk_size);
+    let wait = file.scenario.steps.iter().find_map(|s| match s.trigger {
+        Trigger::AfterStatuses(n) if n as usize > MAX_RECORDS_PER_CASE => Some(n),
+        _ => None,
+    });
+    let problem = if file.name.len() > MAX_CASE_NAME_BYTES {
+        Some(("name", format!("name must be at most {MAX_CASE_NAME_BYTES} bytes, not {}", file.name.len())))
+    } else if size == 0 || size > MAX_PACKAGE_BYTES {
+        Some(("package_size", format!("package_size must be from 1 to {MAX_PACKAGE_BYTES} (4 MiB), not {size}")))
+    } else if chunk == 0 || size.div_ceil(chunk) > MAX_CHUNKS {
+        let least = size.div_ceil(MAX_CHUNKS);
+        Some((
+            "chunk_size",
+            format!(
+                "chunk_size must be at least {least} (a package is written in at most {MAX_CHUNKS} chunks), not {chunk}"
+            ),
+        ))
+    } else if service.pace.delay_ms > MAX_DELAY_MS {
+        Some(("delay_ms", format!("delay_ms must be at most {MAX_DELAY_MS}, not {}", service.pace.delay_ms)))
+    } else if file.scenario.steps.len() > MAX_STEPS {
+        Some(("steps", format!("a scenario has at most {MAX_STEPS} steps, not {}", file.scenario.steps.len())))
+    } else {
+        wait.map(|n| ("after_statuses", format!("after_statuses must be at most {MAX_RECORDS_PER_CASE}, not {n}")))
+    };
+    let Some((key, message)) = problem else { return Ok(()) };
+    let (line, column) = text.find(key).map_or((1, 1), |at| indiv_spec::text::line_column(text, at));
+    Err(Error::CaseFile { path: path.to_path_buf(), line, column, message })
 }
 
 /// A case's versions take the spec's forms: the component `major.minor.0.F`,

@@ -63,22 +63,38 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         validate_protocol: args.validate_protocol,
         interrupted: interrupt_flag(),
     };
-    let mut console = Console { out, bar: None };
+    if let Some(dir) = &args.report {
+        // Before the first case: a run whose report cannot be written is not
+        // worth starting.
+        indiv_harness::report::prepare(dir)?;
+    }
+    // Descendants of the testee that leave its process group are adopted and
+    // killed with it. Without it (not Linux, or refused) they may escape;
+    // the run is still worth doing.
+    let _ = indiv_harness::process::adopt_orphans();
+    let mut console = Console { out, bar: None, interrupted: Arc::clone(&options.interrupted) };
     let summary = indiv_harness::run::certify(spec, &options, &mut console)?;
     if let Some(bar) = console.bar.take() {
         bar.finish_and_clear();
     }
     let counts = summary.counts();
-    writeln!(console.out, "{}", counts_line(&counts, &summary))?;
+    // After SIGHUP the terminal may be gone: the report is written first and
+    // the console lines are then written as far as they can be.
+    let printed = writeln!(console.out, "{}", counts_line(&counts, &summary));
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
-        writeln!(console.out, "report written to {}", dir.display())?;
+        console.tolerate(printed)?;
+        let written = writeln!(console.out, "report written to {}", dir.display());
+        console.tolerate(written)?;
+    } else {
+        console.tolerate(printed)?;
     }
     Ok(exit_status(&counts, summary.strict, summary.incomplete))
 }
 
-/// A flag that Ctrl-C sets: the run stops after the current case and still
-/// reports what it has.
+/// A flag that Ctrl-C (SIGINT), SIGTERM and SIGHUP set: the run stops in the
+/// current case (its testee and the testee's descendants are killed) and
+/// still reports what it has, marked incomplete.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
@@ -92,6 +108,36 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 struct Console<'o> {
     out: &'o mut dyn Write,
     bar: Option<ProgressBar>,
+    /// Set by a signal: console output that fails then (a terminal gone with
+    /// SIGHUP) does not stop the run from reporting.
+    interrupted: Arc<AtomicBool>,
+}
+
+impl Console<'_> {
+    /// `written`, or nothing when it failed after an interrupt.
+    fn tolerate(&self, written: std::io::Result<()>) -> std::io::Result<()> {
+        match written {
+            Err(_) if self.interrupted.load(Ordering::SeqCst) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Shows a case as it ends.
+    fn show(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
+        let result = &outcome.result;
+        let text = case_block(result);
+        match &self.bar {
+            Some(bar) => {
+                if result.verdict != Verdict::Pass {
+                    bar.suspend(|| self.out.write_all(text.as_bytes()))?;
+                }
+                bar.set_message(one_line(&result.name));
+                bar.inc(1);
+            }
+            None => self.out.write_all(text.as_bytes())?,
+        }
+        Ok(())
+    }
 }
 
 impl RunObserver for Console<'_> {
@@ -107,19 +153,8 @@ impl RunObserver for Console<'_> {
     }
 
     fn case_done(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
-        let result = &outcome.result;
-        let text = case_block(result);
-        match &self.bar {
-            Some(bar) => {
-                if result.verdict != Verdict::Pass {
-                    bar.suspend(|| self.out.write_all(text.as_bytes()))?;
-                }
-                bar.set_message(one_line(&result.name));
-                bar.inc(1);
-            }
-            None => self.out.write_all(text.as_bytes())?,
-        }
-        Ok(())
+        let written = self.show(outcome);
+        self.tolerate(written)
     }
 
     fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()> {

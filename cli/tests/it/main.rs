@@ -8,6 +8,7 @@ mod cli;
 mod docs;
 mod output_safety;
 mod python_engine;
+mod robustness;
 mod snapshots;
 mod validate_protocol;
 
