@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use indiv_spec::Spec;
 use serde_json::json;
 
-use indiv_spec::text::xml_escape;
+use indiv_spec::text::{markdown_code, markdown_escape, xml_escape};
 
 use crate::error::Error;
 use crate::run::RunSummary;
@@ -224,7 +224,9 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         let _ = writeln!(
             out,
             "Testee: **{}** {} ({})\n",
-            implementation.name, implementation.version, implementation.language
+            markdown_escape(&implementation.name),
+            markdown_escape(&implementation.version),
+            markdown_escape(&implementation.language)
         );
     }
     if summary.incomplete {
@@ -245,8 +247,18 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);
         let mut rules: Vec<String> = r.findings.iter().map(|f| f.rule.id().to_string()).collect();
         rules.dedup();
-        let broken = if let Some(e) = &r.error { e.replace('|', "\\|") } else { rules.join(", ") };
-        let _ = writeln!(out, "| {} | {} | {} | `{}` |", r.name, r.verdict.as_str(), broken, reproduce);
+        // Names, errors and the command line carry outside text (case files,
+        // the testee's words, its path): escaped, so a cell stays one cell
+        // and nothing renders as markup.
+        let broken = if let Some(e) = &r.error { markdown_escape(e) } else { rules.join(", ") };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            markdown_escape(&r.name),
+            r.verdict.as_str(),
+            broken,
+            markdown_code(reproduce)
+        );
     }
     out
 }

@@ -76,6 +76,23 @@ pub fn markdown_escape(text: &str) -> String {
     out
 }
 
+/// `text` as a Markdown code span that stays one table cell: control
+/// characters escaped as in [`one_line`], `|` escaped (GitHub splits table
+/// cells on it even inside code), and a backtick fence longer than any run of
+/// backticks inside, so nothing in `text` can end the span early.
+pub fn markdown_code(text: &str) -> String {
+    let body = one_line(text).replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if body.starts_with('`') || body.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +121,14 @@ mod tests {
         assert_eq!(xml_escape("<a b=\"c\">&'\u{1}"), "&lt;a b=&quot;c&quot;&gt;&amp;&apos;\u{FFFD}");
         assert_eq!(xml_escape("x\u{FFFE}y\u{FFFF}z\u{1b}"), "x\u{FFFD}y\u{FFFD}z\u{FFFD}");
         assert_eq!(xml_escape("a\r\n\tb\u{10000}"), "a&#xD;\n\tb\u{10000}");
+    }
+
+    #[test]
+    fn markdown_code_cannot_be_closed_from_inside() {
+        assert_eq!(markdown_code("indiv certify --case x"), "`indiv certify --case x`");
+        assert_eq!(markdown_code("a`b"), "``a`b``");
+        assert_eq!(markdown_code("`x`"), "`` `x` ``");
+        assert_eq!(markdown_code("a|b\nc"), "`a\\|b\\nc`");
     }
 
     #[test]

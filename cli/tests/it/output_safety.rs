@@ -97,3 +97,35 @@ fn a_testees_terminal_escapes_are_shown_escaped_by_certify() {
     assert!(!o.stdout.iter().any(|b| *b == 0x1b || *b == b'\r'), "{out}");
     assert!(out.contains("stderr: \\u{1b}[2J\\r26 cases: 26 pass, 0 fail"), "{out}");
 }
+
+#[test]
+fn a_hostile_case_name_is_inert_in_every_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Markup, a forged table row, characters XML cannot hold, a terminal escape
+    // (TOML escapes, so the file itself is plain text).
+    let name = r"<img src=x onerror=alert(1)>| fake | row |\uFFFE\u0001\u001b[2J";
+    let file = dir.path().join("hostile.toml");
+    std::fs::write(&file, crate::robustness::case_file(name, 100, 100, 0)).expect("write");
+    let report = dir.path().join("report");
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["certify", "--case-file"])
+        .arg(&file)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("run indiv");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(!o.stdout.contains(&0x1b), "{}", String::from_utf8_lossy(&o.stdout));
+
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(!summary.contains("<img") && !summary.contains('\u{1b}'), "{summary}");
+    let row = summary.lines().find(|l| l.contains("onerror")).expect("the case's row");
+    let cells = row.replace("\\|", "").matches('|').count();
+    assert_eq!(cells, 5, "one row of four cells: {row}");
+
+    let junit = std::fs::read_to_string(report.join("junit.xml")).expect("junit.xml");
+    assert!(!junit.contains("<img"), "{junit}");
+    let allowed =
+        |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    assert!(junit.chars().all(allowed), "{junit}");
+}

@@ -187,7 +187,7 @@ fn reports_replace_links_planted_in_the_report_directory_and_never_write_through
 
 /// A case file for the reference engine: Individualize(0x1) with the given
 /// service figures.
-fn case_file(name: &str, package_size: u64, chunk_size: u64, delay_ms: u64) -> String {
+pub(crate) fn case_file(name: &str, package_size: u64, chunk_size: u64, delay_ms: u64) -> String {
     format!(
         "name = \"{name}\"\n[scenario]\ncomponent_version = \"2.1.0.0\"\n\n\
          [scenario.service]\noffered_version = \"2.4.0.1\"\npackage_size = {package_size}\n\n[scenario.service.pace]\n\
