@@ -19,4 +19,5 @@ for diagram in phases http; do
 done
 indiv schema trace > docs/schema/indiv-trace-1.schema.json
 indiv schema testee > docs/schema/indiv-testee-1.schema.json
+indiv schema case > docs/schema/indiv-case-1.schema.json
 echo "docs/ regenerated"

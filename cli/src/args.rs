@@ -125,6 +125,14 @@ pub struct CertifyArgs {
     /// List the named cases.
     #[arg(long)]
     pub list: bool,
+    /// Print CASE as a case file and run nothing.
+    ///
+    /// CASE is a named case (see --list) or `random-SEED`, the case that
+    /// `--random 1 --seed SEED` generates. The output is what --case-file
+    /// reads (docs/CASES.md): `indiv certify --show CASE > case.toml` and
+    /// `indiv certify --case-file case.toml` play the same case.
+    #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "case_file", "report"])]
+    pub show: Option<String>,
     /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
     #[arg(long, value_name = "GLOB")]
     pub case: Vec<String>,
@@ -134,11 +142,12 @@ pub struct CertifyArgs {
     /// Seed of the generated cases.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Run the case in FILE (as written by a shrunk failure).
+    /// Run the case in FILE (as written by a shrunk failure or --show; the
+    /// format is docs/CASES.md, `indiv schema case`).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "random"])]
     pub case_file: Option<PathBuf>,
     /// Seconds a case may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = indiv_harness::run::DEFAULT_TIMEOUT_SECONDS)]
     pub timeout: f64,
     /// NONSTRICT cases (only should rules broken) fail the run too.
     #[arg(long)]
@@ -226,6 +235,8 @@ pub enum SchemaKind {
     Trace,
     /// The indiv-testee/1 protocol.
     Testee,
+    /// The data of a case file (`indiv certify --case-file`; TOML).
+    Case,
 }
 
 /// One of the diagrams of `indiv spec --format dot`.

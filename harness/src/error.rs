@@ -38,6 +38,11 @@ pub enum Error {
     /// A `--case` glob matches no named case.
     #[error("no case matches `{0}`; `indiv certify --list` lists them")]
     NoCaseMatches(String),
+    /// `--show` names no named case and no `random-SEED`.
+    #[error(
+        "no case is named `{0}`; `indiv certify --list` lists the named cases, and `random-SEED` is the generated case of SEED"
+    )]
+    UnknownCase(String),
     /// The selection is empty.
     #[error("no case to run")]
     NoCase,
@@ -65,6 +70,7 @@ impl Error {
                 | Error::ReportDir { .. }
                 | Error::CaseFile { .. }
                 | Error::NoCaseMatches(_)
+                | Error::UnknownCase(_)
                 | Error::NoCase
                 | Error::Generate(_)
                 | Error::CaseFileWrite(_)

@@ -16,6 +16,7 @@ use indiv_engine::scenario::strategy;
 use indiv_spec::Spec;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -38,6 +39,8 @@ pub const MAX_CHUNKS: u32 = 4096;
 pub const MAX_DELAY_MS: u32 = 10_000;
 /// Most steps of a case file's scenario.
 pub const MAX_STEPS: usize = 1_000;
+/// The per-case timeout when `--timeout` is not given, in seconds.
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 10.0;
 
 /// What a certification run is asked to do.
 #[derive(Clone, Debug)]
@@ -69,17 +72,72 @@ pub struct RunOptions {
     pub interrupted: Arc<AtomicBool>,
 }
 
-/// A case file: one scenario with a name, as `--case-file` reads it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A case file: one scenario with a name, as `--case-file` reads it (TOML;
+/// `indiv schema case` describes its data, docs/CASES.md its meaning).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
-    /// The case's name.
+    /// The case's name, shown in the console and the reports (at most 4096
+    /// bytes).
     pub name: String,
     /// What it shows or how it was found.
     #[serde(default)]
     pub about: String,
-    /// The scenario.
+    /// The scenario: the component's version, the service, the calls.
     pub scenario: Scenario,
+}
+
+impl CaseFile {
+    /// The case file's text, as `--case-file` reads it: a comment line, then
+    /// the TOML.
+    pub fn to_toml(&self) -> Result<String, Error> {
+        let text = toml::to_string(self).map_err(|e| Error::CaseFileWrite(e.to_string()))?;
+        Ok(format!("# indiv certify case file; run it with --case-file\n{text}"))
+    }
+}
+
+/// The JSON Schema of a case file's data (`indiv schema case`): the file is
+/// TOML, read into this model; the limits [`read_case_file`] enforces
+/// beyond the schema are stated in the descriptions and in docs/CASES.md.
+pub fn case_schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(CaseFile);
+    schema.insert("$id".into(), "https://indiv.invalid/schema/indiv-case-1.json".into());
+    schema.insert("title".into(), "indiv certify case file (TOML)".into());
+    schema.insert(
+        "description".into(),
+        format!(
+            "One case for `indiv certify --case-file`, written in TOML; this schema describes its data. \
+             Beyond it: a file of at most {MAX_CASE_FILE_BYTES} bytes, a name of at most {MAX_CASE_NAME_BYTES} bytes, \
+             package_size from 1 to {MAX_PACKAGE_BYTES}, at most {MAX_CHUNKS} chunks (package_size / chunk_size \
+             rounded up), delay_ms at most {MAX_DELAY_MS}, at most {MAX_STEPS} steps, after_statuses at most \
+             {MAX_RECORDS_PER_CASE}; component_version of the form major.minor.0.F, offered_version \
+             major.minor.0.1. See docs/CASES.md."
+        )
+        .into(),
+    );
+    schema
+}
+
+/// The case `--show NAME` prints: a named case, or `random-SEED`, the case
+/// `--random 1 --seed SEED` generates.
+pub fn case_by_name(name: &str) -> Result<CaseFile, Error> {
+    if let Some(case) = named_cases().into_iter().find(|c| c.name == name) {
+        return Ok(CaseFile { name: case.name, about: case.about, scenario: case.scenario });
+    }
+    // Only the spelling the run gives its cases (no sign, no leading zero).
+    let seed = name.strip_prefix("random-").and_then(|s| s.parse::<u64>().ok().filter(|v| v.to_string() == s));
+    let seed = seed.ok_or_else(|| Error::UnknownCase(name.to_string()))?;
+    let case = generated_case(seed)?.0;
+    Ok(CaseFile { name: case.name, about: case.about, scenario: case.scenario })
+}
+
+/// The generated case of `seed` and the proptest tree that shrinks it.
+fn generated_case(seed: u64) -> Result<(Case, impl ValueTree<Value = Scenario>), Error> {
+    let mut runner = seeded_runner(seed);
+    let tree = strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?;
+    let case =
+        Case { name: format!("random-{seed}"), about: format!("generated from seed {seed}"), scenario: tree.current() };
+    Ok((case, tree))
 }
 
 /// One case's result, and the command that reproduces it.
@@ -179,7 +237,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
     let mut harness = Harness::new(spec, settings, Arc::clone(&options.interrupted)).map_err(Error::Service)?;
     observer.planned(cases.len() + random.len());
     let mut outcomes = Vec::new();
-    let command = reproduce_suffix(&options.program_as_given);
+    let command = reproduce_suffix(options);
     let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
     for case in cases {
         if stopped(&harness) {
@@ -221,10 +279,7 @@ fn run_generated(
     command: &str,
     observer: &mut dyn RunObserver,
 ) -> Result<CaseOutcome, Error> {
-    let mut runner = seeded_runner(seed);
-    let mut tree = strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?;
-    let case =
-        Case { name: format!("random-{seed}"), about: format!("generated from seed {seed}"), scenario: tree.current() };
+    let (case, mut tree) = generated_case(seed)?;
     let mut result = harness.run(&case);
     let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
     // A protocol mismatch stops the run: there is nothing to shrink.
@@ -240,14 +295,27 @@ fn run_generated(
     Ok(CaseOutcome { result, reproduce })
 }
 
-/// ` -- PROGRAM ARGS` quoted for a POSIX shell, or nothing for the built-in
-/// reference engine.
-fn reproduce_suffix(program: &[OsString]) -> String {
-    if program.is_empty() {
-        return String::new();
+/// What follows the case in a reproduce command: every option that can
+/// change a verdict (`--timeout` when not the default, `--strict`,
+/// `--validate-protocol`), then ` -- PROGRAM ARGS` quoted for a POSIX shell
+/// (nothing for the built-in reference engine).
+fn reproduce_suffix(options: &RunOptions) -> String {
+    let mut suffix = String::new();
+    let seconds = options.timeout.as_secs_f64();
+    if seconds != DEFAULT_TIMEOUT_SECONDS {
+        suffix.push_str(&format!(" --timeout {seconds}"));
     }
-    let words: Vec<String> = program.iter().map(|w| shell_word(&w.to_string_lossy())).collect();
-    format!(" -- {}", words.join(" "))
+    if options.strict {
+        suffix.push_str(" --strict");
+    }
+    if options.validate_protocol {
+        suffix.push_str(" --validate-protocol");
+    }
+    if !options.program_as_given.is_empty() {
+        let words: Vec<String> = options.program_as_given.iter().map(|w| shell_word(&w.to_string_lossy())).collect();
+        suffix.push_str(&format!(" -- {}", words.join(" ")));
+    }
+    suffix
 }
 
 fn shell_word(word: &str) -> String {
@@ -310,8 +378,7 @@ fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Er
         about: format!("shrunk from generated seed {seed}: {}", result.verdict.as_str()),
         scenario: result.scenario.clone(),
     };
-    let text = toml::to_string(&file).map_err(|e| Error::CaseFileWrite(e.to_string()))?;
-    let text = format!("# indiv certify case file; run it with --case-file\n{text}");
+    let text = file.to_toml()?;
     let (dir, name) = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
         (Some(dir), Some(name)) => (dir, name),
         _ => return Err(Error::CaseFileWrite(format!("{} is not a file name", path.display()))),

@@ -39,6 +39,11 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         }
         return Ok(ExitStatus::Ok);
     }
+    if let Some(name) = &args.show {
+        let case = indiv_harness::run::case_by_name(name)?;
+        out.write_all(case.to_toml()?.as_bytes())?;
+        return Ok(ExitStatus::Ok);
+    }
     if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= MAX_TIMEOUT_SECONDS) {
         return Err(Error::Usage(format!(
             "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {}",
@@ -188,12 +193,60 @@ fn case_block(result: &CaseResult) -> String {
         let _ = writeln!(text, "  {}", one_line(error));
     }
     if !result.stderr.trim().is_empty() {
-        let tail: Vec<&str> = result.stderr.lines().rev().take(5).collect();
-        for l in tail.iter().rev() {
-            let _ = writeln!(text, "  stderr: {}", one_line(l));
+        for line in stderr_excerpt(&result.stderr) {
+            let _ = match line {
+                Excerpt::Line(l) => writeln!(text, "  stderr: {}", one_line(l)),
+                Excerpt::Skipped(n) => writeln!(text, "  stderr ({n} {} skipped)", plural(n, "line", "lines")),
+            };
         }
     }
     text
+}
+
+/// How many of the testee's last stderr lines the console shows.
+const STDERR_LAST_LINES: usize = 5;
+
+/// Words that make a stderr line look like the start of an error
+/// (compared case-insensitively).
+const ERROR_WORDS: &[&str] = &["error", "traceback", "panicked", "exception", "fatal"];
+
+/// One line of the stderr excerpt: a line the testee wrote, or how many were
+/// left out there.
+#[derive(Debug, PartialEq, Eq)]
+enum Excerpt<'a> {
+    Line(&'a str),
+    Skipped(usize),
+}
+
+/// The stderr lines worth showing: the first one that looks like an error
+/// (where the trouble began: a traceback's head, a panic message), then the
+/// last [`STDERR_LAST_LINES`], each line once, with the number of lines left
+/// out between them.
+fn stderr_excerpt(stderr: &str) -> Vec<Excerpt<'_>> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let tail = lines.len().saturating_sub(STDERR_LAST_LINES);
+    let first_error = lines.iter().position(|l| {
+        let lower = l.to_lowercase();
+        ERROR_WORDS.iter().any(|w| lower.contains(w))
+    });
+    let mut shown = Vec::new();
+    let mut next = 0;
+    if let Some(at) = first_error.filter(|&at| at < tail) {
+        if at > 0 {
+            shown.push(Excerpt::Skipped(at));
+        }
+        shown.push(Excerpt::Line(lines[at]));
+        next = at + 1;
+    }
+    if tail > next {
+        shown.push(Excerpt::Skipped(tail - next));
+    }
+    shown.extend(lines[tail.max(next)..].iter().map(|l| Excerpt::Line(l)));
+    shown
+}
+
+fn plural<'w>(n: usize, one: &'w str, many: &'w str) -> &'w str {
+    if n == 1 { one } else { many }
 }
 
 fn counts_line(c: &Counts, summary: &RunSummary) -> String {
@@ -219,5 +272,65 @@ fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
         ExitStatus::ErrorOnly
     } else {
         ExitStatus::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Excerpt::{Line, Skipped};
+    use super::{Excerpt, stderr_excerpt};
+
+    #[test]
+    fn the_stderr_excerpt_shows_the_first_error_line_and_the_last_lines_once() {
+        let many: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let cases: &[(&str, String, Vec<Excerpt<'_>>)] = &[
+            ("empty", String::new(), vec![]),
+            ("short, no error", "a\nb\n".into(), vec![Line("a"), Line("b")]),
+            (
+                "long, no error",
+                many.clone(),
+                vec![Skipped(15), Line("line 16"), Line("line 17"), Line("line 18"), Line("line 19"), Line("line 20")],
+            ),
+            (
+                "traceback first",
+                format!("Traceback (most recent call last):\n{many}"),
+                vec![
+                    Line("Traceback (most recent call last):"),
+                    Skipped(15),
+                    Line("line 16"),
+                    Line("line 17"),
+                    Line("line 18"),
+                    Line("line 19"),
+                    Line("line 20"),
+                ],
+            ),
+            (
+                "error after a few lines, any case",
+                format!("start\nready\nthread 'main' PANICKED at x\n{many}"),
+                vec![
+                    Skipped(2),
+                    Line("thread 'main' PANICKED at x"),
+                    Skipped(15),
+                    Line("line 16"),
+                    Line("line 17"),
+                    Line("line 18"),
+                    Line("line 19"),
+                    Line("line 20"),
+                ],
+            ),
+            (
+                "error right before the last lines: nothing skipped between",
+                "a\nError: x\n1\n2\n3\n4\n5\n".into(),
+                vec![Skipped(1), Line("Error: x"), Line("1"), Line("2"), Line("3"), Line("4"), Line("5")],
+            ),
+            (
+                "error among the last lines: shown once",
+                "a\nb\nc\nexception\nd\n".into(),
+                vec![Line("a"), Line("b"), Line("c"), Line("exception"), Line("d")],
+            ),
+        ];
+        for (what, stderr, expected) in cases {
+            assert_eq!(&stderr_excerpt(stderr), expected, "{what}");
+        }
     }
 }

@@ -46,11 +46,12 @@ fn explain(spec: &Spec, rule: &str, out: &mut dyn Write) -> Result<ExitStatus, E
     Ok(ExitStatus::Ok)
 }
 
-/// `indiv schema trace|testee`.
+/// `indiv schema trace|testee|case`.
 fn schema(which: SchemaKind, out: &mut dyn Write) -> Result<ExitStatus, Error> {
     let schema = match which {
         SchemaKind::Trace => indiv_spec::schema::trace_schema(),
         SchemaKind::Testee => indiv_harness::protocol::schema(),
+        SchemaKind::Case => indiv_harness::run::case_schema(),
     };
     writeln!(out, "{}", serde_json::to_string_pretty(&schema).map_err(io::Error::other)?)?;
     Ok(ExitStatus::Ok)

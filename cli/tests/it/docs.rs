@@ -111,6 +111,13 @@ fn committed_testee_schema_is_what_the_generator_writes() {
 }
 
 #[test]
+fn committed_case_schema_is_what_the_generator_writes() {
+    let text = serde_json::to_string_pretty(&indiv_harness::run::case_schema()).expect("the schema is JSON") + "\n";
+    let path = "docs/schema/indiv-case-1.schema.json";
+    assert_committed(path, &text, &format!("cargo run -- schema case > {path}"));
+}
+
+#[test]
 fn every_protocol_message_in_testee_md_validates_against_the_testee_schema() {
     let schema = serde_json::to_value(indiv_harness::protocol::schema()).expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
