@@ -16,7 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
@@ -27,6 +27,19 @@ use nix::unistd::Pid;
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// How much of the testee's stderr is kept (the end of it).
 pub const STDERR_KEPT: usize = 16 << 10;
+/// How long [`Process::stderr_excerpt`] waits, once the testee has closed its
+/// stdout, for the rest of its stderr. A testee that exits closes both at
+/// once, so this is reached only when a descendant keeps stderr open.
+const STDERR_DRAIN: Duration = Duration::from_secs(1);
+
+/// The testee's stderr as read so far.
+#[derive(Default)]
+struct StderrLog {
+    /// Its last [`STDERR_KEPT`] bytes.
+    kept: VecDeque<u8>,
+    /// The pipe is closed: nothing more will come.
+    closed: bool,
+}
 
 /// How long [`sweep_orphans`] goes on killing and reaping before it gives up
 /// (a process in uninterruptible sleep cannot be reaped at once).
@@ -127,7 +140,9 @@ pub struct Process {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<Incoming>,
-    stderr: Arc<Mutex<VecDeque<u8>>>,
+    stderr: Arc<(Mutex<StderrLog>, Condvar)>,
+    /// The testee closed its stdout (its stderr usually closes with it).
+    stdout_closed: Arc<AtomicBool>,
     /// Killed and reaped: its pid (and group id) may belong to another
     /// process now.
     reaped: bool,
@@ -149,7 +164,9 @@ impl Process {
             .spawn()?;
         let stdin = child.stdin.take();
         let (tx, lines) = channel();
+        let stdout_closed = Arc::new(AtomicBool::new(false));
         if let Some(stdout) = child.stdout.take() {
+            let closed = Arc::clone(&stdout_closed);
             std::thread::spawn(move || {
                 let mut reader = BufReader::with_capacity(1 << 16, stdout);
                 loop {
@@ -157,6 +174,9 @@ impl Process {
                         Ok(message) => message,
                         Err(_) => Incoming::Eof,
                     };
+                    if matches!(message, Incoming::Eof) {
+                        closed.store(true, Ordering::SeqCst);
+                    }
                     let last = !matches!(message, Incoming::Line(_));
                     if tx.send(message).is_err() || last {
                         return;
@@ -164,23 +184,29 @@ impl Process {
                 }
             });
         }
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr = Arc::new((Mutex::new(StderrLog::default()), Condvar::new()));
         if let Some(mut err) = child.stderr.take() {
-            let kept = Arc::clone(&stderr);
+            let log = Arc::clone(&stderr);
             std::thread::spawn(move || {
+                let (lock, changed) = &*log;
                 let mut buf = [0u8; 4096];
-                while let Ok(n) = err.read(&mut buf) {
+                loop {
+                    let n = err.read(&mut buf).unwrap_or(0);
+                    let mut log = lock.lock().unwrap_or_else(|e| e.into_inner());
                     if n == 0 {
+                        log.closed = true;
+                        changed.notify_all();
                         return;
                     }
-                    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
-                    kept.extend(&buf[..n]);
-                    let excess = kept.len().saturating_sub(STDERR_KEPT);
-                    kept.drain(..excess);
+                    log.kept.extend(&buf[..n]);
+                    let excess = log.kept.len().saturating_sub(STDERR_KEPT);
+                    log.kept.drain(..excess);
                 }
             });
+        } else {
+            stderr.0.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
         }
-        Ok(Process { child, stdin, lines, stderr, reaped: false })
+        Ok(Process { child, stdin, lines, stderr, stdout_closed, reaped: false })
     }
 
     /// Writes one line to the testee.
@@ -201,10 +227,24 @@ impl Process {
         }
     }
 
-    /// The end of what the testee wrote to stderr.
+    /// The end of what the testee wrote to stderr. Once the testee has
+    /// closed its stdout (it crashed or exited), this first reads its stderr
+    /// to the end (waiting at most [`STDERR_DRAIN`]), so that what it wrote
+    /// before dying, a traceback or a panic message, is not missed.
     pub fn stderr_excerpt(&self) -> String {
-        let kept = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
-        let bytes: Vec<u8> = kept.iter().copied().collect();
+        let (lock, changed) = &*self.stderr;
+        let mut log = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.stdout_closed.load(Ordering::SeqCst) {
+            let deadline = Instant::now() + STDERR_DRAIN;
+            while !log.closed {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                log = changed.wait_timeout(log, wait).unwrap_or_else(|e| e.into_inner()).0;
+            }
+        }
+        let bytes: Vec<u8> = log.kept.iter().copied().collect();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 

@@ -211,3 +211,154 @@ fn a_case_file_runs_and_one_with_versions_outside_the_spec_form_is_refused_at_it
     assert!(err.starts_with(&expected), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `indiv certify --show CASE` written to a file in `dir`, and the file.
+fn show(dir: &Path, case: &str) -> (String, std::path::PathBuf) {
+    let o = indiv().args(["certify", "--show", case]).output().expect("run");
+    assert_eq!(o.status.code(), Some(0), "--show {case}: {}", text(&o));
+    let shown = String::from_utf8(o.stdout).expect("utf-8");
+    let file = dir.join(format!("{case}.toml"));
+    std::fs::write(&file, &shown).expect("write");
+    (shown, file)
+}
+
+#[test]
+fn show_prints_every_named_case_as_a_case_file_that_plays_the_same_case() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for named in indiv_engine::scenario::named() {
+        let (shown, file) = show(dir.path(), named.name);
+        let case: indiv_harness::run::CaseFile = toml::from_str(&shown).unwrap_or_else(|e| panic!("{e}\n{shown}"));
+        assert_eq!((case.name.as_str(), case.about.as_str()), (named.name, named.about));
+        assert_eq!(case.scenario, named.scenario, "{}", named.name);
+        let o = indiv().args(["certify", "--case-file"]).arg(&file).output().expect("run");
+        assert_eq!(o.status.code(), Some(0), "{}: {}", named.name, text(&o));
+        assert!(text(&o).contains(&format!("PASS      {} (", named.name)), "{}", text(&o));
+    }
+}
+
+/// The first line of a case's trace in a report directory: the header, with
+/// both versions.
+fn trace_header(report: &Path, case: usize) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).expect("report")).expect("json");
+    let trace = report.join(json["cases"][case]["trace_file"].as_str().expect("trace file"));
+    std::fs::read_to_string(trace).expect("trace").lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn show_prints_the_generated_case_of_a_seed_as_random_generates_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for seed in [0u64, 1, 7, 42, 1234, u64::MAX] {
+        let (shown, file) = show(dir.path(), &format!("random-{seed}"));
+        assert!(shown.starts_with("# indiv certify case file"), "{shown}");
+        let from_file = dir.path().join(format!("file-{seed}"));
+        let o =
+            indiv().args(["certify", "--case-file"]).arg(&file).arg("--report").arg(&from_file).output().expect("run");
+        assert_eq!(o.status.code(), Some(0), "seed {seed}: {}", text(&o));
+        assert!(text(&o).contains(&format!("PASS      random-{seed} (")), "{}", text(&o));
+        let generated = dir.path().join(format!("random-{seed}"));
+        let seed_text = seed.to_string();
+        let o = indiv()
+            .args(["certify", "--random", "1", "--seed", &seed_text, "--report"])
+            .arg(&generated)
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(0), "seed {seed}: {}", text(&o));
+        // The same versions, and (case files carry the generated scenario
+        // exactly) the same scenario by the harness's own reading.
+        assert_eq!(trace_header(&from_file, 0), trace_header(&generated, 0), "seed {seed}");
+        let case = indiv_harness::run::read_case_file(&file).expect("the shown case file reads back");
+        let again = indiv_harness::run::case_by_name(&format!("random-{seed}")).expect("generated");
+        assert_eq!(case.scenario, again.scenario, "seed {seed}");
+    }
+}
+
+#[test]
+fn show_of_an_unknown_case_is_a_usage_error_that_points_at_the_list() {
+    for name in ["no-such-case", "random-", "random-x", "random-01", "random--1", "Reader-Happy"] {
+        let o = indiv().args(["certify", "--show", name]).output().expect("run");
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("no case is named `{name}`")) && err.contains("--list"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn the_stderr_excerpt_shows_the_first_error_line_the_last_lines_and_how_many_were_skipped() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees/traceback.py");
+    let o = indiv()
+        .args(["certify", "--case", "reader-happy", "--", "python3"])
+        .arg(&script)
+        .arg("40")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let excerpt: Vec<&str> = out.lines().filter(|l| l.starts_with("  stderr")).collect();
+    assert_eq!(
+        excerpt,
+        [
+            "  stderr (2 lines skipped)",
+            "  stderr: Traceback (most recent call last):",
+            "  stderr (37 lines skipped)",
+            "  stderr: noise 36",
+            "  stderr: noise 37",
+            "  stderr: noise 38",
+            "  stderr: noise 39",
+            "  stderr: noise 40",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn the_reproduce_command_carries_the_options_that_change_the_verdict_and_reproduces_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python-engine/engine.py");
+    let engine = engine.canonicalize().expect("engine.py");
+    // The bug breaks a should rule: NONSTRICT, which fails only a strict run.
+    let program = ["python3", engine.to_str().expect("utf-8 path"), "--bug", "call-after-begin"];
+    let o = indiv()
+        .args(["certify", "--case", "reader-happy", "--timeout", "7", "--strict", "--report"])
+        .arg(dir.path())
+        .arg("--")
+        .args(program)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report")).expect("json");
+    assert_eq!(report["cases"][0]["verdict"], "NONSTRICT");
+    let reproduce = report["cases"][0]["reproduce"].as_str().expect("reproduce").to_string();
+    assert_eq!(
+        reproduce,
+        format!("indiv certify --case reader-happy --timeout 7 --strict -- {}", program.join(" ")),
+        "{reproduce}"
+    );
+    // The words need no shell quoting here: run them as they are.
+    let words: Vec<&str> = reproduce.split(' ').collect();
+    assert_eq!(words[0], "indiv");
+    let again = indiv().args(&words[1..]).output().expect("run");
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("NONSTRICT reader-happy ("), "{}", text(&again));
+    // Without --strict the same case passes the run: the option matters.
+    let lenient: Vec<&str> = words[1..].iter().copied().filter(|w| *w != "--strict").collect();
+    let o = indiv().args(&lenient).output().expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn the_reproduce_command_leaves_out_the_default_timeout_and_names_validate_protocol() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = indiv()
+        .args(["certify", "--case", "busy", "--validate-protocol", "--report"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).expect("report")).expect("json");
+    assert_eq!(report["cases"][0]["reproduce"], "indiv certify --case busy --validate-protocol");
+}
