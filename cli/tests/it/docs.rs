@@ -117,6 +117,91 @@ fn committed_case_schema_is_what_the_generator_writes() {
     assert_committed(path, &text, &format!("cargo run -- schema case > {path}"));
 }
 
+/// The fenced blocks of `lang` in a Markdown text, in order.
+fn fenced(text: &str, lang: &str) -> Vec<String> {
+    let open = format!("```{lang}\n");
+    text.split(open.as_str()).skip(1).map(|block| block.split("```").next().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn cases_md_example_validates_against_the_case_schema_and_passes_certification() {
+    let text = std::fs::read_to_string(repo().join("docs/CASES.md")).expect("docs/CASES.md");
+    let example = text.split("## An example").nth(1).map(|after| fenced(after, "toml")).unwrap_or_default();
+    let example = example.first().expect("docs/CASES.md has a complete example under `## An example`");
+    let schema = serde_json::to_value(indiv_harness::run::case_schema()).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let value: Value = toml::from_str(example).expect("the example is TOML");
+    let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("example.toml");
+    std::fs::write(&file, example).expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["certify", "--case-file"])
+        .arg(&file)
+        .output()
+        .expect("indiv ran");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("PASS      reader-slow-service ("), "{out}");
+}
+
+#[test]
+fn cases_md_states_every_limit_the_reader_enforces() {
+    use indiv_harness::run::{
+        MAX_CASE_FILE_BYTES, MAX_CASE_NAME_BYTES, MAX_CHUNKS, MAX_DELAY_MS, MAX_PACKAGE_BYTES, MAX_STEPS,
+    };
+    let text = std::fs::read_to_string(repo().join("docs/CASES.md")).expect("docs/CASES.md");
+    // Words, whatever the line breaks.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let limits: &[(&str, u64)] = &[
+        ("the file's size", MAX_CASE_FILE_BYTES),
+        ("the name", MAX_CASE_NAME_BYTES as u64),
+        ("package_size", u64::from(MAX_PACKAGE_BYTES)),
+        ("the chunks of a package", u64::from(MAX_CHUNKS)),
+        ("delay_ms", u64::from(MAX_DELAY_MS)),
+        ("the steps", MAX_STEPS as u64),
+        ("after_statuses", indiv_harness::runner::MAX_RECORDS_PER_CASE as u64),
+    ];
+    for (what, limit) in limits {
+        assert!(text.contains(&format!("at most {limit}")) || text.contains(&format!("to {limit}")), "{what}: {limit}");
+    }
+    // Every key the schema knows is documented.
+    let schema = serde_json::to_value(indiv_harness::run::case_schema()).expect("the schema is JSON");
+    let mut keys = Vec::new();
+    collect_keys(&schema, &mut keys);
+    for key in keys {
+        // As a key of its own, in a dotted path (end, start or middle), or an
+        // inline table's key.
+        let shown =
+            [format!("`{key}`"), format!(".{key}`"), format!("`{key}."), format!(".{key}."), format!("{{ {key} =")];
+        assert!(shown.iter().any(|form| text.contains(form.as_str())), "{key} is not in docs/CASES.md");
+    }
+}
+
+/// Every property name anywhere in a JSON Schema.
+fn collect_keys(schema: &Value, keys: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                keys.extend(properties.keys().cloned());
+            }
+            map.values().for_each(|v| collect_keys(v, keys));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_keys(v, keys)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_documents_a_new_implementer_reads_link_the_case_file_format() {
+    for doc in ["README.md", "docs/TESTEE.md"] {
+        let text = std::fs::read_to_string(repo().join(doc)).expect("document");
+        assert!(text.contains("CASES.md"), "{doc} does not link docs/CASES.md");
+    }
+}
+
 #[test]
 fn every_protocol_message_in_testee_md_validates_against_the_testee_schema() {
     let schema = serde_json::to_value(indiv_harness::protocol::schema()).expect("the schema is JSON");
