@@ -229,7 +229,7 @@ impl Process {
 
     /// The end of what the testee wrote to stderr. Once the testee has
     /// closed its stdout (it crashed or exited), this first reads its stderr
-    /// to the end (waiting at most [`STDERR_DRAIN`]), so that what it wrote
+    /// to the end (waiting at most a second), so that what it wrote
     /// before dying, a traceback or a panic message, is not missed.
     pub fn stderr_excerpt(&self) -> String {
         let (lock, changed) = &*self.stderr;

@@ -244,7 +244,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
             break;
         }
         let reproduce = match &options.case_file {
-            Some(file) => format!("indiv certify --case-file {}{command}", file.display()),
+            Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
             None => format!("indiv certify --case {}{command}", case.name),
         };
         let outcome = CaseOutcome { result: harness.run(&case), reproduce };
@@ -289,7 +289,7 @@ fn run_generated(
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
         let file = dir.join(format!("indiv-case-{seed}.toml"));
         write_case_file(&file, &result, seed)?;
-        reproduce = format!("indiv certify --case-file {}{command}", file.display());
+        reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
         observer.case_file_written(&file, &reproduce)?;
     }
     Ok(CaseOutcome { result, reproduce })
@@ -505,7 +505,59 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::glob_matches;
+    use std::ffi::OsString;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    use super::{DEFAULT_TIMEOUT_SECONDS, RunOptions, case_by_name, glob_matches, reproduce_suffix};
+    use crate::error::Error;
+
+    fn options(timeout: f64, strict: bool, validate_protocol: bool, program: &[&str]) -> RunOptions {
+        RunOptions {
+            program: vec![OsString::from("indiv"), OsString::from("testee")],
+            program_as_given: program.iter().map(OsString::from).collect(),
+            case_globs: Vec::new(),
+            random: None,
+            seed: 0,
+            case_file: None,
+            timeout: Duration::from_secs_f64(timeout),
+            strict,
+            case_dir: None,
+            validate_protocol,
+            interrupted: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    #[test]
+    fn the_reproduce_suffix_carries_every_option_that_changes_a_verdict() {
+        let d = DEFAULT_TIMEOUT_SECONDS;
+        let cases: &[(RunOptions, &str)] = &[
+            (options(d, false, false, &[]), ""),
+            (options(7.0, false, false, &[]), " --timeout 7"),
+            (options(0.5, false, false, &[]), " --timeout 0.5"),
+            (options(d, true, false, &[]), " --strict"),
+            (options(d, false, true, &[]), " --validate-protocol"),
+            (
+                options(2.0, true, true, &["python3", "my engine.py"]),
+                " --timeout 2 --strict --validate-protocol -- python3 'my engine.py'",
+            ),
+            (options(d, false, false, &["it's"]), " -- 'it'\\''s'"),
+        ];
+        for (options, expected) in cases {
+            assert_eq!(reproduce_suffix(options), *expected);
+        }
+    }
+
+    #[test]
+    fn a_case_is_shown_by_its_name_or_as_random_seed_and_nothing_else() {
+        assert_eq!(case_by_name("busy").map(|c| c.name).ok().as_deref(), Some("busy"));
+        let generated = case_by_name("random-12").expect("a seed names a case");
+        assert_eq!((generated.name.as_str(), generated.about.as_str()), ("random-12", "generated from seed 12"));
+        for name in ["", "bus", "random-", "random-+1", "random-012", "random-18446744073709551616"] {
+            assert!(matches!(case_by_name(name), Err(Error::UnknownCase(n)) if n == name), "{name}");
+        }
+    }
 
     #[test]
     fn globs_match_case_names() {
