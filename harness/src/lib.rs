@@ -8,6 +8,7 @@
 //!   case's `ServiceBehavior` and logging what crossed the wire.
 //! - [`runner`]: plays cases against a testee and judges them as records
 //!   arrive ([`Harness`], [`CaseResult`], [`Verdict`]).
+//! - [`goals`]: the facts each case must show, derived from its scenario.
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
@@ -15,6 +16,7 @@
 //!   testee`).
 
 mod error;
+pub mod goals;
 pub mod loopback;
 pub mod process;
 pub mod protocol;

@@ -198,10 +198,11 @@ fn case_block(result: &CaseResult) -> String {
 
 fn counts_line(c: &Counts, summary: &RunSummary) -> String {
     format!(
-        "{} cases: {} pass, {} nonstrict, {} fail, {} error, {} skip{}{}",
+        "{} cases: {} pass, {} nonstrict, {} inconclusive, {} fail, {} error, {} skip{}{}",
         c.total(),
         c.pass,
         c.nonstrict,
+        c.inconclusive,
         c.fail,
         c.error,
         c.skip,
@@ -213,7 +214,7 @@ fn counts_line(c: &Counts, summary: &RunSummary) -> String {
 fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
     if incomplete {
         ExitStatus::Interrupted
-    } else if c.fail > 0 || (strict && c.nonstrict > 0) {
+    } else if c.fail > 0 || (strict && (c.nonstrict > 0 || c.inconclusive > 0)) {
         ExitStatus::Violation
     } else if c.error > 0 {
         ExitStatus::ErrorOnly
