@@ -24,9 +24,20 @@
 //!   took the cancel has its end in the trace first; when it is not, the
 //!   cancel met a running session and must be accepted. A cancel whose session
 //!   never opened or had already ended asks nothing.
+//! - [`Goal::FaultMet`]: the service's fault was played to a request of the
+//!   exchange it strikes (in the service's log), when the script has no
+//!   cancel (which could stop a session before its requests) and a start
+//!   call it must accept surely makes that request: every accepted session
+//!   sends its query, and a forced one (`Individualize`,
+//!   `PerformSecurityUpdate(FORCE_INDIV)`), or an as-needed one on a
+//!   component older than the offer, fetches the package once its query
+//!   succeeded (a package fault leaves the query alone). A refused
+//!   connection leaves no trace in the log, so it asks nothing.
 
 use indiv_engine::AppCall;
 use indiv_engine::scenario::{Scenario, Trigger};
+use indiv_engine::service::Fault;
+use indiv_service_rules::{CaseLog, ExchangeKind};
 use indiv_spec::vocab::{Api, ReaderFlag, SecurityFlag};
 
 /// One fact a case must show.
@@ -47,6 +58,13 @@ pub enum Goal {
         /// Its API.
         api: Api,
     },
+    /// The service's fault was played to a request of the exchange it strikes.
+    FaultMet {
+        /// The fault.
+        fault: Fault,
+        /// Whether it strikes the query (else the package request).
+        query: bool,
+    },
 }
 
 impl Goal {
@@ -59,6 +77,11 @@ impl Goal {
             Goal::CancelAccepted { step, api } => {
                 format!("call {step} of {steps} ({api}) was accepted while its session ran")
             }
+            Goal::FaultMet { fault, query } => format!(
+                "the service played its fault ({}) to a {} request",
+                fault.name(),
+                if *query { "query" } else { "package" }
+            ),
         }
     }
 }
@@ -78,6 +101,8 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
     let mut goals = Vec::new();
     let mut started_before = false;
     let mut final_before = false;
+    // Whether an accepted start surely sends its query, and fetches the package.
+    let (mut queries, mut fetches) = (false, false);
     for (i, step) in scenario.steps.iter().enumerate() {
         let idle = !started_before || step.trigger == Trigger::WhenIdle;
         let step_no = i + 1;
@@ -85,6 +110,7 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
             AppCall::Individualize { flags } if ReaderFlag::from_value(flags).is_some() => {
                 if idle && !final_before {
                     goals.push(Goal::StartAccepted { step: step_no, api: Api::Individualize });
+                    (queries, fetches) = (true, true);
                 }
                 started_before = true;
                 final_before |= flags == ReaderFlag::Final.value();
@@ -92,6 +118,12 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
             AppCall::PerformSecurityUpdate { flags } if SecurityFlag::from_value(flags).is_some() => {
                 if idle {
                     goals.push(Goal::StartAccepted { step: step_no, api: Api::PerformSecurityUpdate });
+                    if flags == SecurityFlag::ForceIndiv.value() {
+                        (queries, fetches) = (true, true);
+                    } else if flags == SecurityFlag::Indiv.value() {
+                        queries = true;
+                        fetches |= scenario.component_version < scenario.service.offered_version;
+                    }
                 }
                 started_before = true;
             }
@@ -104,20 +136,31 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
             _ => {}
         }
     }
+    let cancels = scenario
+        .steps
+        .iter()
+        .any(|s| matches!(s.call, AppCall::CancelIndividualization | AppCall::CancelAsyncOperation));
+    if let (Some(fault), false) = (scenario.service.fault, cancels) {
+        let refused = matches!(fault, Fault::Refused(_));
+        let query = fault.strikes_query();
+        if !refused && ((query && queries) || (!query && fetches)) {
+            goals.push(Goal::FaultMet { fault, query });
+        }
+    }
     goals
 }
 
 /// The goals not reached, described; `calls` holds what each call came to,
-/// in order (a call with no record is missing).
-pub fn unreached(goals: &[Goal], calls: &[CallSeen], steps: usize) -> Vec<String> {
+/// in order (a call with no record is missing), `log` what the service did.
+pub fn unreached(goals: &[Goal], calls: &[CallSeen], log: &CaseLog, steps: usize) -> Vec<String> {
     goals
         .iter()
-        .filter(|goal| {
-            let (Goal::StartAccepted { step, .. } | Goal::CancelAccepted { step, .. }) = goal;
-            let seen = calls.get(step - 1);
-            match goal {
-                Goal::StartAccepted { .. } => !seen.is_some_and(|c| c.accepted),
-                Goal::CancelAccepted { .. } => seen.is_none_or(|c| c.target_running && !c.accepted),
+        .filter(|goal| match goal {
+            Goal::StartAccepted { step, .. } => !calls.get(step - 1).is_some_and(|c| c.accepted),
+            Goal::CancelAccepted { step, .. } => calls.get(step - 1).is_none_or(|c| c.target_running && !c.accepted),
+            Goal::FaultMet { query, .. } => {
+                let kind = if *query { ExchangeKind::Query } else { ExchangeKind::Package };
+                !log.exchanges.iter().any(|e| e.kind == kind)
             }
         })
         .map(|goal| goal.describe(steps))
@@ -159,9 +202,36 @@ mod tests {
         let goals = [Goal::CancelAccepted { step: 1, api: Api::CancelIndividualization }];
         let refused_running = CallSeen { accepted: false, target_running: true };
         let refused_idle = CallSeen { accepted: false, target_running: false };
-        assert_eq!(unreached(&goals, &[refused_running], 1).len(), 1);
-        assert!(unreached(&goals, &[refused_idle], 1).is_empty());
-        assert_eq!(unreached(&goals, &[], 1).len(), 1);
+        let log = CaseLog::default();
+        assert_eq!(unreached(&goals, &[refused_running], &log, 1).len(), 1);
+        assert!(unreached(&goals, &[refused_idle], &log, 1).is_empty());
+        assert_eq!(unreached(&goals, &[], &log, 1).len(), 1);
+    }
+
+    #[test]
+    fn a_fault_case_must_meet_its_fault_unless_the_connection_is_refused() {
+        let missing = Goal::FaultMet { fault: Fault::PackageMissing, query: false };
+        assert!(goals_of("fault-package-missing").contains(&missing));
+        let daily = Goal::FaultMet { fault: Fault::DailyLimit, query: true };
+        assert!(goals_of("fault-daily-limit").contains(&daily));
+        assert!(!goals_of("fault-refused").iter().any(|g| matches!(g, Goal::FaultMet { .. })));
+        let mut log = CaseLog::default();
+        assert_eq!(unreached(std::slice::from_ref(&missing), &[], &log, 2).len(), 1, "no package request");
+        let request = |kind| indiv_service_rules::ExchangeRecord {
+            kind,
+            completed: true,
+            body_written: 0,
+            content_length: None,
+            status: Some(404),
+            offer_of: None,
+        };
+        log.exchanges.push(request(ExchangeKind::Query));
+        assert_eq!(unreached(std::slice::from_ref(&missing), &[], &log, 2).len(), 1, "a query is not the package");
+        log.exchanges.push(request(ExchangeKind::Package));
+        assert!(unreached(&[missing], &[], &log, 2).is_empty());
+        for n in named().into_iter().filter(|n| n.name.starts_with("fault-") && n.name != "fault-refused") {
+            assert!(derive(&n.scenario).iter().any(|g| matches!(g, Goal::FaultMet { .. })), "{}", n.name);
+        }
     }
 
     #[test]

@@ -204,7 +204,7 @@ impl Harness {
         let mut goals = Vec::new();
         let (verdict, error) = match outcome {
             Ok(()) => {
-                let missed = goals::unreached(&run.goals, &run.calls, case.scenario.steps.len());
+                let missed = goals::unreached(&run.goals, &run.calls, &run.final_log, case.scenario.steps.len());
                 goals = run
                     .goals
                     .iter()
@@ -435,6 +435,7 @@ impl Harness {
             run.record(&text, &self.service.log(handle.id))?;
         }
         run.finish();
+        run.final_log = self.service.log(handle.id);
         Ok(())
     }
 
@@ -535,6 +536,8 @@ struct CaseRun {
     security_running: bool,
     /// What the case was waiting for when it reached its timeout.
     timed_out: Option<String>,
+    /// The service's log once the testee said `ended`.
+    final_log: CaseLog,
 }
 
 impl CaseRun {
@@ -570,6 +573,7 @@ impl CaseRun {
             reader_running: false,
             security_running: false,
             timed_out: None,
+            final_log: CaseLog::default(),
         };
         let text = header.to_string();
         run.monitor.feed(1, &header);
