@@ -89,6 +89,8 @@ impl Goal {
 /// What one call of a case came to, as the goals need it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallSeen {
+    /// Its API.
+    pub api: Api,
     /// It returned a success code.
     pub accepted: bool,
     /// For a cancel: the session it cancels had been accepted and had not
@@ -200,8 +202,8 @@ mod tests {
     #[test]
     fn a_cancel_is_a_goal_only_while_its_session_runs() {
         let goals = [Goal::CancelAccepted { step: 1, api: Api::CancelIndividualization }];
-        let refused_running = CallSeen { accepted: false, target_running: true };
-        let refused_idle = CallSeen { accepted: false, target_running: false };
+        let refused_running = CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: true };
+        let refused_idle = CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: false };
         let log = CaseLog::default();
         assert_eq!(unreached(&goals, &[refused_running], &log, 1).len(), 1);
         assert!(unreached(&goals, &[refused_idle], &log, 1).is_empty());

@@ -153,6 +153,11 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         "testee": testee,
         "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "inconclusive": counts.inconclusive, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
         "cases": cases,
+        "coverage": crate::coverage::matrix(spec, summary.cases.iter().map(|c| &c.result)).iter().map(|row| json!({
+            "rule": row.rule.id(),
+            "exercised": row.exercised,
+            "fired": row.fired,
+        })).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     write_file(dir, "report.json", text.as_bytes())?;

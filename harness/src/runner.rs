@@ -22,6 +22,7 @@ use indiv_service_rules::{self as service_rules, CaseLog, SessionFacts};
 use indiv_spec::text::shorten;
 
 use crate::QUOTE_CHARS;
+use crate::coverage::CaseFacts;
 use crate::goals::{self, CallSeen, Goal};
 use crate::loopback::{CaseHandle, LoopbackService};
 use crate::process::{Incoming, Process};
@@ -112,6 +113,8 @@ pub struct CaseResult {
     pub timed_out: Option<String>,
     /// Its goals (see [`crate::goals`]), each described, with whether it was reached.
     pub goals: Vec<(String, bool)>,
+    /// What it showed, for the rule coverage matrix (see [`crate::coverage`]).
+    pub facts: CaseFacts,
     /// How long it took.
     pub duration: Duration,
     /// The trace, JSON Lines, header first.
@@ -239,6 +242,12 @@ impl Harness {
             error,
             timed_out,
             goals,
+            facts: CaseFacts {
+                records: run.records > 0,
+                calls: run.calls.iter().map(|c| (c.api, c.accepted)).collect(),
+                session: run.session.is_some(),
+                exchanges: !run.final_log.exchanges.is_empty(),
+            },
             duration: started.elapsed(),
             trace: run.trace,
             stderr: if verdict == Verdict::Error { stderr } else { String::new() },
@@ -624,7 +633,7 @@ impl CaseRun {
                     Call::CancelAsyncOperation => self.security_running,
                     _ => false,
                 };
-                self.calls.push(CallSeen { accepted: hr.is_success(), target_running });
+                self.calls.push(CallSeen { api: call.api(), accepted: hr.is_success(), target_running });
                 if hr.is_failure() {
                     return;
                 }

@@ -80,7 +80,7 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     let counts = summary.counts();
     // After SIGHUP the terminal may be gone: the report is written first and
     // the console lines are then written as far as they can be.
-    let printed = writeln!(console.out, "{}", counts_line(&counts, &summary));
+    let printed = writeln!(console.out, "{}{}", counts_line(&counts, &summary), unexercised_line(spec, &summary));
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
         console.tolerate(printed)?;
@@ -209,6 +209,20 @@ fn counts_line(c: &Counts, summary: &RunSummary) -> String {
         if summary.incomplete { " (interrupted: incomplete)" } else { "" },
         if summary.protocol_mismatch { " (stopped at the first protocol mismatch)" } else { "" }
     )
+}
+
+/// The rules no case exercised (see `indiv_harness::coverage`), as a line
+/// of its own, or nothing when every rule was.
+fn unexercised_line(spec: &Spec, summary: &RunSummary) -> String {
+    let never: Vec<&str> = indiv_harness::coverage::matrix(spec, summary.cases.iter().map(|c| &c.result))
+        .into_iter()
+        .filter(|row| row.exercised == 0)
+        .map(|row| row.rule.id())
+        .collect();
+    match never.is_empty() {
+        true => String::new(),
+        false => format!("\nrules no case exercised ({}): {}", never.len(), never.join(", ")),
+    }
 }
 
 fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {

@@ -2,7 +2,9 @@
 //! in every case, one that refuses every call passes no case whose goals need
 //! an accepted call, an engine that refuses a cancel while its session runs
 //! is not certified, and a case that reaches its timeout says so in the
-//! console, `report.json`, `junit.xml` and `summary.md`.
+//! console, `report.json`, `junit.xml` and `summary.md`. The report's rule
+//! coverage matrix counts where each rule was exercised and fired, and the
+//! console names the rules no case exercised.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -81,6 +83,36 @@ fn a_testee_that_refuses_every_call_passes_no_case_whose_goals_need_an_accepted_
     assert!(report["counts"]["inconclusive"].as_u64() > Some(0), "{out}");
     assert!(out.contains("  goal not reached: call 2 of 3 (Individualize) on an idle engine was accepted"), "{out}");
     assert!(out.contains(" inconclusive, "), "{out}");
+    // No session ever opened: the session rules were never exercised.
+    let never = out.lines().find(|l| l.starts_with("rules no case exercised (")).unwrap_or_else(|| panic!("{out}"));
+    assert!(never.contains("SESSION-ENDS") && never.contains("CANCEL-STOPS-WORK"), "{never}");
+    let row = report["coverage"]
+        .as_array()
+        .expect("coverage")
+        .iter()
+        .find(|r| r["rule"] == "SESSION-ENDS")
+        .unwrap_or_else(|| panic!("no SESSION-ENDS row: {}", report["coverage"]));
+    assert_eq!((row["exercised"].as_u64(), row["fired"].as_u64()), (Some(0), Some(0)), "{row}");
+}
+
+#[test]
+fn the_reference_engine_exercises_every_rule_in_the_named_cases() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["certify", "--report"])
+        .arg(dir.path())
+        .output()
+        .expect("run indiv certify");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(!out.contains("rules no case exercised"), "{out}");
+    let report = report(dir.path());
+    let rows = report["coverage"].as_array().expect("coverage");
+    assert_eq!(rows.len(), indiv_spec::Rule::ALL.len(), "one row per rule");
+    for row in rows {
+        assert!(row["exercised"].as_u64() > Some(0), "{row}");
+        assert_eq!(row["fired"], 0, "{row}");
+    }
 }
 
 #[test]
