@@ -8,13 +8,17 @@
 //!   case's `ServiceBehavior` and logging what crossed the wire.
 //! - [`runner`]: plays cases against a testee and judges them as records
 //!   arrive ([`Harness`], [`CaseResult`], [`Verdict`]).
+//! - [`coverage`]: the rule coverage matrix: where each rule was exercised and fired.
+//! - [`goals`]: the facts each case must show, derived from its scenario.
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
 //! - [`reference`](mod@reference): the reference engine behind the testee protocol (`indiv
 //!   testee`).
 
+pub mod coverage;
 mod error;
+pub mod goals;
 pub mod loopback;
 pub mod process;
 pub mod protocol;

@@ -131,6 +131,8 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
                 "record": f.record,
             })).collect::<Vec<_>>(),
             "error": r.error,
+            "timed_out": r.timed_out,
+            "goals": r.goals.iter().map(|(goal, reached)| json!({"goal": goal, "reached": reached})).collect::<Vec<_>>(),
             "trace_file": trace_file,
             "stderr_excerpt": r.stderr,
             "reproduce": reproduce,
@@ -149,8 +151,13 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         "strict": summary.strict,
         "program": summary.program.iter().map(|w| w.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "testee": testee,
-        "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
+        "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "inconclusive": counts.inconclusive, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
         "cases": cases,
+        "coverage": crate::coverage::matrix(spec, summary.cases.iter().map(|c| &c.result)).iter().map(|row| json!({
+            "rule": row.rule.id(),
+            "exercised": row.exercised,
+            "fired": row.fired,
+        })).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     write_file(dir, "report.json", text.as_bytes())?;
@@ -178,7 +185,12 @@ fn junit(summary: &RunSummary) -> String {
             .iter()
             .map(|f| format!("{} ({}) line {}: {}\n", f.rule, f.level.name(), f.line, f.message))
             .collect();
-        let failing = r.verdict == Verdict::Fail || (summary.strict && r.verdict == Verdict::Nonstrict);
+        let failing = r.verdict == Verdict::Fail
+            || (summary.strict && matches!(r.verdict, Verdict::Nonstrict | Verdict::Inconclusive));
+        let details = match &r.error {
+            Some(why) if r.verdict != Verdict::Error => format!("{details}{why}\n"),
+            _ => details,
+        };
         match r.verdict {
             _ if failing => {
                 let _ = write!(
@@ -200,14 +212,14 @@ fn junit(summary: &RunSummary) -> String {
             Verdict::Skip => {
                 let _ = write!(cases, "<skipped message=\"{}\"/>", xml_escape(r.error.as_deref().unwrap_or("")));
             }
-            Verdict::Nonstrict => {
+            Verdict::Nonstrict | Verdict::Inconclusive => {
                 let _ = write!(cases, "<system-out>{}</system-out>", xml_escape(&details));
             }
             _ => {}
         }
         cases.push_str("</testcase>\n");
     }
-    let failures = counts.fail + if summary.strict { counts.nonstrict } else { 0 };
+    let failures = counts.fail + if summary.strict { counts.nonstrict + counts.inconclusive } else { 0 };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"indiv certify\">\n  <testsuite name=\"indiv certify\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\">\n{cases}  </testsuite>\n</testsuites>\n",
         summary.cases.len(),
@@ -239,8 +251,8 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
     }
     let _ = writeln!(
         out,
-        "| pass | nonstrict | fail | error | skip |\n|---|---|---|---|---|\n| {} | {} | {} | {} | {} |\n",
-        counts.pass, counts.nonstrict, counts.fail, counts.error, counts.skip
+        "| pass | nonstrict | inconclusive | fail | error | skip |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
+        counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip
     );
     out.push_str("| case | verdict | rules broken | reproduce |\n|---|---|---|---|\n");
     for outcome in &summary.cases {
@@ -250,7 +262,11 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         // Names, errors and the command line carry outside text (case files,
         // the testee's words, its path): escaped, so a cell stays one cell
         // and nothing renders as markup.
-        let broken = if let Some(e) = &r.error { markdown_escape(e) } else { rules.join(", ") };
+        let broken = match &r.error {
+            Some(e) if rules.is_empty() => markdown_escape(e),
+            Some(e) => format!("{}; {}", rules.join(", "), markdown_escape(e)),
+            None => rules.join(", "),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",

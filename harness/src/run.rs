@@ -172,6 +172,8 @@ pub struct Counts {
     pub pass: usize,
     /// NONSTRICT.
     pub nonstrict: usize,
+    /// INCONCLUSIVE.
+    pub inconclusive: usize,
     /// FAIL.
     pub fail: usize,
     /// ERROR.
@@ -188,6 +190,7 @@ impl Counts {
             *match r.verdict {
                 Verdict::Pass => &mut counts.pass,
                 Verdict::Nonstrict => &mut counts.nonstrict,
+                Verdict::Inconclusive => &mut counts.inconclusive,
                 Verdict::Fail => &mut counts.fail,
                 Verdict::Error => &mut counts.error,
                 Verdict::Skip => &mut counts.skip,
@@ -198,7 +201,7 @@ impl Counts {
 
     /// All cases.
     pub fn total(&self) -> usize {
-        self.pass + self.nonstrict + self.fail + self.error + self.skip
+        self.pass + self.nonstrict + self.inconclusive + self.fail + self.error + self.skip
     }
 }
 
@@ -335,7 +338,8 @@ fn seeded_runner(seed: u64) -> TestRunner {
 }
 
 fn failing(result: &CaseResult, strict: bool) -> bool {
-    matches!(result.verdict, Verdict::Fail | Verdict::Error) || (strict && result.verdict == Verdict::Nonstrict)
+    matches!(result.verdict, Verdict::Fail | Verdict::Error)
+        || (strict && matches!(result.verdict, Verdict::Nonstrict | Verdict::Inconclusive))
 }
 
 /// Shrinks a failing generated case by running simpler scenarios against the

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indiv_engine::Scenario;
 use indiv_engine::scenario::{Trigger, named};
 use indiv_engine::service::ServiceBehavior;
+use indiv_engine::{AppCall, Scenario};
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
 use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
 use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
@@ -22,6 +22,8 @@ use indiv_service_rules::{self as service_rules, CaseLog, SessionFacts};
 use indiv_spec::text::shorten;
 
 use crate::QUOTE_CHARS;
+use crate::coverage::CaseFacts;
+use crate::goals::{self, CallSeen, Goal};
 use crate::loopback::{CaseHandle, LoopbackService};
 use crate::process::{Incoming, Process};
 use crate::protocol::{Capability, HarnessMessage, Implementation, PROTOCOL, TesteeMessage, needs};
@@ -55,6 +57,9 @@ pub enum Verdict {
     Pass,
     /// Only `should` rules broke.
     Nonstrict,
+    /// No `must` rule broke, but the case did not show what it is about: a
+    /// goal (see [`crate::goals`]) was not reached, or it reached its timeout.
+    Inconclusive,
     /// A `must` rule broke.
     Fail,
     /// The testee crashed, hung, broke the protocol or printed garbage.
@@ -69,6 +74,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Nonstrict => "NONSTRICT",
+            Verdict::Inconclusive => "INCONCLUSIVE",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
             Verdict::Skip => "SKIP",
@@ -100,8 +106,15 @@ pub struct CaseResult {
     pub verdict: Verdict,
     /// The rules it broke.
     pub findings: Vec<Finding>,
-    /// Why it is ERROR or SKIP.
+    /// Why it is ERROR, SKIP or INCONCLUSIVE; for a case that reached its
+    /// timeout, what it was waiting for.
     pub error: Option<String>,
+    /// With what the case was waiting for, when it reached its timeout.
+    pub timed_out: Option<String>,
+    /// Its goals (see [`crate::goals`]), each described, with whether it was reached.
+    pub goals: Vec<(String, bool)>,
+    /// What it showed, for the rule coverage matrix (see [`crate::coverage`]).
+    pub facts: CaseFacts,
     /// How long it took.
     pub duration: Duration,
     /// The trace, JSON Lines, header first.
@@ -190,8 +203,29 @@ impl Harness {
         let mut run = CaseRun::new(self.spec, &case.scenario);
         let outcome = self.play(case, &mut run);
         let stderr = self.process.as_ref().map(Process::stderr_excerpt).unwrap_or_default();
+        let timed_out = run.timed_out.clone();
+        let mut goals = Vec::new();
         let (verdict, error) = match outcome {
-            Ok(()) => (run.verdict(), None),
+            Ok(()) => {
+                let missed = goals::unreached(&run.goals, &run.calls, &run.final_log, case.scenario.steps.len());
+                goals = run
+                    .goals
+                    .iter()
+                    .map(|g| {
+                        let text = g.describe(case.scenario.steps.len());
+                        let reached = !missed.contains(&text);
+                        (text, reached)
+                    })
+                    .collect();
+                let mut why: Vec<String> = timed_out.iter().cloned().collect();
+                why.extend(missed.iter().map(|m| format!("goal not reached: {m}")));
+                let verdict = match run.verdict() {
+                    Verdict::Fail => Verdict::Fail,
+                    _ if !why.is_empty() => Verdict::Inconclusive,
+                    other => other,
+                };
+                (verdict, (!why.is_empty()).then(|| why.join("; ")))
+            }
             Err(CaseError::Skip(why)) => (Verdict::Skip, Some(why)),
             Err(CaseError::Error(why)) => {
                 // A testee in an unknown state is restarted for the next case.
@@ -206,6 +240,14 @@ impl Harness {
             verdict,
             findings: run.findings,
             error,
+            timed_out,
+            goals,
+            facts: CaseFacts {
+                records: run.records > 0,
+                calls: run.calls.iter().map(|c| (c.api, c.accepted)).collect(),
+                session: run.session.is_some(),
+                exchanges: !run.final_log.exchanges.is_empty(),
+            },
             duration: started.elapsed(),
             trace: run.trace,
             stderr: if verdict == Verdict::Error { stderr } else { String::new() },
@@ -346,8 +388,10 @@ impl Harness {
             other => return Err(CaseError::Error(format!("expected ready, the testee wrote {}", line(&other)))),
         }
         let deadline = Instant::now() + self.settings.timeout;
-        let mut timed_out = false;
-        for step in &case.scenario.steps {
+        let within = format_seconds(self.settings.timeout);
+        let steps = case.scenario.steps.len();
+        for (i, step) in case.scenario.steps.iter().enumerate() {
+            let api = api_name(&step.call);
             let done = match step.trigger {
                 Trigger::Now => true,
                 Trigger::AfterStatuses(n) => {
@@ -357,7 +401,14 @@ impl Harness {
                 Trigger::WhenIdle => self.pump(run, handle, deadline, CaseRun::idle)?,
             };
             if !done {
-                timed_out = true;
+                run.timed_out = Some(format!(
+                    "timed out after {within}: call {} of {steps} ({api}) was never made, waiting for {}",
+                    i + 1,
+                    match step.trigger {
+                        Trigger::AfterStatuses(n) => format!("{n} more statuses"),
+                        _ => "everything under way to end".into(),
+                    }
+                ));
                 break;
             }
             // Exchanges from here on belong to a session this call may open: the
@@ -367,12 +418,14 @@ impl Harness {
             run.calls_sent += 1;
             // The call's record comes first, before anything else is read.
             if !self.pump(run, handle, deadline, |r| r.calls_seen >= r.calls_sent)? {
-                timed_out = true;
-                break;
+                return Err(CaseError::Error(format!(
+                    "no record for call {} of {steps} ({api}) within {within}",
+                    i + 1
+                )));
             }
         }
-        if !timed_out {
-            self.pump(run, handle, deadline, CaseRun::idle)?;
+        if run.timed_out.is_none() && !self.pump(run, handle, deadline, CaseRun::idle)? {
+            run.timed_out = Some(format!("timed out after {within} waiting for every session to end"));
         }
         self.send(&HarnessMessage::End {})?;
         let ended_by = Instant::now() + ANSWER_TIMEOUT;
@@ -391,6 +444,7 @@ impl Harness {
             run.record(&text, &self.service.log(handle.id))?;
         }
         run.finish();
+        run.final_log = self.service.log(handle.id);
         Ok(())
     }
 
@@ -412,6 +466,23 @@ impl Harness {
             run.record(&text, &log)?;
         }
         Ok(true)
+    }
+}
+
+/// A duration as the console says it: `10 s`, `1.5 s`.
+fn format_seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// The API name of a call.
+fn api_name(call: &AppCall) -> &'static str {
+    match call {
+        AppCall::Open { .. } => "Open",
+        AppCall::Individualize { .. } => "Individualize",
+        AppCall::CancelIndividualization => "CancelIndividualization",
+        AppCall::PerformSecurityUpdate { .. } => "PerformSecurityUpdate",
+        AppCall::CancelAsyncOperation => "CancelAsyncOperation",
+        AppCall::GetSecurityVersion => "GetSecurityVersion",
     }
 }
 
@@ -465,6 +536,17 @@ struct CaseRun {
     session_installed: bool,
     component: SecurityVersion,
     response_url: String,
+    /// The case's goals and what each call came to.
+    goals: Vec<Goal>,
+    calls: Vec<CallSeen>,
+    /// The reader session and the security update: opened and not yet
+    /// reported a terminal status.
+    reader_running: bool,
+    security_running: bool,
+    /// What the case was waiting for when it reached its timeout.
+    timed_out: Option<String>,
+    /// The service's log once the testee said `ended`.
+    final_log: CaseLog,
 }
 
 impl CaseRun {
@@ -495,6 +577,12 @@ impl CaseRun {
             session_installed: false,
             component: scenario.component_version,
             response_url: String::new(),
+            goals: goals::derive(scenario),
+            calls: Vec::new(),
+            reader_running: false,
+            security_running: false,
+            timed_out: None,
+            final_log: CaseLog::default(),
         };
         let text = header.to_string();
         run.monitor.feed(1, &header);
@@ -540,12 +628,19 @@ impl CaseRun {
         match &record.body {
             Body::Call { call, hr } => {
                 self.calls_seen += 1;
+                let target_running = match call {
+                    Call::CancelIndividualization => self.reader_running,
+                    Call::CancelAsyncOperation => self.security_running,
+                    _ => false,
+                };
+                self.calls.push(CallSeen { api: call.api(), accepted: hr.is_success(), target_running });
                 if hr.is_failure() {
                     return;
                 }
                 match call {
                     Call::Individualize { .. } => {
                         self.reader_open = true;
+                        self.reader_running = true;
                         self.open_session(first_exchange, None);
                     }
                     Call::PerformSecurityUpdate { flags } if *flags == SecurityFlag::RevocationRefresh.value() => {
@@ -553,6 +648,7 @@ impl CaseRun {
                     }
                     Call::PerformSecurityUpdate { flags } => {
                         self.security_open = true;
+                        self.security_running = true;
                         self.open_session(first_exchange, Some(*flags));
                     }
                     _ => {}
@@ -562,10 +658,19 @@ impl CaseRun {
                 self.status(value, log, line);
                 if value.indi_status().is_some_and(|s| self.spec.phases.is_terminal(s)) {
                     self.reader_open = false;
+                    self.reader_running = false;
                 }
             }
-            Body::Event { event: Event::Progress(value), .. } => self.status(value, log, line),
-            Body::Event { event: Event::Completed, .. } => self.security_open = false,
+            Body::Event { event: Event::Progress(value), .. } => {
+                self.status(value, log, line);
+                if value.indi_status().is_some_and(|s| self.spec.phases.is_terminal(s)) {
+                    self.security_running = false;
+                }
+            }
+            Body::Event { event: Event::Completed, .. } => {
+                self.security_open = false;
+                self.security_running = false;
+            }
             Body::Event { event: Event::RevocationCompleted, .. } => {
                 self.revocations = self.revocations.saturating_sub(1)
             }

@@ -85,7 +85,7 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     let counts = summary.counts();
     // After SIGHUP the terminal may be gone: the report is written first and
     // the console lines are then written as far as they can be.
-    let printed = writeln!(console.out, "{}", counts_line(&counts, &summary));
+    let printed = writeln!(console.out, "{}{}", counts_line(&counts, &summary), unexercised_line(spec, &summary));
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
         console.tolerate(printed)?;
@@ -251,10 +251,11 @@ fn plural<'w>(n: usize, one: &'w str, many: &'w str) -> &'w str {
 
 fn counts_line(c: &Counts, summary: &RunSummary) -> String {
     format!(
-        "{} cases: {} pass, {} nonstrict, {} fail, {} error, {} skip{}{}",
+        "{} cases: {} pass, {} nonstrict, {} inconclusive, {} fail, {} error, {} skip{}{}",
         c.total(),
         c.pass,
         c.nonstrict,
+        c.inconclusive,
         c.fail,
         c.error,
         c.skip,
@@ -263,10 +264,24 @@ fn counts_line(c: &Counts, summary: &RunSummary) -> String {
     )
 }
 
+/// The rules no case exercised (see `indiv_harness::coverage`), as a line
+/// of its own, or nothing when every rule was.
+fn unexercised_line(spec: &Spec, summary: &RunSummary) -> String {
+    let never: Vec<&str> = indiv_harness::coverage::matrix(spec, summary.cases.iter().map(|c| &c.result))
+        .into_iter()
+        .filter(|row| row.exercised == 0)
+        .map(|row| row.rule.id())
+        .collect();
+    match never.is_empty() {
+        true => String::new(),
+        false => format!("\nrules no case exercised ({}): {}", never.len(), never.join(", ")),
+    }
+}
+
 fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
     if incomplete {
         ExitStatus::Interrupted
-    } else if c.fail > 0 || (strict && c.nonstrict > 0) {
+    } else if c.fail > 0 || (strict && (c.nonstrict > 0 || c.inconclusive > 0)) {
         ExitStatus::Violation
     } else if c.error > 0 {
         ExitStatus::ErrorOnly

@@ -6,6 +6,7 @@ mod bad_input;
 mod certify;
 mod cli;
 mod docs;
+mod goals;
 mod output_safety;
 mod python_engine;
 mod robustness;

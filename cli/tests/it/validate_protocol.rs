@@ -47,7 +47,7 @@ fn first_mismatch(mode: &str) -> (String, String) {
     assert_eq!((cases[0]["name"].as_str(), cases[0]["verdict"].as_str()), (Some("reader-happy"), Some("ERROR")));
     assert_eq!(report["stopped_at_protocol_mismatch"], true);
     assert!(
-        out.contains("1 cases: 0 pass, 0 nonstrict, 0 fail, 1 error, 0 skip (stopped at the first protocol mismatch)"),
+        out.contains("1 cases: 0 pass, 0 nonstrict, 0 inconclusive, 0 fail, 1 error, 0 skip (stopped at the first protocol mismatch)"),
         "{mode}: {out}"
     );
     let error = cases[0]["error"].as_str().expect("an error message").to_string();
@@ -129,7 +129,10 @@ fn the_reference_engine_passes_with_every_line_validated() {
     let log = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let n = indiv_engine::scenario::named().len();
-    assert!(out.contains(&format!("{n} cases: {n} pass, 0 nonstrict, 0 fail, 0 error, 0 skip\n")), "{out}");
+    assert!(
+        out.contains(&format!("{n} cases: {n} pass, 0 nonstrict, 0 inconclusive, 0 fail, 0 error, 0 skip\n")),
+        "{out}"
+    );
     assert!(
         log.starts_with(
             "   1 > {\"op\":\"hello\",\"protocol\":\"indiv-testee/1\"}\n   2 < {\"op\":\"hello\",\"protocol\":\"indiv-testee/1\","

@@ -52,8 +52,13 @@ for line in sys.stdin:
             for _ in range(100_001):
                 write(record)
         if mode == "ignore-end":
+            # Answers each call (refusing it), so the case gets as far as end.
             for line in sys.stdin:
-                if json.loads(line).get("op") == "end":
+                message = json.loads(line)
+                if message.get("op") == "call":
+                    call = {k: v for k, v in message.items() if k != "op"}
+                    write(json.dumps({"kind": "call", **call, "hr": "E_UNEXPECTED"}))
+                if message.get("op") == "end":
                     time.sleep(3600)
         time.sleep(3600)
     if op == "reset":
