@@ -6,7 +6,7 @@
 use indiv_engine::service::{Fault, ServiceBehavior};
 use indiv_spec::Rule;
 use indiv_spec::record::IndividualizeStatus;
-use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
+use indiv_spec::vocab::{HttpStatus, IndiStatus, SecurityFlag, SecurityVersion};
 
 use crate::log::{CaseLog, ExchangeKind, ExchangeRecord};
 
@@ -66,8 +66,52 @@ fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<&ExchangeRecord> {
         .collect()
 }
 
+/// Which response a status's byte figures (`dwHTTPReadProgress`,
+/// `dwHTTPReadTotal`) describe, read from the status's own `dwHTTPRequest`
+/// and `enHTTPStatus`, never from what the service is doing when the harness
+/// reads the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Figures {
+    /// Connecting or requesting the session's first round trip: no response
+    /// of the session has arrived, so the figures must be 0.
+    NoResponse,
+    /// The response of the session's exchange at this position (0 is the
+    /// individualize request, then the package requests of its offer).
+    Of(usize),
+    /// `HTTP_NOTINITIATED`, an undefined `enHTTPStatus`, or `HTTP_COMPLETED`
+    /// with no round trip counted: no place in a round trip, so nothing to
+    /// compare with (the HTTP rules of the spec judge such statuses).
+    Unplaced,
+}
+
+/// The response `value`'s figures describe (the spec's `[http]` reading: a
+/// status is in round trip `dwHTTPRequest` while connecting, requesting or
+/// receiving, and in round trip `dwHTTPRequest - 1` once it says
+/// `HTTP_COMPLETED`). While connecting or requesting, the engine has received
+/// nothing of its current trip yet, so its figures are the previous trip's
+/// (carried) or 0; while receiving they are the current trip's.
+fn figures_of(value: &IndividualizeStatus<'_>) -> Figures {
+    let trips = value.http_request as usize;
+    match value.http_status() {
+        None | Some(HttpStatus::NotInitiated) => Figures::Unplaced,
+        Some(HttpStatus::Completed) => trips.checked_sub(1).map_or(Figures::Unplaced, Figures::Of),
+        Some(HttpStatus::Receiving) => Figures::Of(trips),
+        Some(HttpStatus::Connecting | HttpStatus::Requesting) => {
+            trips.checked_sub(1).map_or(Figures::NoResponse, Figures::Of)
+        }
+    }
+}
+
 /// The service rules `value` breaks, judged against the log as it stood when
 /// the status arrived.
+///
+/// The log only grows (exchanges are appended; a head, once recorded, stays;
+/// body bytes and completion are raised before the write they describe), so
+/// the log the harness reads is a superset of the one the engine's line was
+/// written against. Each rule is judged so that reading the log later never
+/// turns a kept rule into a broken one: the byte figures are compared with
+/// the exchange the status names by its own figures ([`figures_of`]), not
+/// with the exchange the service happens to be serving.
 ///
 /// Which query is the session's is not always knowable: a testee may queue a
 /// start call sent while a session runs, so the next session's window opens
@@ -119,23 +163,37 @@ fn judge(
             format!("the terminal status reports {reported} round trips; the service completed {completed}"),
         ));
     }
-    let current = exchanges.iter().rev().find(|e| e.status.is_some()).copied();
-    if value.total > 0 {
-        let announced = current.and_then(|e| e.content_length);
-        if announced != Some(value.total) {
-            let served = announced.map_or("no response yet".to_string(), |n| format!("Content-Length {n}"));
+    // `Some(None)`: the status describes no response; `None`: not judged.
+    let described = match figures_of(value) {
+        Figures::Unplaced => None,
+        Figures::NoResponse => Some(None),
+        // An exchange the log has not recorded is not judged: the figures
+        // cannot be attributed to a response, and a trip count beyond the
+        // service's is SERVICE-ROUNDTRIPS-MATCH's to report.
+        Figures::Of(trip) => exchanges.get(trip).map(|e| Some((trip, *e))),
+    };
+    if let Some(response) = described {
+        let which = response.map_or("before any response".to_string(), |(trip, _)| format!("for round trip {trip}"));
+        if value.total > 0 {
+            let announced = response.and_then(|(_, e)| e.content_length);
+            if announced != Some(value.total) {
+                let served = announced.map_or("no Content-Length".to_string(), |n| format!("Content-Length {n}"));
+                found.push((
+                    Rule::ServiceTotalMatches,
+                    format!("dwHTTPReadTotal {} but the service announced {served} {which}", value.total),
+                ));
+            }
+        }
+        let written = response.map_or(0, |(_, e)| e.body_written);
+        if u64::from(value.progress) > written {
             found.push((
-                Rule::ServiceTotalMatches,
-                format!("dwHTTPReadTotal {} but the service's current exchange announced {served}", value.total),
+                Rule::ServiceProgressReal,
+                format!(
+                    "dwHTTPReadProgress {} but the service has written {written} body bytes {which}",
+                    value.progress
+                ),
             ));
         }
-    }
-    let written = current.map_or(0, |e| e.body_written);
-    if u64::from(value.progress) > written {
-        found.push((
-            Rule::ServiceProgressReal,
-            format!("dwHTTPReadProgress {} but the service has written {written} body bytes", value.progress),
-        ));
     }
     if let Some(url) = &value.url {
         let answered = exchanges.iter().any(|e| e.kind == ExchangeKind::Query && e.status == Some(200));
@@ -225,7 +283,7 @@ mod tests {
             vec![Rule::ServiceRoundtripsMatch]
         );
         assert_eq!(
-            check_ids(&status(IndiStatus::Fail, 0, 500, 1000, Some(URL)), &log, None),
+            check_ids(&status(IndiStatus::Fail, 0, 120, 120, Some(URL)), &log, None),
             vec![Rule::ServiceRoundtripsMatch]
         );
         assert_eq!(check_ids(&status(IndiStatus::Fail, 1, 500, 1000, Some(URL)), &log, None), vec![]);
@@ -308,5 +366,93 @@ mod tests {
         let mut overstated = end.clone();
         overstated.http_request = 3;
         assert_eq!(ids(&overstated), vec![Rule::ServiceRoundtripsMatch], "no query explains 3 round trips");
+    }
+
+    /// The session's log as the harness may read it at five moments of one
+    /// forced session: before the package request arrives, after it arrived,
+    /// after its head, halfway through its body, and after it finished.
+    fn moments() -> Vec<(&'static str, CaseLog)> {
+        let query = exchange(ExchangeKind::Query, true, 120, 120, 200);
+        let requested = ExchangeRecord {
+            kind: ExchangeKind::Package,
+            completed: false,
+            body_written: 0,
+            content_length: None,
+            status: None,
+            offer_of: Some(0),
+        };
+        let with = |package: ExchangeRecord| CaseLog { exchanges: vec![query.clone(), package] };
+        vec![
+            ("before the package request", CaseLog { exchanges: vec![query.clone()] }),
+            ("after the package request", with(requested)),
+            ("after the package head", with(exchange(ExchangeKind::Package, false, 0, 1000, 200))),
+            ("halfway through the package", with(exchange(ExchangeKind::Package, false, 500, 1000, 200))),
+            ("after the package", with(exchange(ExchangeKind::Package, true, 1000, 1000, 200))),
+        ]
+    }
+
+    /// A status with `http` as its `enHTTPStatus`.
+    fn at(http: HttpStatus, trips: u32, progress: u32, total: u32) -> IndividualizeStatus<'static> {
+        IndividualizeStatus { http: http.value(), ..status(IndiStatus::Download, trips, progress, total, Some(URL)) }
+    }
+
+    /// Requires `value` to break `expect` whichever moment the harness reads
+    /// the log at, from the first moment that has the exchange it names.
+    fn check_at_every_moment(value: &IndividualizeStatus<'_>, from: usize, expect: &[Rule]) {
+        for (moment, log) in moments().into_iter().skip(from) {
+            assert_eq!(check_ids(value, &log, None), expect, "{value:?} read {moment}");
+        }
+    }
+
+    #[test]
+    fn a_status_is_judged_alike_whenever_the_log_is_read() {
+        use HttpStatus::{Completed, Connecting, Receiving, Requesting};
+        // (status, first moment it can be read at, rules it breaks)
+        let cases = [
+            // The offer's own length, reported as TESTEE.md allows during the
+            // first exchange, then carried while the package is requested.
+            (at(Completed, 1, 120, 120), 0, vec![]),
+            (at(Connecting, 1, 120, 120), 0, vec![]),
+            (at(Requesting, 1, 120, 120), 0, vec![]),
+            (at(Requesting, 1, 0, 0), 0, vec![]),
+            // The package's figures, once its head and bytes were written.
+            (at(Receiving, 1, 0, 1000), 2, vec![]),
+            (at(Receiving, 1, 500, 1000), 3, vec![]),
+            (at(Completed, 2, 1000, 1000), 4, vec![]),
+            // Really wrong: figures no exchange they name announced or sent.
+            (at(Completed, 1, 120, 1000), 0, vec![Rule::ServiceTotalMatches]),
+            (at(Completed, 1, 121, 120), 0, vec![Rule::ServiceProgressReal]),
+            (at(Requesting, 1, 0, 1000), 0, vec![Rule::ServiceTotalMatches]),
+            (at(Receiving, 1, 0, 120), 2, vec![Rule::ServiceTotalMatches]),
+            (at(Receiving, 1, 1001, 1000), 2, vec![Rule::ServiceProgressReal]),
+        ];
+        for (value, from, expect) in &cases {
+            check_at_every_moment(value, *from, expect);
+        }
+    }
+
+    #[test]
+    fn the_first_exchange_length_is_not_judged_against_the_package_the_harness_reads_later() {
+        // The race of issue 12: the status describes the offer; by the time
+        // the harness reads it the service is writing the package.
+        let offer = at(HttpStatus::Completed, 1, 120, 120);
+        assert_eq!(check_ids(&offer, &halfway(), None), vec![]);
+        let wrong = at(HttpStatus::Completed, 1, 120, 119);
+        assert_eq!(check_ids(&wrong, &halfway(), None), vec![Rule::ServiceTotalMatches]);
+    }
+
+    #[test]
+    fn figures_of_a_round_trip_the_log_has_not_recorded_are_not_judged() {
+        let first = CaseLog { exchanges: vec![exchange(ExchangeKind::Query, true, 120, 120, 200)] };
+        // Receiving the package before the service recorded its request.
+        assert_eq!(check_ids(&at(HttpStatus::Receiving, 1, 0, 1000), &first, None), vec![]);
+        // Before any response the figures must be 0.
+        let nothing = CaseLog::default();
+        assert_eq!(
+            check_ids(&at(HttpStatus::Connecting, 0, 0, 120), &nothing, None),
+            vec![Rule::ServiceTotalMatches, Rule::ServiceUrlMatches]
+        );
+        // A status in no round trip is not judged by its figures.
+        assert_eq!(check_ids(&at(HttpStatus::NotInitiated, 0, 5, 5), &nothing, None), vec![Rule::ServiceUrlMatches]);
     }
 }
