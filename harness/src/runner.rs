@@ -31,7 +31,8 @@ use crate::validator::{Direction, ProtocolValidator};
 
 /// Most records one case may produce before it is a flood.
 pub const MAX_RECORDS_PER_CASE: usize = 100_000;
-/// How long a testee has to answer `hello`, `ready` and `ended`.
+/// How long a testee has to answer `hello`, `ready` and `ended`, and to exit
+/// after `bye`.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A named case.
@@ -277,7 +278,8 @@ impl Harness {
             // A testee that cannot be told is stopped all the same.
             let _ = self.send(&HarnessMessage::Bye {});
         }
-        let deadline = Instant::now() + Duration::from_secs(2);
+        // As long as any answer: what it writes before exiting is judged.
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
         if let Some(process) = self.process.take() {
             // Its output to the end (or the deadline): records after the last
             // `ended`; nothing else may come.
