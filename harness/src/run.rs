@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::protocol::{Capability, Implementation};
-use crate::runner::{Case, CaseResult, Harness, MAX_RECORDS_PER_CASE, Settings, Verdict, named_cases};
+use crate::runner::{Case, CaseResult, Harness, MAX_RECORDS_PER_CASE, Settings, Settlement, Verdict, named_cases};
 
 /// Most candidate runs spent shrinking one failing generated case.
 const SHRINK_RUNS: usize = 150;
@@ -242,6 +242,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
     let mut outcomes = Vec::new();
     let command = reproduce_suffix(options);
     let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
+    let mut held = Held::default();
     for case in cases {
         if stopped(&harness) {
             break;
@@ -250,19 +251,21 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
             Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
             None => format!("indiv certify --case {}{command}", case.name),
         };
-        let outcome = CaseOutcome { result: harness.run(&case), reproduce };
-        observer.case_done(&outcome)?;
-        outcomes.push(outcome);
+        let result = harness.run(&case);
+        let previous = harness.take_settlement();
+        held.played(CaseOutcome { result, reproduce }, previous, true, &harness, observer, &mut outcomes)?;
     }
     for seed in random {
         if stopped(&harness) {
             break;
         }
-        let outcome = run_generated(&mut harness, seed, options, &command, observer)?;
-        observer.case_done(&outcome)?;
-        outcomes.push(outcome);
+        let (outcome, previous, owns) = run_generated(&mut harness, seed, options, &command, observer)?;
+        held.played(outcome, previous, owns, &harness, observer, &mut outcomes)?;
     }
     harness.close();
+    let last = harness.take_settlement();
+    held.settle(last, observer, &mut outcomes)?;
+    held.flush(observer, &mut outcomes)?;
     Ok(RunSummary {
         cases: outcomes,
         testee: harness.identity().cloned(),
@@ -273,21 +276,84 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
     })
 }
 
-/// Plays the generated case of `seed`; a failure is shrunk and written as a
-/// case file.
+/// Case results not reported yet: the first, when there is one, is the
+/// harness's unsettled case (see [`Harness`]), whose records after `ended`
+/// are known only once the next case's start is acknowledged or the testee
+/// has stopped; the others (skipped cases) came after it and wait their turn,
+/// so that the observer sees every case once, with its final verdict, in run
+/// order.
+#[derive(Default)]
+struct Held {
+    outcomes: Vec<CaseOutcome>,
+}
+
+impl Held {
+    /// A case was played: `previous` is the settlement its run brought for
+    /// the case held first, `owns` whether the harness's unsettled case, if
+    /// any, is this one (not a shrinking candidate that was dropped).
+    fn played(
+        &mut self,
+        outcome: CaseOutcome,
+        previous: Option<Settlement>,
+        owns: bool,
+        harness: &Harness,
+        observer: &mut dyn RunObserver,
+        outcomes: &mut Vec<CaseOutcome>,
+    ) -> std::io::Result<()> {
+        self.settle(previous, observer, outcomes)?;
+        // Held while it owns the harness's unsettled case, or a case ahead
+        // of it does.
+        let waits = !self.outcomes.is_empty() || (owns && harness.unsettled());
+        self.outcomes.push(outcome);
+        if !waits {
+            self.flush(observer, outcomes)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a settlement to the case held first, then reports every held case.
+    fn settle(
+        &mut self,
+        settlement: Option<Settlement>,
+        observer: &mut dyn RunObserver,
+        outcomes: &mut Vec<CaseOutcome>,
+    ) -> std::io::Result<()> {
+        let Some(settlement) = settlement else { return Ok(()) };
+        if let (Some(late), Some(first)) = (settlement.late, self.outcomes.first_mut()) {
+            first.result.blame_late(&late);
+        }
+        self.flush(observer, outcomes)
+    }
+
+    /// Reports every held case.
+    fn flush(&mut self, observer: &mut dyn RunObserver, outcomes: &mut Vec<CaseOutcome>) -> std::io::Result<()> {
+        for outcome in self.outcomes.drain(..) {
+            observer.case_done(&outcome)?;
+            outcomes.push(outcome);
+        }
+        Ok(())
+    }
+}
+
+/// Plays the generated case of `seed`; a failing one is shrunk and written as a
+/// case file. Also returns the settlement its first run brought for the case
+/// before it, and whether the harness's unsettled case, if any, is the one
+/// returned (see [`Held::played`]).
 fn run_generated(
     harness: &mut Harness,
     seed: u64,
     options: &RunOptions,
     command: &str,
     observer: &mut dyn RunObserver,
-) -> Result<CaseOutcome, Error> {
+) -> Result<(CaseOutcome, Option<Settlement>, bool), Error> {
     let (case, mut tree) = generated_case(seed)?;
     let mut result = harness.run(&case);
+    let previous = harness.take_settlement();
+    let mut owns = true;
     let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
     // A protocol mismatch stops the run: there is nothing to shrink.
     if failing(&result, options.strict) && !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch() {
-        result = shrink(harness, &mut tree, result, options.strict, &options.interrupted);
+        (result, owns) = shrink(harness, &mut tree, result, options.strict, &options.interrupted);
         let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
         let file = dir.join(format!("indiv-case-{seed}.toml"));
@@ -295,7 +361,7 @@ fn run_generated(
         reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
         observer.case_file_written(&file, &reproduce)?;
     }
-    Ok(CaseOutcome { result, reproduce })
+    Ok((CaseOutcome { result, reproduce }, previous, owns))
 }
 
 /// What follows the case in a reproduce command: every option that can
@@ -343,16 +409,21 @@ fn failing(result: &CaseResult, strict: bool) -> bool {
 }
 
 /// Shrinks a failing generated case by running simpler scenarios against the
-/// testee until none of the simplifications fails any more.
+/// testee until none of the simplifications fails any more. Records a
+/// candidate wrote after its `ended` make it ERROR once known (at the next
+/// candidate's start); also returns whether the harness's unsettled case is
+/// the best one.
 fn shrink(
     harness: &mut Harness,
     tree: &mut impl ValueTree<Value = Scenario>,
     mut best: CaseResult,
     strict: bool,
     interrupted: &AtomicBool,
-) -> CaseResult {
+) -> (CaseResult, bool) {
     let name = best.name.clone();
     let mut runs = 0;
+    // Whether the last case run is the best one.
+    let mut last_is_best = true;
     // A candidate that breaks the protocol under --validate-protocol is an
     // ERROR, so the best one, and it stops the run: shrink no further.
     'shrink: while runs < SHRINK_RUNS
@@ -364,7 +435,13 @@ fn shrink(
             runs += 1;
             let case = Case { name: name.clone(), about: String::new(), scenario: tree.current() };
             let result = harness.run(&case);
-            if failing(&result, strict) {
+            if let Some(Settlement { late: Some(late) }) = harness.take_settlement() {
+                if last_is_best {
+                    best.blame_late(&late);
+                }
+            }
+            last_is_best = failing(&result, strict);
+            if last_is_best {
                 best = result;
                 break;
             }
@@ -373,7 +450,7 @@ fn shrink(
             }
         }
     }
-    best
+    (best, last_is_best)
 }
 
 fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Error> {

@@ -19,7 +19,7 @@ use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
 
 use indiv_service_rules::{self as service_rules, CaseLog, SessionFacts};
 
-use indiv_spec::text::shorten;
+use indiv_spec::text::{one_line, shorten};
 
 use crate::QUOTE_CHARS;
 use crate::coverage::CaseFacts;
@@ -31,7 +31,8 @@ use crate::validator::{Direction, ProtocolValidator};
 
 /// Most records one case may produce before it is a flood.
 pub const MAX_RECORDS_PER_CASE: usize = 100_000;
-/// How long a testee has to answer `hello`, `ready` and `ended`.
+/// How long a testee has to answer `hello`, `ready` and `ended`, and to exit
+/// after `bye`.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A named case.
@@ -138,7 +139,53 @@ pub struct Settings {
     pub validate_protocol: bool,
 }
 
+/// Records the testee wrote after a case's `ended`: they belong to that case,
+/// which is ERROR for them (see [`Harness::take_settlement`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LateRecords {
+    /// How many.
+    pub count: usize,
+    /// The first one, as written.
+    pub first: String,
+}
+
+impl std::fmt::Display for LateRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quote = shorten(&one_line(&self.first), QUOTE_CHARS);
+        match self.count {
+            1 => write!(f, "1 record after `ended`: {quote}"),
+            n => write!(f, "{n} records after `ended`, the first: {quote}"),
+        }
+    }
+}
+
+/// A played case's end: what the testee wrote between its `ended` and the
+/// acknowledgement of the next case's start (`ready` after `reset`), or the
+/// testee's exit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settlement {
+    /// The records written in that window, if any.
+    pub late: Option<LateRecords>,
+}
+
+impl CaseResult {
+    /// Makes this case ERROR for records it wrote after its `ended`.
+    pub fn blame_late(&mut self, late: &LateRecords) {
+        self.verdict = Verdict::Error;
+        self.error = Some(match self.error.take() {
+            Some(before) => format!("{late}; {before}"),
+            None => late.to_string(),
+        });
+    }
+}
+
 /// Runs cases against one testee, restarting it after an ERROR.
+///
+/// Case isolation: a case that reached `ended` is *unsettled* until the
+/// testee acknowledges the next case's start (`ready` after `reset`) or the
+/// testee is stopped. Every record read in that window belongs to it and is
+/// never fed to the next case; [`Harness::take_settlement`] hands them over,
+/// and the caller holds the case's result until then (see [`crate::run`]).
 pub struct Harness {
     spec: &'static Spec,
     settings: Settings,
@@ -150,6 +197,12 @@ pub struct Harness {
     validator: Option<ProtocolValidator>,
     /// With `validate_protocol`: a line broke the protocol.
     mismatch: bool,
+    /// The last played case reached `ended` and is not settled yet.
+    unsettled: bool,
+    /// Records read since that `ended`.
+    late: Option<LateRecords>,
+    /// The settlement of the last unsettled case, once it came.
+    settlement: Option<Settlement>,
 }
 
 /// Why a case could not be judged.
@@ -172,6 +225,9 @@ impl Harness {
             interrupted,
             validator: None,
             mismatch: false,
+            unsettled: false,
+            late: None,
+            settlement: None,
         })
     }
 
@@ -186,15 +242,61 @@ impl Harness {
         self.identity.as_ref()
     }
 
-    /// Says `bye` and stops the testee.
+    /// Whether the last played case reached `ended` and what the testee
+    /// writes next may still belong to it (see [`Harness`]).
+    pub fn unsettled(&self) -> bool {
+        self.unsettled
+    }
+
+    /// Once the last unsettled case is settled (the next case's start was
+    /// acknowledged, or the testee stopped): the records it wrote after its
+    /// `ended`. `None` while it is unsettled, and after it was taken.
+    pub fn take_settlement(&mut self) -> Option<Settlement> {
+        self.settlement.take()
+    }
+
+    /// Ends the window of the unsettled case, if any.
+    fn settle(&mut self) {
+        if std::mem::take(&mut self.unsettled) {
+            self.settlement = Some(Settlement { late: self.late.take() });
+        }
+        self.late = None;
+    }
+
+    /// Takes a record written after `ended`.
+    fn late_record(&mut self, text: &str) {
+        match &mut self.late {
+            Some(late) => late.count += 1,
+            None => self.late = Some(LateRecords { count: 1, first: text.to_string() }),
+        }
+    }
+
+    /// Says `bye` and stops the testee. What it writes before it exits
+    /// belongs to the last case (see [`Harness::take_settlement`]).
     pub fn close(&mut self) {
         if self.process.is_some() {
             // A testee that cannot be told is stopped all the same.
             let _ = self.send(&HarnessMessage::Bye {});
         }
+        // As long as any answer: what it writes before exiting is judged.
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
         if let Some(process) = self.process.take() {
-            process.finish(Instant::now() + Duration::from_secs(2));
+            // Its output to the end (or the deadline): records after the last
+            // `ended`; nothing else may come.
+            let mut records = Vec::new();
+            while let Some(Incoming::Line(text)) = process.recv(deadline) {
+                if !is_protocol_line(&text) {
+                    records.push(text);
+                }
+            }
+            if self.unsettled {
+                for text in &records {
+                    self.late_record(text);
+                }
+            }
+            process.finish(deadline);
         }
+        self.settle();
     }
 
     /// Plays one case.
@@ -232,9 +334,14 @@ impl Harness {
                 if let Some(process) = self.process.take() {
                     drop(process);
                 }
+                // Nothing more can come from it.
+                self.settle();
                 (Verdict::Error, Some(why))
             }
         };
+        if verdict != Verdict::Error && verdict != Verdict::Skip {
+            self.unsettled = true;
+        }
         CaseResult {
             name: case.name.clone(),
             verdict,
@@ -383,10 +490,22 @@ impl Harness {
             component_version: case.scenario.component_version,
             service_url: handle.service_url.clone(),
         })?;
-        match self.next_message(Instant::now() + ANSWER_TIMEOUT, "reset")? {
-            TesteeMessage::Ready {} => {}
-            other => return Err(CaseError::Error(format!("expected ready, the testee wrote {}", line(&other)))),
+        // Records before `ready` belong to the previous case, after its `ended`.
+        let ready_by = Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            let Some(text) = self.next_line(ready_by)? else {
+                return Err(CaseError::Error("the testee did not answer reset in time".into()));
+            };
+            if !is_protocol_line(&text) && self.unsettled {
+                self.late_record(&text);
+                continue;
+            }
+            match parse_message(&text)? {
+                TesteeMessage::Ready {} => break,
+                other => return Err(CaseError::Error(format!("expected ready, the testee wrote {}", line(&other)))),
+            }
         }
+        self.settle();
         let deadline = Instant::now() + self.settings.timeout;
         let within = format_seconds(self.settings.timeout);
         let steps = case.scenario.steps.len();
@@ -719,5 +838,21 @@ impl CaseRun {
         } else {
             Verdict::Nonstrict
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LateRecords;
+
+    #[test]
+    fn late_records_are_counted_and_the_first_is_quoted_on_one_line_and_shortened() {
+        let one = LateRecords { count: 1, first: "{\"kind\":\"status\"}".into() };
+        assert_eq!(one.to_string(), "1 record after `ended`: {\"kind\":\"status\"}");
+        let many = LateRecords { count: 3, first: format!("a\nb\u{1b}{}", "x".repeat(500)) };
+        let text = many.to_string();
+        assert!(text.starts_with("3 records after `ended`, the first: a\\nb\\u{1b}x"), "{text}");
+        assert!(text.ends_with('…'), "{text}");
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
     }
 }

@@ -7,6 +7,7 @@ mod certify;
 mod cli;
 mod docs;
 mod goals;
+mod isolation;
 mod output_safety;
 mod python_engine;
 mod robustness;
