@@ -110,7 +110,7 @@ fn figures_of(value: &IndividualizeStatus<'_>) -> Figures {
 /// the log the harness reads is a superset of the one the engine's line was
 /// written against. Each rule is judged so that reading the log later never
 /// turns a kept rule into a broken one: the byte figures are compared with
-/// the exchange the status names by its own figures ([`figures_of`]), not
+/// the exchange the status names by its own figures (`figures_of`), not
 /// with the exchange the service happens to be serving.
 ///
 /// Which query is the session's is not always knowable: a testee may queue a
