@@ -149,6 +149,15 @@ pub struct CertifyArgs {
     /// Seconds a case may take.
     #[arg(long, value_name = "SECONDS", default_value_t = indiv_harness::run::DEFAULT_TIMEOUT_SECONDS)]
     pub timeout: f64,
+    /// Seconds the testee has to answer hello, reset and end, and to exit after bye.
+    ///
+    /// A testee that does not answer in time is an ERROR. Raise it for an
+    /// engine that starts slowly, or on a loaded machine.
+    #[arg(long, value_name = "SECONDS", default_value_t = indiv_harness::runner::DEFAULT_ANSWER_TIMEOUT_SECONDS)]
+    pub answer_timeout: f64,
+    /// Most records one case may bring; one more is an ERROR (at most 1000000).
+    #[arg(long, value_name = "N", default_value_t = indiv_harness::runner::MAX_RECORDS_PER_CASE)]
+    pub max_records: usize,
     /// NONSTRICT cases (only should rules broken) fail the run too.
     #[arg(long)]
     pub strict: bool,

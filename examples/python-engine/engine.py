@@ -18,6 +18,11 @@ they fit together:
 ``--bug NAME`` (repeatable, or comma-separated) switches on a deliberate
 defect, so that a harness can be seen to catch it; ``--list-bugs`` lists them.
 Without ``--bug`` the engine conforms.
+
+``--query-figures zero|body`` chooses between two conforming ways to report
+the first exchange (docs/TESTEE.md allows both): progress and total stay 0/0
+(the default), or they count the query response's body against its
+Content-Length.
 """
 
 from __future__ import annotations
@@ -419,10 +424,11 @@ class Session:
 
 
 class Engine:
-    def __init__(self, write, bugs: frozenset[str]):
+    def __init__(self, write, bugs: frozenset[str], query_figures: str = "zero"):
         self.lock = threading.RLock()
         self._write = write  # writes one JSON object as one line and flushes
         self._bugs = bugs
+        self.query_figures = query_figures  # "zero" or "body": how the first exchange is reported
         self._component: tuple[int, int, int, int] | None = None
         self._service_url = ""
         self._session: Session | None = None
@@ -700,7 +706,8 @@ class SessionWorker:
             if not s.force and engine.component() >= offer.version:
                 engine.finish(s, INDI_SUCCEED)  # as-needed and up to date: nothing to install
                 return None
-            s.progress = s.total = 0
+            # The query's figures (0/0, or its body with --query-figures body)
+            # stay until the package round trip starts.
             if engine.bug("total-from-offer"):
                 s.total = offer.package_size  # BUG: announced before the package's Content-Length
             if engine.bug("wrong-roundtrip-count"):
@@ -748,6 +755,7 @@ class SessionWorker:
             s.exchange = ex
             s.http_error = None
         received = bytearray()
+        counts = downloading or engine.query_figures == "body"  # progress/total describe this response
         events = ex.events()
         try:
             for event in events:
@@ -755,13 +763,15 @@ class SessionWorker:
                     match event:
                         case Connected():
                             s.http = HTTP_CONNECTING
+                            if engine.query_figures == "body":
+                                s.progress = s.total = 0  # the query's figures stay in its round trip
                             engine.report(s, INDI_DOWNLOAD)
                         case Sent():
                             s.http = HTTP_REQUESTING
                             engine.report(s, INDI_DOWNLOAD)
                         case Head(status=status, length=length) if 200 <= status < 300:
                             s.http = HTTP_RECEIVING
-                            if downloading:
+                            if counts:
                                 s.progress, s.total = 0, length or 0
                             if downloading and engine.bug("stale-total") and s.total:
                                 # BUG: a provisional total, replaced by Content-Length below
@@ -774,7 +784,7 @@ class SessionWorker:
                         case Piece(data=data):
                             if len(received) < (1 << 26):  # keep at most 64 MiB; more fails the install
                                 received += data
-                            if downloading and s.http_error is None and s.http == HTTP_RECEIVING:
+                            if counts and s.http_error is None and s.http == HTTP_RECEIVING:
                                 # Never more than the announced total.
                                 if engine.bug("optimistic-progress"):
                                     got = Exchange.PIECE  # BUG: the size the read asked for
@@ -827,10 +837,10 @@ class Output:
 
 
 class Adapter:
-    def __init__(self, bugs: frozenset[str], stdin=None, stdout=None):
+    def __init__(self, bugs: frozenset[str], stdin=None, stdout=None, query_figures: str = "zero"):
         self.stdin = stdin if stdin is not None else sys.stdin.buffer
         self.out = Output(stdout if stdout is not None else sys.stdout)
-        self.engine = Engine(self.out, bugs)
+        self.engine = Engine(self.out, bugs, query_figures)
 
     def run(self) -> int:
         while True:
@@ -894,6 +904,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bug", action="append", default=[], metavar="NAME",
                         help="switch on a deliberate bug (repeatable, or comma-separated); see --list-bugs")
     parser.add_argument("--list-bugs", action="store_true", help="print the bug names, one per line, and exit")
+    parser.add_argument("--query-figures", choices=["zero", "body"], default="zero",
+                        help="report the first exchange as 0/0 (default) or with the response's body length;"
+                             " both conform")
     args = parser.parse_args(argv)
     if args.list_bugs:
         for name in BUGS:
@@ -905,7 +918,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown bug(s) {', '.join(unknown)}; known: {', '.join(BUGS)}")
     if bugs:
         warn("bugs on: " + ", ".join(f"{b} ({BUGS[b]})" for b in sorted(bugs)))
-    return Adapter(bugs).run()
+    return Adapter(bugs, query_figures=args.query_figures).run()
 
 
 if __name__ == "__main__":

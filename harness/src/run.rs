@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::protocol::{Capability, Implementation};
-use crate::runner::{Case, CaseResult, Harness, MAX_RECORDS_PER_CASE, Settings, Settlement, Verdict, named_cases};
+use crate::runner::{
+    Case, CaseResult, DEFAULT_ANSWER_TIMEOUT_SECONDS, Harness, MAX_RECORDS_LIMIT, MAX_RECORDS_PER_CASE, ProtocolLimits,
+    Settings, Settlement, Verdict, named_cases,
+};
 
 /// Most candidate runs spent shrinking one failing generated case.
 const SHRINK_RUNS: usize = 150;
@@ -68,6 +71,8 @@ pub struct RunOptions {
     /// Validate and log every protocol line; stop the run at the first
     /// mismatch.
     pub validate_protocol: bool,
+    /// The protocol's limits (`--answer-timeout`, `--max-records`).
+    pub limits: ProtocolLimits,
     /// Set (by a signal handler) to stop the run after the current case.
     pub interrupted: Arc<AtomicBool>,
 }
@@ -110,7 +115,7 @@ pub fn case_schema() -> schemars::Schema {
              Beyond it: a file of at most {MAX_CASE_FILE_BYTES} bytes, a name of at most {MAX_CASE_NAME_BYTES} bytes, \
              package_size from 1 to {MAX_PACKAGE_BYTES}, at most {MAX_CHUNKS} chunks (package_size / chunk_size \
              rounded up), delay_ms at most {MAX_DELAY_MS}, at most {MAX_STEPS} steps, after_statuses at most \
-             {MAX_RECORDS_PER_CASE}; component_version of the form major.minor.0.F, offered_version \
+             {MAX_RECORDS_LIMIT}; component_version of the form major.minor.0.F, offered_version \
              major.minor.0.1. See docs/CASES.md."
         )
         .into(),
@@ -236,6 +241,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         program: options.program.clone(),
         timeout: options.timeout,
         validate_protocol: options.validate_protocol,
+        limits: options.limits,
     };
     let mut harness = Harness::new(spec, settings, Arc::clone(&options.interrupted)).map_err(Error::Service)?;
     observer.planned(cases.len() + random.len());
@@ -365,14 +371,22 @@ fn run_generated(
 }
 
 /// What follows the case in a reproduce command: every option that can
-/// change a verdict (`--timeout` when not the default, `--strict`,
-/// `--validate-protocol`), then ` -- PROGRAM ARGS` quoted for a POSIX shell
-/// (nothing for the built-in reference engine).
+/// change a verdict (`--timeout`, `--answer-timeout` and `--max-records`
+/// when not the default, `--strict`, `--validate-protocol`), then ` --
+/// PROGRAM ARGS` quoted for a POSIX shell (nothing for the built-in
+/// reference engine).
 fn reproduce_suffix(options: &RunOptions) -> String {
     let mut suffix = String::new();
     let seconds = options.timeout.as_secs_f64();
     if seconds != DEFAULT_TIMEOUT_SECONDS {
         suffix.push_str(&format!(" --timeout {seconds}"));
+    }
+    let answer = options.limits.answer_timeout.as_secs_f64();
+    if answer != DEFAULT_ANSWER_TIMEOUT_SECONDS {
+        suffix.push_str(&format!(" --answer-timeout {answer}"));
+    }
+    if options.limits.max_records != MAX_RECORDS_PER_CASE {
+        suffix.push_str(&format!(" --max-records {}", options.limits.max_records));
     }
     if options.strict {
         suffix.push_str(" --strict");
@@ -505,12 +519,12 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
 /// A case file stays within the limits that bound the harness's memory and
 /// time: [`MAX_CASE_NAME_BYTES`], [`MAX_PACKAGE_BYTES`], [`MAX_CHUNKS`],
 /// [`MAX_DELAY_MS`], [`MAX_STEPS`], and `after_statuses` at most
-/// [`crate::runner::MAX_RECORDS_PER_CASE`].
+/// [`MAX_RECORDS_LIMIT`].
 fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
     let service = &file.scenario.service;
     let (size, chunk) = (service.package_size, service.pace.chunk_size);
     let wait = file.scenario.steps.iter().find_map(|s| match s.trigger {
-        Trigger::AfterStatuses(n) if n as usize > MAX_RECORDS_PER_CASE => Some(n),
+        Trigger::AfterStatuses(n) if n as usize > MAX_RECORDS_LIMIT => Some(n),
         _ => None,
     });
     let problem = if file.name.len() > MAX_CASE_NAME_BYTES {
@@ -530,7 +544,7 @@ fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
     } else if file.scenario.steps.len() > MAX_STEPS {
         Some(("steps", format!("a scenario has at most {MAX_STEPS} steps, not {}", file.scenario.steps.len())))
     } else {
-        wait.map(|n| ("after_statuses", format!("after_statuses must be at most {MAX_RECORDS_PER_CASE}, not {n}")))
+        wait.map(|n| ("after_statuses", format!("after_statuses must be at most {MAX_RECORDS_LIMIT}, not {n}")))
     };
     let Some((key, message)) = problem else { return Ok(()) };
     let (line, column) = text.find(key).map_or((1, 1), |at| indiv_spec::text::line_column(text, at));
@@ -591,11 +605,12 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
 
-    use super::{DEFAULT_TIMEOUT_SECONDS, RunOptions, case_by_name, glob_matches, reproduce_suffix};
+    use super::{DEFAULT_TIMEOUT_SECONDS, ProtocolLimits, RunOptions, case_by_name, glob_matches, reproduce_suffix};
     use crate::error::Error;
 
     fn options(timeout: f64, strict: bool, validate_protocol: bool, program: &[&str]) -> RunOptions {
         RunOptions {
+            limits: ProtocolLimits::default(),
             program: vec![OsString::from("indiv"), OsString::from("testee")],
             program_as_given: program.iter().map(OsString::from).collect(),
             case_globs: Vec::new(),
@@ -624,6 +639,13 @@ mod tests {
                 " --timeout 2 --strict --validate-protocol -- python3 'my engine.py'",
             ),
             (options(d, false, false, &["it's"]), " -- 'it'\\''s'"),
+            (
+                RunOptions {
+                    limits: ProtocolLimits { answer_timeout: Duration::from_secs_f64(30.0), max_records: 7 },
+                    ..options(d, false, false, &["e"])
+                },
+                " --answer-timeout 30 --max-records 7 -- e",
+            ),
         ];
         for (options, expected) in cases {
             assert_eq!(reproduce_suffix(options), *expected);

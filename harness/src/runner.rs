@@ -29,11 +29,35 @@ use crate::process::{Incoming, Process};
 use crate::protocol::{Capability, HarnessMessage, Implementation, PROTOCOL, TesteeMessage, needs};
 use crate::validator::{Direction, ProtocolValidator};
 
-/// Most records one case may produce before it is a flood.
+/// The most records one case may produce before it is a flood, when
+/// `--max-records` is not given.
 pub const MAX_RECORDS_PER_CASE: usize = 100_000;
-/// How long a testee has to answer `hello`, `ready` and `ended`, and to exit
-/// after `bye`.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The highest `--max-records` (and `after_statuses` of a case file).
+pub const MAX_RECORDS_LIMIT: usize = 1_000_000;
+/// How long a testee has to answer, when `--answer-timeout` is not given, in
+/// seconds.
+pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: f64 = 5.0;
+
+/// The protocol's limits: how long the testee has to answer the harness's
+/// messages, and how many records a case may bring. Both change verdicts (a
+/// testee too slow for them is an ERROR), so reproduce commands carry them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProtocolLimits {
+    /// How long a testee has to answer `hello`, `reset` (with `ready`) and
+    /// `end` (with `ended`), and to exit after `bye`.
+    pub answer_timeout: Duration,
+    /// Most records one case may produce; one more is an ERROR.
+    pub max_records: usize,
+}
+
+impl Default for ProtocolLimits {
+    fn default() -> ProtocolLimits {
+        ProtocolLimits {
+            answer_timeout: Duration::from_secs_f64(DEFAULT_ANSWER_TIMEOUT_SECONDS),
+            max_records: MAX_RECORDS_PER_CASE,
+        }
+    }
+}
 
 /// A named case.
 #[derive(Clone, Debug)]
@@ -137,6 +161,8 @@ pub struct Settings {
     /// (see [`crate::validator`]) and log it, numbered, to stderr; the
     /// first mismatch is an ERROR and [`Harness::protocol_mismatch`] turns true.
     pub validate_protocol: bool,
+    /// The protocol's limits.
+    pub limits: ProtocolLimits,
 }
 
 /// Records the testee wrote after a case's `ended`: they belong to that case,
@@ -279,7 +305,7 @@ impl Harness {
             let _ = self.send(&HarnessMessage::Bye {});
         }
         // As long as any answer: what it writes before exiting is judged.
-        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        let deadline = Instant::now() + self.settings.limits.answer_timeout;
         if let Some(process) = self.process.take() {
             // Its output to the end (or the deadline): records after the last
             // `ended`; nothing else may come.
@@ -302,7 +328,7 @@ impl Harness {
     /// Plays one case.
     pub fn run(&mut self, case: &Case) -> CaseResult {
         let started = Instant::now();
-        let mut run = CaseRun::new(self.spec, &case.scenario);
+        let mut run = CaseRun::new(self.spec, &case.scenario, self.settings.limits.max_records);
         let outcome = self.play(case, &mut run);
         let stderr = self.process.as_ref().map(Process::stderr_excerpt).unwrap_or_default();
         let timed_out = run.timed_out.clone();
@@ -398,7 +424,7 @@ impl Harness {
             // either way, once its output has ended (or the answer timeout has
             // passed).
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                let deadline = Instant::now() + ANSWER_TIMEOUT;
+                let deadline = Instant::now() + self.settings.limits.answer_timeout;
                 while let Some(incoming) = process.recv(deadline) {
                     if matches!(incoming, Incoming::Eof) {
                         return Err(closed_output(process));
@@ -423,7 +449,7 @@ impl Harness {
             false => None,
         };
         self.send(&HarnessMessage::Hello { protocol: PROTOCOL.into() })?;
-        match self.next_message(Instant::now() + ANSWER_TIMEOUT, "hello")? {
+        match self.next_message(Instant::now() + self.settings.limits.answer_timeout, "hello")? {
             TesteeMessage::Hello { protocol, implementation, capabilities } => {
                 if protocol != PROTOCOL {
                     return Err(CaseError::Error(format!("the testee speaks `{protocol}`, expected `{PROTOCOL}`")));
@@ -439,7 +465,10 @@ impl Harness {
     fn next_message(&mut self, deadline: Instant, waiting_for: &str) -> Result<TesteeMessage, CaseError> {
         match self.next_line(deadline)? {
             Some(text) => parse_message(&text),
-            None => Err(CaseError::Error(format!("the testee did not answer {waiting_for} in time"))),
+            None => Err(CaseError::Error(format!(
+                "the testee did not answer {waiting_for} within {} (--answer-timeout)",
+                format_seconds(self.settings.limits.answer_timeout)
+            ))),
         }
     }
 
@@ -491,10 +520,13 @@ impl Harness {
             service_url: handle.service_url.clone(),
         })?;
         // Records before `ready` belong to the previous case, after its `ended`.
-        let ready_by = Instant::now() + ANSWER_TIMEOUT;
+        let ready_by = Instant::now() + self.settings.limits.answer_timeout;
         loop {
             let Some(text) = self.next_line(ready_by)? else {
-                return Err(CaseError::Error("the testee did not answer reset in time".into()));
+                return Err(CaseError::Error(format!(
+                    "the testee did not answer reset with ready within {} (--answer-timeout)",
+                    format_seconds(self.settings.limits.answer_timeout)
+                )));
             };
             if !is_protocol_line(&text) && self.unsettled {
                 self.late_record(&text);
@@ -547,10 +579,13 @@ impl Harness {
             run.timed_out = Some(format!("timed out after {within} waiting for every session to end"));
         }
         self.send(&HarnessMessage::End {})?;
-        let ended_by = Instant::now() + ANSWER_TIMEOUT;
+        let ended_by = Instant::now() + self.settings.limits.answer_timeout;
         loop {
             let Some(text) = self.next_line(ended_by)? else {
-                return Err(CaseError::Error("the testee did not answer end with ended".into()));
+                return Err(CaseError::Error(format!(
+                    "the testee did not answer end with ended within {} (--answer-timeout)",
+                    format_seconds(self.settings.limits.answer_timeout)
+                )));
             };
             if is_protocol_line(&text) {
                 match parse_message(&text)? {
@@ -645,6 +680,7 @@ struct CaseRun {
     findings: Vec<Finding>,
     statuses: usize,
     records: usize,
+    max_records: usize,
     calls_sent: usize,
     calls_seen: usize,
     exchanges_at_call: usize,
@@ -669,7 +705,7 @@ struct CaseRun {
 }
 
 impl CaseRun {
-    fn new(spec: &'static Spec, scenario: &Scenario) -> CaseRun {
+    fn new(spec: &'static Spec, scenario: &Scenario, max_records: usize) -> CaseRun {
         let header = Record {
             ts: None,
             body: Body::Header {
@@ -686,6 +722,7 @@ impl CaseRun {
             findings: Vec::new(),
             statuses: 0,
             records: 0,
+            max_records,
             calls_sent: 0,
             calls_seen: 0,
             exchanges_at_call: 0,
@@ -722,8 +759,11 @@ impl CaseRun {
     /// Takes one record line from the testee.
     fn record(&mut self, text: &str, log: &CaseLog) -> Result<(), CaseError> {
         self.records += 1;
-        if self.records > MAX_RECORDS_PER_CASE {
-            return Err(CaseError::Error(format!("the testee wrote over {MAX_RECORDS_PER_CASE} records in one case")));
+        if self.records > self.max_records {
+            return Err(CaseError::Error(format!(
+                "the testee wrote over {} records in one case (--max-records)",
+                self.max_records
+            )));
         }
         let record: Record<'_> = serde_json::from_str(text).map_err(|e| {
             CaseError::Error(format!("not an indiv-trace/1 record ({e}): {}", shorten(text, QUOTE_CHARS)))

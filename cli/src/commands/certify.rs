@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use indiv_harness::run::{CaseOutcome, Counts, RunObserver, RunOptions, RunSummary};
-use indiv_harness::runner::named_cases;
+use indiv_harness::runner::{MAX_RECORDS_LIMIT, ProtocolLimits, named_cases};
 use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
 use indiv_spec::text::{one_line, shorten};
@@ -25,7 +25,7 @@ use crate::exit::ExitStatus;
 /// Most characters of a record quoted under a finding.
 const RECORD_CHARS: usize = 160;
 
-/// The longest `--timeout`: a day. Beyond it a deadline could overflow the
+/// The longest `--timeout` and `--answer-timeout`: a day. Beyond it a deadline could overflow the
 /// clock, and no case needs longer.
 const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
 
@@ -44,10 +44,12 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         out.write_all(case.to_toml()?.as_bytes())?;
         return Ok(ExitStatus::Ok);
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= MAX_TIMEOUT_SECONDS) {
+    let timeout = seconds("--timeout", args.timeout)?;
+    let answer_timeout = seconds("--answer-timeout", args.answer_timeout)?;
+    if !(1..=MAX_RECORDS_LIMIT).contains(&args.max_records) {
         return Err(Error::Usage(format!(
-            "--timeout must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {}",
-            args.timeout
+            "--max-records must be from 1 to {MAX_RECORDS_LIMIT}, not {}",
+            args.max_records
         )));
     }
     let program = if args.program.is_empty() {
@@ -62,10 +64,11 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         random: args.random,
         seed: args.seed,
         case_file: args.case_file,
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout,
         strict: args.strict,
         case_dir: args.report.clone(),
         validate_protocol: args.validate_protocol,
+        limits: ProtocolLimits { answer_timeout, max_records: args.max_records },
         interrupted: interrupt_flag(),
     };
     if let Some(dir) = &args.report {
@@ -95,6 +98,16 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         console.tolerate(printed)?;
     }
     Ok(exit_status(&counts, summary.strict, summary.incomplete))
+}
+
+/// The duration a seconds option gives: a positive number of at most
+/// [`MAX_TIMEOUT_SECONDS`].
+fn seconds(option: &str, value: f64) -> Result<Duration, Error> {
+    if value.is_finite() && value > 0.0 && value <= MAX_TIMEOUT_SECONDS {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(Error::Usage(format!("{option} must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {value}")))
+    }
 }
 
 /// A flag that Ctrl-C (SIGINT), SIGTERM and SIGHUP set: the run stops in the

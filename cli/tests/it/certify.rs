@@ -85,6 +85,11 @@ fn alive(pid: u32) -> bool {
 /// Certifies three cases against a testee that misbehaves in `mode` on the
 /// second; returns the run's output and the report.
 fn misbehave(mode: &str) -> (Output, serde_json::Value) {
+    misbehave_with(mode, &[])
+}
+
+/// [`misbehave`] with more options for `indiv certify`.
+fn misbehave_with(mode: &str, options: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let pids = dir.path().join("pids");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees/misbehaving.py");
@@ -103,6 +108,7 @@ fn misbehave(mode: &str) -> (Output, serde_json::Value) {
             "--report",
         ])
         .arg(&report)
+        .args(options)
         .args(["--", "python3"])
         .arg(&script)
         .args([mode, &pids.display().to_string(), env!("CARGO_BIN_EXE_indiv")])
@@ -117,7 +123,11 @@ fn misbehave(mode: &str) -> (Output, serde_json::Value) {
 }
 
 fn check_misbehaviour(mode: &str, why: &str) {
-    let (o, report) = misbehave(mode);
+    check_misbehaviour_with(mode, &[], why);
+}
+
+fn check_misbehaviour_with(mode: &str, options: &[&str], why: &str) {
+    let (o, report) = misbehave_with(mode, options);
     let out = text(&o);
     let verdicts = crate::verdicts(&report);
     assert_eq!(verdicts, vec![("reader-happy", "PASS"), ("busy", "ERROR"), ("invalid-flags", "PASS")], "{mode}: {out}");
@@ -149,6 +159,25 @@ fn a_testee_that_writes_a_line_over_a_mebibyte_is_an_error() {
 #[test]
 fn a_testee_that_floods_records_is_an_error() {
     check_misbehaviour("flood", "over 100000 records");
+}
+
+#[test]
+fn the_record_limit_is_an_option() {
+    check_misbehaviour_with("flood", &["--max-records", "50"], "over 50 records in one case (--max-records)");
+}
+
+#[test]
+fn a_testee_slower_than_the_answer_timeout_is_an_error() {
+    let why = "did not answer reset with ready within 1 s (--answer-timeout)";
+    check_misbehaviour_with("slow-ready", &["--answer-timeout", "1"], why);
+}
+
+#[test]
+fn a_longer_answer_timeout_waits_for_a_slow_testee() {
+    let (o, report) = misbehave_with("slow-ready", &["--answer-timeout", "60"]);
+    let verdicts = crate::verdicts(&report);
+    let expected = vec![("reader-happy", "PASS"), ("busy", "PASS"), ("invalid-flags", "PASS")];
+    assert_eq!(verdicts, expected, "{}", text(&o));
 }
 
 #[test]

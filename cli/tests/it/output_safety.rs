@@ -71,12 +71,28 @@ fn an_unwritable_standard_error_is_no_panic() {
 #[test]
 fn a_timeout_too_large_for_the_clock_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("temp dir");
-    for timeout in ["1e19", "86401", "inf", "-1", "0"] {
-        let o = indiv_in(dir.path(), &["certify", &format!("--timeout={timeout}")]);
-        assert_eq!(o.status.code(), Some(2), "--timeout {timeout}: {}", String::from_utf8_lossy(&o.stderr));
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.starts_with("error: --timeout must be a positive number of seconds, at most 86400"), "{err}");
+    for option in ["--timeout", "--answer-timeout"] {
+        for timeout in ["1e19", "86401", "inf", "-1", "0", "NaN"] {
+            let o = indiv_in(dir.path(), &["certify", &format!("{option}={timeout}")]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{option} {timeout}: {err}");
+            let expected = format!("error: {option} must be a positive number of seconds, at most 86400");
+            assert!(err.starts_with(&expected), "{err}");
+        }
     }
+}
+
+#[test]
+fn a_record_limit_out_of_range_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for n in ["0", "1000001"] {
+        let o = indiv_in(dir.path(), &["certify", &format!("--max-records={n}")]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--max-records {n}: {err}");
+        assert!(err.starts_with("error: --max-records must be from 1 to 1000000"), "{err}");
+    }
+    let o = indiv_in(dir.path(), &["certify", "--max-records=-1"]);
+    assert_eq!(o.status.code(), Some(2), "a negative count is refused by the parser");
 }
 
 #[test]

@@ -36,7 +36,9 @@ for line in sys.stdin:
     op = message.get("op")
     if op == "hello" and mode == "exit-at-hello":
         sys.exit(0)
-    if op == "reset" and message.get("case") == "busy":
+    if op == "reset" and message.get("case") == "busy" and mode == "slow-ready":
+        time.sleep(4)  # then answers as the real testee does
+    elif op == "reset" and message.get("case") == "busy":
         misbehaving.set()
         write('{"op":"ready"}')
         if mode == "crash":
