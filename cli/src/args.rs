@@ -161,6 +161,18 @@ pub struct CertifyArgs {
     /// NONSTRICT cases (only should rules broken) fail the run too.
     #[arg(long)]
     pub strict: bool,
+    /// Play the selected cases N times (rounds); cases whose plays disagree are listed as flaky.
+    ///
+    /// Every play is shown and counted; the exit status is that of all plays
+    /// together. A generated case is shrunk the first time it fails only. At
+    /// most 100000.
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u32>,
+    /// Play round after round until a play fails (FAIL or ERROR; with
+    /// --strict, also NONSTRICT or INCONCLUSIVE), then stop; at most --repeat
+    /// rounds when given, else until interrupted.
+    #[arg(long)]
+    pub until_fail: bool,
     /// Write report.json, junit.xml, summary.md and the traces into DIR.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

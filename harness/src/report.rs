@@ -115,9 +115,13 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
     let mut trace_files = Vec::new();
     for (number, outcome) in summary.cases.iter().enumerate() {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);
-        let name = format!("{}.jsonl", file_name(&r.name, number + 1, &mut taken));
-        let trace_file = format!("traces/{name}");
-        trace_files.push((name, r.trace.as_bytes()));
+        // A passing play of a later round keeps no trace (see `--repeat`).
+        let trace_file = (!r.trace.is_empty()).then(|| {
+            let name = format!("{}.jsonl", file_name(&r.name, number + 1, &mut taken));
+            let path = format!("traces/{name}");
+            trace_files.push((name, r.trace.as_bytes()));
+            path
+        });
         cases.push(json!({
             "name": r.name,
             "verdict": r.verdict.as_str(),
@@ -136,6 +140,8 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
             "trace_file": trace_file,
             "stderr_excerpt": r.stderr,
             "reproduce": reproduce,
+            "round": outcome.round,
+            "reproduces": outcome.reproduces.map(|(failed, played)| json!({"failed": failed, "played": played})),
         }));
     }
     let counts = summary.counts();
@@ -153,6 +159,10 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         "testee": testee,
         "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "inconclusive": counts.inconclusive, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
         "cases": cases,
+        "flaky": summary.flaky().iter().map(|f| json!({
+            "name": f.name,
+            "verdicts": f.verdicts.iter().map(|(v, n)| (v.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
         "coverage": crate::coverage::matrix(spec, summary.cases.iter().map(|c| &c.result)).iter().map(|row| json!({
             "rule": row.rule.id(),
             "exercised": row.exercised,
@@ -176,8 +186,9 @@ fn junit(summary: &RunSummary) -> String {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);
         let _ = write!(
             cases,
-            "    <testcase classname=\"indiv.certify\" name=\"{}\" time=\"{:.3}\">",
+            "    <testcase classname=\"indiv.certify\" name=\"{}{}\" time=\"{:.3}\">",
             xml_escape(&r.name),
+            if summary.repeated { format!(" (round {})", outcome.round) } else { String::new() },
             r.duration.as_secs_f64()
         );
         let details: String = r
@@ -254,6 +265,15 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         "| pass | nonstrict | inconclusive | fail | error | skip |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
         counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip
     );
+    let flaky = summary.flaky();
+    if !flaky.is_empty() {
+        out.push_str("**Flaky: these cases came to different verdicts across plays.**\n\n");
+        for f in &flaky {
+            let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
+            let _ = writeln!(out, "- {}: {}", markdown_escape(&f.name), verdicts.join(", "));
+        }
+        out.push('\n');
+    }
     out.push_str("| case | verdict | rules broken | reproduce |\n|---|---|---|---|\n");
     for outcome in &summary.cases {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);

@@ -28,6 +28,11 @@ use crate::runner::{
 
 /// Most candidate runs spent shrinking one failing generated case.
 const SHRINK_RUNS: usize = 150;
+/// How many times a shrunk case is played again to see whether it fails
+/// every time ("reproduces k of n").
+pub const CONFIRM_RUNS: usize = 5;
+/// The most rounds `--repeat` asks for.
+pub const MAX_REPEAT: u32 = 100_000;
 
 /// The largest case file read, in bytes.
 pub const MAX_CASE_FILE_BYTES: u64 = 1 << 20;
@@ -73,8 +78,21 @@ pub struct RunOptions {
     pub validate_protocol: bool,
     /// The protocol's limits (`--answer-timeout`, `--max-records`).
     pub limits: ProtocolLimits,
+    /// Play the selection this many times (rounds); `None` is once, or
+    /// without end under `until_fail`.
+    pub repeat: Option<u32>,
+    /// Stop at the first play that fails (FAIL or ERROR; with `strict`, also
+    /// NONSTRICT or INCONCLUSIVE).
+    pub until_fail: bool,
     /// Set (by a signal handler) to stop the run after the current case.
     pub interrupted: Arc<AtomicBool>,
+}
+
+impl RunOptions {
+    /// How many rounds the run plays at most.
+    fn rounds(&self) -> u32 {
+        self.repeat.unwrap_or(if self.until_fail { u32::MAX } else { 1 })
+    }
 }
 
 /// A case file: one scenario with a name, as `--case-file` reads it (TOML;
@@ -145,12 +163,17 @@ fn generated_case(seed: u64) -> Result<(Case, impl ValueTree<Value = Scenario>),
     Ok((case, tree))
 }
 
-/// One case's result, and the command that reproduces it.
+/// One play of a case: its result, and the command that reproduces it.
 pub struct CaseOutcome {
     /// The result.
     pub result: CaseResult,
     /// `indiv certify ...` that runs this case again.
     pub reproduce: String,
+    /// The round it was played in, from 1 (see `--repeat`).
+    pub round: u32,
+    /// For a shrunk generated case: how many of [`CONFIRM_RUNS`] plays of
+    /// the minimal case failed again, and how many there were.
+    pub reproduces: Option<(usize, usize)>,
 }
 
 /// Everything a run produced, for the console and the reports.
@@ -168,6 +191,17 @@ pub struct RunSummary {
     pub protocol_mismatch: bool,
     /// The run was strict.
     pub strict: bool,
+    /// The run played its cases more than once (`--repeat`, `--until-fail`).
+    pub repeated: bool,
+}
+
+/// A case whose plays came to different verdicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flaky {
+    /// The case's name.
+    pub name: String,
+    /// How many plays came to each verdict, in verdict order.
+    pub verdicts: Vec<(Verdict, usize)>,
 }
 
 /// How many cases came to each verdict.
@@ -211,20 +245,48 @@ impl Counts {
 }
 
 impl RunSummary {
-    /// The verdict counts of the run.
+    /// The verdict counts of the run (of every play).
     pub fn counts(&self) -> Counts {
         Counts::of(self.cases.iter().map(|c| &c.result))
+    }
+
+    /// The cases played more than once whose plays disagree, in the order
+    /// they were first played.
+    pub fn flaky(&self) -> Vec<Flaky> {
+        let mut order: Vec<&str> = Vec::new();
+        let mut seen: std::collections::HashMap<&str, std::collections::BTreeMap<Verdict, usize>> =
+            std::collections::HashMap::new();
+        for outcome in &self.cases {
+            let name = outcome.result.name.as_str();
+            let verdicts = seen.entry(name).or_insert_with(|| {
+                order.push(name);
+                std::collections::BTreeMap::new()
+            });
+            *verdicts.entry(outcome.result.verdict).or_default() += 1;
+        }
+        order
+            .into_iter()
+            .filter_map(|name| {
+                let verdicts = seen.remove(name)?;
+                (verdicts.len() > 1).then(|| Flaky { name: name.to_string(), verdicts: verdicts.into_iter().collect() })
+            })
+            .collect()
     }
 }
 
 /// What the command line sees of a run while it happens.
 pub trait RunObserver {
-    /// How many cases the run will play (shrinking runs not counted).
-    fn planned(&mut self, total: usize);
+    /// How many plays the run will make (shrinking runs not counted), when
+    /// known (`--until-fail` without `--repeat` plays until a failure).
+    fn planned(&mut self, total: Option<usize>);
     /// A case is done (a shrunk one, after shrinking).
     fn case_done(&mut self, outcome: &CaseOutcome) -> std::io::Result<()>;
-    /// A failing generated case was shrunk and written as a case file.
-    fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()>;
+    /// A failing generated case was shrunk, played [`CONFIRM_RUNS`] times
+    /// more (`reproduces`: how many of them failed, of how many), and
+    /// written as a case file.
+    fn case_file_written(&mut self, path: &Path, reproduce: &str, reproduces: (usize, usize)) -> std::io::Result<()>;
+    /// A failing generated case is being shrunk: `runs` candidates played so far.
+    fn shrinking(&mut self, _name: &str, _runs: usize) {}
 }
 
 /// Runs the selected cases against the testee.
@@ -244,29 +306,44 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         limits: options.limits,
     };
     let mut harness = Harness::new(spec, settings, Arc::clone(&options.interrupted)).map_err(Error::Service)?;
-    observer.planned(cases.len() + random.len());
+    let rounds = options.rounds();
+    let per_round = cases.len() + random.len();
+    observer.planned((rounds != u32::MAX).then(|| per_round.saturating_mul(rounds as usize)));
     let mut outcomes = Vec::new();
     let command = reproduce_suffix(options);
     let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
     let mut held = Held::default();
-    for case in cases {
-        if stopped(&harness) {
-            break;
+    // The seeds already shrunk: a later round plays them without shrinking again.
+    let mut shrunk = std::collections::HashSet::new();
+    'rounds: for round in 1..=rounds {
+        for case in &cases {
+            if stopped(&harness) {
+                break 'rounds;
+            }
+            let reproduce = match &options.case_file {
+                Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
+                None => format!("indiv certify --case {}{command}", case.name),
+            };
+            let result = harness.run(case);
+            let previous = harness.take_settlement();
+            let outcome = CaseOutcome { result, reproduce, round, reproduces: None };
+            if held.played(outcome, previous, true, &harness, observer, &mut outcomes, options)? {
+                break 'rounds;
+            }
         }
-        let reproduce = match &options.case_file {
-            Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
-            None => format!("indiv certify --case {}{command}", case.name),
-        };
-        let result = harness.run(&case);
-        let previous = harness.take_settlement();
-        held.played(CaseOutcome { result, reproduce }, previous, true, &harness, observer, &mut outcomes)?;
-    }
-    for seed in random {
-        if stopped(&harness) {
-            break;
+        for &seed in &random {
+            if stopped(&harness) {
+                break 'rounds;
+            }
+            let play = Play { seed, round, shrink: !shrunk.contains(&seed) };
+            let (outcome, previous, owns) = run_generated(&mut harness, play, options, &command, observer)?;
+            if outcome.reproduces.is_some() {
+                shrunk.insert(seed);
+            }
+            if held.played(outcome, previous, owns, &harness, observer, &mut outcomes, options)? {
+                break 'rounds;
+            }
         }
-        let (outcome, previous, owns) = run_generated(&mut harness, seed, options, &command, observer)?;
-        held.played(outcome, previous, owns, &harness, observer, &mut outcomes)?;
     }
     harness.close();
     let last = harness.take_settlement();
@@ -279,6 +356,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         incomplete: options.interrupted.load(Ordering::SeqCst),
         protocol_mismatch: harness.protocol_mismatch(),
         strict: options.strict,
+        repeated: rounds > 1,
     })
 }
 
@@ -297,6 +375,9 @@ impl Held {
     /// A case was played: `previous` is the settlement its run brought for
     /// the case held first, `owns` whether the harness's unsettled case, if
     /// any, is this one (not a shrinking candidate that was dropped).
+    /// Returns whether `--until-fail` stops the run here: this play, or one
+    /// its settlement turned to ERROR, failed.
+    #[allow(clippy::too_many_arguments)] // the run's state, passed rather than bundled for one call site each
     fn played(
         &mut self,
         outcome: CaseOutcome,
@@ -305,8 +386,12 @@ impl Held {
         harness: &Harness,
         observer: &mut dyn RunObserver,
         outcomes: &mut Vec<CaseOutcome>,
-    ) -> std::io::Result<()> {
+        options: &RunOptions,
+    ) -> std::io::Result<bool> {
+        let reported = outcomes.len();
         self.settle(previous, observer, outcomes)?;
+        let failed = failing(&outcome.result, options.strict)
+            || outcomes[reported..].iter().any(|o| failing(&o.result, options.strict));
         // Held while it owns the harness's unsettled case, or a case ahead
         // of it does.
         let waits = !self.outcomes.is_empty() || (owns && harness.unsettled());
@@ -314,7 +399,7 @@ impl Held {
         if !waits {
             self.flush(observer, outcomes)?;
         }
-        Ok(())
+        Ok(options.until_fail && failed)
     }
 
     /// Applies a settlement to the case held first, then reports every held case.
@@ -331,43 +416,93 @@ impl Held {
         self.flush(observer, outcomes)
     }
 
-    /// Reports every held case.
+    /// Reports every held case. A passing play after the first round keeps
+    /// its verdict but not its trace and stderr, so that a long `--repeat`
+    /// or `--until-fail` run holds a few hundred bytes per such play.
     fn flush(&mut self, observer: &mut dyn RunObserver, outcomes: &mut Vec<CaseOutcome>) -> std::io::Result<()> {
-        for outcome in self.outcomes.drain(..) {
+        for mut outcome in self.outcomes.drain(..) {
             observer.case_done(&outcome)?;
+            if outcome.round > 1 && outcome.result.verdict == Verdict::Pass {
+                outcome.result.trace = String::new();
+                outcome.result.stderr = String::new();
+            }
             outcomes.push(outcome);
         }
         Ok(())
     }
 }
 
-/// Plays the generated case of `seed`; a failing one is shrunk and written as a
-/// case file. Also returns the settlement its first run brought for the case
+/// One play of a generated case.
+#[derive(Clone, Copy, Debug)]
+struct Play {
+    seed: u64,
+    round: u32,
+    /// Shrink it if it fails (not when an earlier round did).
+    shrink: bool,
+}
+
+/// Plays the generated case of `play.seed`; a failing one is shrunk, its
+/// minimal case played [`CONFIRM_RUNS`] times more, and written as a case
+/// file. Also returns the settlement its first run brought for the case
 /// before it, and whether the harness's unsettled case, if any, is the one
 /// returned (see [`Held::played`]).
 fn run_generated(
     harness: &mut Harness,
-    seed: u64,
+    play: Play,
     options: &RunOptions,
     command: &str,
     observer: &mut dyn RunObserver,
 ) -> Result<(CaseOutcome, Option<Settlement>, bool), Error> {
+    let seed = play.seed;
     let (case, mut tree) = generated_case(seed)?;
     let mut result = harness.run(&case);
     let previous = harness.take_settlement();
     let mut owns = true;
     let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
+    let mut reproduces = None;
+    let go_on = |harness: &Harness| !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch();
     // A protocol mismatch stops the run: there is nothing to shrink.
-    if failing(&result, options.strict) && !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch() {
-        (result, owns) = shrink(harness, &mut tree, result, options.strict, &options.interrupted);
+    if play.shrink && failing(&result, options.strict) && go_on(harness) {
+        (result, owns) = shrink(harness, &mut tree, result, options.strict, &options.interrupted, observer);
+        let confirmed = confirm(harness, &mut result, owns, options);
+        // After a confirming play, the harness's unsettled case is that play.
+        owns &= confirmed.1 == 0;
+        reproduces = Some(confirmed);
         let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
         let file = dir.join(format!("indiv-case-{seed}.toml"));
-        write_case_file(&file, &result, seed)?;
+        write_case_file(&file, &result, seed, confirmed)?;
         reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
-        observer.case_file_written(&file, &reproduce)?;
+        observer.case_file_written(&file, &reproduce, confirmed)?;
     }
-    Ok((CaseOutcome { result, reproduce }, previous, owns))
+    Ok((CaseOutcome { result, reproduce, round: play.round, reproduces }, previous, owns))
+}
+
+/// Plays the shrunk case `best` [`CONFIRM_RUNS`] times more and counts the
+/// plays that fail again (each judged with the records it wrote after its
+/// `ended`, known at the next play's start; the last play's, at the next
+/// case's, are not counted). `best_unsettled` says whether the harness's
+/// unsettled case is `best`: the first play's settlement then belongs to it.
+/// Stops early on an interrupt or a protocol mismatch; returns (failed,
+/// played).
+fn confirm(harness: &mut Harness, best: &mut CaseResult, best_unsettled: bool, options: &RunOptions) -> (usize, usize) {
+    let case = Case { name: best.name.clone(), about: String::new(), scenario: best.scenario.clone() };
+    let mut plays: Vec<CaseResult> = Vec::new();
+    for _ in 0..CONFIRM_RUNS {
+        if options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch() {
+            break;
+        }
+        let result = harness.run(&case);
+        if let Some(Settlement { late: Some(late) }) = harness.take_settlement() {
+            match plays.last_mut() {
+                Some(previous) => previous.blame_late(&late),
+                None if best_unsettled => best.blame_late(&late),
+                None => {}
+            }
+        }
+        plays.push(result);
+    }
+    (plays.iter().filter(|r| failing(r, options.strict)).count(), plays.len())
 }
 
 /// What follows the case in a reproduce command: every option that can
@@ -433,6 +568,7 @@ fn shrink(
     mut best: CaseResult,
     strict: bool,
     interrupted: &AtomicBool,
+    observer: &mut dyn RunObserver,
 ) -> (CaseResult, bool) {
     let name = best.name.clone();
     let mut runs = 0;
@@ -447,6 +583,7 @@ fn shrink(
     {
         loop {
             runs += 1;
+            observer.shrinking(&name, runs);
             let case = Case { name: name.clone(), about: String::new(), scenario: tree.current() };
             let result = harness.run(&case);
             if let Some(Settlement { late: Some(late) }) = harness.take_settlement() {
@@ -467,10 +604,14 @@ fn shrink(
     (best, last_is_best)
 }
 
-fn write_case_file(path: &Path, result: &CaseResult, seed: u64) -> Result<(), Error> {
+fn write_case_file(path: &Path, result: &CaseResult, seed: u64, reproduces: (usize, usize)) -> Result<(), Error> {
+    let (failed, played) = reproduces;
     let file = CaseFile {
         name: result.name.clone(),
-        about: format!("shrunk from generated seed {seed}: {}", result.verdict.as_str()),
+        about: format!(
+            "shrunk from generated seed {seed}: {}; failed again in {failed} of {played} more plays",
+            result.verdict.as_str()
+        ),
         scenario: result.scenario.clone(),
     };
     let text = file.to_toml()?;
@@ -621,6 +762,8 @@ mod tests {
             strict,
             case_dir: None,
             validate_protocol,
+            repeat: None,
+            until_fail: false,
             interrupted: Arc::new(AtomicBool::new(false)),
         }
     }

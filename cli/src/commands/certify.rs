@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use indiv_harness::run::{CaseOutcome, Counts, RunObserver, RunOptions, RunSummary};
+use indiv_harness::run::{CaseOutcome, Counts, MAX_REPEAT, RunObserver, RunOptions, RunSummary};
 use indiv_harness::runner::{MAX_RECORDS_LIMIT, ProtocolLimits, named_cases};
 use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
@@ -46,6 +46,9 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     }
     let timeout = seconds("--timeout", args.timeout)?;
     let answer_timeout = seconds("--answer-timeout", args.answer_timeout)?;
+    if let Some(n) = args.repeat.filter(|n| !(1..=MAX_REPEAT).contains(n)) {
+        return Err(Error::Usage(format!("--repeat must be from 1 to {MAX_REPEAT}, not {n}")));
+    }
     if !(1..=MAX_RECORDS_LIMIT).contains(&args.max_records) {
         return Err(Error::Usage(format!(
             "--max-records must be from 1 to {MAX_RECORDS_LIMIT}, not {}",
@@ -69,6 +72,8 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         case_dir: args.report.clone(),
         validate_protocol: args.validate_protocol,
         limits: ProtocolLimits { answer_timeout, max_records: args.max_records },
+        repeat: args.repeat,
+        until_fail: args.until_fail,
         interrupted: interrupt_flag(),
     };
     if let Some(dir) = &args.report {
@@ -80,7 +85,8 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     // killed with it. Without it (not Linux, or refused) they may escape;
     // the run is still worth doing.
     let _ = indiv_harness::process::adopt_orphans();
-    let mut console = Console { out, bar: None, interrupted: Arc::clone(&options.interrupted) };
+    let repeated = options.repeat.is_some_and(|n| n > 1) || options.until_fail;
+    let mut console = Console { out, bar: None, interrupted: Arc::clone(&options.interrupted), repeated };
     let summary = indiv_harness::run::certify(spec, &options, &mut console)?;
     if let Some(bar) = console.bar.take() {
         bar.finish_and_clear();
@@ -88,7 +94,13 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     let counts = summary.counts();
     // After SIGHUP the terminal may be gone: the report is written first and
     // the console lines are then written as far as they can be.
-    let printed = writeln!(console.out, "{}{}", counts_line(&counts, &summary), unexercised_line(spec, &summary));
+    let printed = writeln!(
+        console.out,
+        "{}{}{}",
+        counts_line(&counts, &summary),
+        flaky_line(&summary),
+        unexercised_line(spec, &summary)
+    );
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
         console.tolerate(printed)?;
@@ -106,7 +118,9 @@ fn seconds(option: &str, value: f64) -> Result<Duration, Error> {
     if value.is_finite() && value > 0.0 && value <= MAX_TIMEOUT_SECONDS {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(Error::Usage(format!("{option} must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {value}")))
+        Err(Error::Usage(format!(
+            "{option} must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}, not {value}"
+        )))
     }
 }
 
@@ -129,6 +143,8 @@ struct Console<'o> {
     /// Set by a signal: console output that fails then (a terminal gone with
     /// SIGHUP) does not stop the run from reporting.
     interrupted: Arc<AtomicBool>,
+    /// The run plays its cases more than once: each play says its round.
+    repeated: bool,
 }
 
 impl Console<'_> {
@@ -143,7 +159,8 @@ impl Console<'_> {
     /// Shows a case as it ends.
     fn show(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
         let result = &outcome.result;
-        let text = case_block(result);
+        let round = self.repeated.then_some(outcome.round);
+        let text = case_block(result, round);
         match &self.bar {
             Some(bar) => {
                 if result.verdict != Verdict::Pass {
@@ -159,15 +176,25 @@ impl Console<'_> {
 }
 
 impl RunObserver for Console<'_> {
-    fn planned(&mut self, total: usize) {
-        self.bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(total as u64);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
+    fn planned(&mut self, total: Option<usize>) {
+        self.bar = std::io::stderr().is_terminal().then(|| match total {
+            Some(total) => {
+                let bar = ProgressBar::new(total as u64);
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar
+            }
+            // --until-fail without --repeat: no end is known.
+            None => ProgressBar::new_spinner(),
         });
+    }
+
+    fn shrinking(&mut self, name: &str, runs: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("shrinking {}: {runs} candidates played", one_line(name)));
+        }
     }
 
     fn case_done(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
@@ -175,8 +202,17 @@ impl RunObserver for Console<'_> {
         self.tolerate(written)
     }
 
-    fn case_file_written(&mut self, path: &Path, reproduce: &str) -> std::io::Result<()> {
-        writeln!(self.out, "minimal case written to {}\n  reproduce: {reproduce}", path.display())
+    fn case_file_written(&mut self, path: &Path, reproduce: &str, reproduces: (usize, usize)) -> std::io::Result<()> {
+        let (failed, played) = reproduces;
+        let timing = if failed < played { ": its verdict depends on timing" } else { "" };
+        let text = format!(
+            "minimal case written to {} (reproduces {failed} of {played}{timing})\n  reproduce: {reproduce}\n",
+            path.display()
+        );
+        match &self.bar {
+            Some(bar) => bar.suspend(|| self.out.write_all(text.as_bytes())),
+            None => self.out.write_all(text.as_bytes()),
+        }
     }
 }
 
@@ -185,9 +221,10 @@ impl RunObserver for Console<'_> {
 /// What the testee wrote, and names from case files, reach the terminal with
 /// their control characters escaped: a testee cannot print a fake verdict
 /// line or drive the terminal.
-fn case_block(result: &CaseResult) -> String {
+fn case_block(result: &CaseResult, round: Option<u32>) -> String {
     let name = one_line(&result.name);
-    let mut text = format!("{:9} {name} ({:.2} s)\n", result.verdict.as_str(), result.duration.as_secs_f64());
+    let round = round.map_or(String::new(), |r| format!(", round {r}"));
+    let mut text = format!("{:9} {name} ({:.2} s{round})\n", result.verdict.as_str(), result.duration.as_secs_f64());
     let mut stated = BTreeSet::new();
     for f in &result.findings {
         let level = f.level.name();
@@ -275,6 +312,23 @@ fn counts_line(c: &Counts, summary: &RunSummary) -> String {
         if summary.incomplete { " (interrupted: incomplete)" } else { "" },
         if summary.protocol_mismatch { " (stopped at the first protocol mismatch)" } else { "" }
     )
+}
+
+/// The cases whose plays came to different verdicts, as a line of its own,
+/// or nothing.
+fn flaky_line(summary: &RunSummary) -> String {
+    let flaky = summary.flaky();
+    if flaky.is_empty() {
+        return String::new();
+    }
+    let cases: Vec<String> = flaky
+        .iter()
+        .map(|f| {
+            let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
+            format!("{} ({})", one_line(&f.name), verdicts.join(", "))
+        })
+        .collect();
+    format!("\nflaky: verdicts differ across plays ({}): {}", flaky.len(), cases.join("; "))
 }
 
 /// The rules no case exercised (see `indiv_harness::coverage`), as a line

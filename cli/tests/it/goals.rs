@@ -6,40 +6,12 @@
 //! coverage matrix counts where each rule was exercised and fired, and the
 //! console names the rules no case exercised.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use indiv_harness::run::CaseFile;
 
-fn testee(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees").join(name)
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-/// Runs `indiv certify OPTIONS --report DIR -- python3 SCRIPT ARGS`; the
-/// output and the report directory.
-fn certify(options: &[&str], script: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
-        .arg("certify")
-        .args(options)
-        .arg("--report")
-        .arg(dir.path())
-        .args(["--", "python3"])
-        .arg(testee(script))
-        .args(args)
-        .output()
-        .expect("run indiv certify");
-    (o, dir)
-}
-
-fn report(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json");
-    serde_json::from_str(&text).expect("report.json is JSON")
-}
+use crate::{certify_python as certify, output_text as text, read_report as report};
 
 #[test]
 fn a_testee_that_never_answers_a_call_is_an_error_in_every_case() {

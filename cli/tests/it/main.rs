@@ -10,6 +10,7 @@ mod goals;
 mod isolation;
 mod output_safety;
 mod python_engine;
+mod repeat;
 mod robustness;
 mod snapshots;
 mod validate_protocol;
@@ -20,6 +21,39 @@ mod validate_protocol;
 pub fn show_in_test_output(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A test testee script under `tests/testees`.
+pub fn testee_script(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees").join(name)
+}
+
+/// A command's stdout then stderr, as text.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Runs `indiv certify OPTIONS --report DIR -- python3 SCRIPT ARGS` (SCRIPT
+/// from [`testee_script`]); the output and the report directory.
+pub fn certify_python(options: &[&str], script: &str, args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .arg("certify")
+        .args(options)
+        .arg("--report")
+        .arg(dir.path())
+        .args(["--", "python3"])
+        .arg(testee_script(script))
+        .args(args)
+        .output()
+        .expect("run indiv certify");
+    (o, dir)
+}
+
+/// The `report.json` in a report directory.
+pub fn read_report(dir: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json");
+    serde_json::from_str(&text).expect("report.json is JSON")
 }
 
 /// Each case of a certify `report.json` as (name, verdict), in run order.
