@@ -13,6 +13,7 @@ mod python_engine;
 mod repeat;
 mod robustness;
 mod snapshots;
+mod stress;
 mod validate_protocol;
 
 /// Writes `text` to the test run's stderr past the test harness's output

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 /// quickly and whatever the timing. (The harness judges a status against the
 /// service's log as it stands when the status arrives, so a case where a late
 /// reading would find the figure true is no use here.)
-const BUGS: &[(&str, &str, &[&str])] = &[
+pub(crate) const BUGS: &[(&str, &str, &[&str])] = &[
     ("progress-past-total", "PROGRESS-WITHIN-TOTAL", &["reader-happy"]),
     ("missing-terminal", "SESSION-ENDS", &["reader-happy"]),
     ("status-after-terminal", "SESSION-ONE-TERMINAL", &["reader-happy"]),
@@ -38,7 +38,7 @@ const BUGS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// The bugs that leave a session open: their cases last until `--timeout`.
-const OPEN_ENDED: &[&str] = &["missing-terminal", "no-completed-event"];
+pub(crate) const OPEN_ENDED: &[&str] = &["missing-terminal", "no-completed-event"];
 
 /// Certification runs at once; the machine may have only two cores.
 const WORKERS: usize = 4;
@@ -47,7 +47,7 @@ fn engine_py() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/python-engine/engine.py")
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
@@ -65,7 +65,7 @@ fn listed_bugs() -> Vec<String> {
 /// Certifies the Python engine, started with `engine_args`, with the harness
 /// options `options`, writing the report into a temporary directory; returns
 /// the run's output and report.json.
-fn certify(options: &[&str], engine_args: &[&str]) -> (Output, serde_json::Value) {
+pub(crate) fn certify(options: &[&str], engine_args: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_indiv"));
     cmd.arg("certify").args(options).arg("--report").arg(dir.path());
@@ -76,7 +76,7 @@ fn certify(options: &[&str], engine_args: &[&str]) -> (Output, serde_json::Value
 }
 
 /// The rules each failing case of `report` broke.
-fn broken_rules(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) fn broken_rules(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
     let mut broken = BTreeMap::new();
     for case in report["cases"].as_array().expect("cases") {
         let rules: BTreeSet<String> = case["violations"]
@@ -93,29 +93,39 @@ fn broken_rules(report: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>
 }
 
 /// Certifies the engine with `--bug bug` on `cases` (strictly, when the rule is
-/// a `should` rule); an error message unless the run failed (exit 1) with
-/// `expected_rule` among its violations.
-fn check(bug: &str, expected_rule: &str, cases: &[&str]) -> Result<(), String> {
+/// a `should` rule), playing them `rounds` times (`--repeat`); an error
+/// message unless the run failed (exit 1) with `expected_rule` among the
+/// violations of every round.
+pub(crate) fn check(bug: &str, expected_rule: &str, cases: &[&str], rounds: u32) -> Result<(), String> {
     // An open-ended case waits out the timeout, so keep that short; a case
     // that ends takes well under a second.
     let mut options = if OPEN_ENDED.contains(&bug) { vec!["--timeout", "2"] } else { vec![] };
     for case in cases {
         options.extend(["--case", case]);
     }
+    let repeat = rounds.to_string();
+    options.extend(["--repeat", &repeat]);
     // A `should` rule fails a run only under --strict (NONSTRICT otherwise).
     let rule = indiv_spec::Rule::from_id(expected_rule).ok_or(format!("{expected_rule}: no such rule"))?;
     if indiv_spec::Spec::builtin().map_err(|e| e.to_string())?.rule(rule).level == indiv_spec::Level::Should {
         options.push("--strict");
     }
     let (o, report) = certify(&options, &["--bug", bug]);
-    let broken = broken_rules(&report);
-    let found = broken.values().any(|rules| rules.contains(expected_rule));
-    if o.status.code() == Some(1) && found {
+    let plays = report["cases"].as_array().cloned().unwrap_or_default();
+    let caught_in = |round: u64| {
+        plays.iter().filter(|c| c["round"] == round).any(|c| {
+            c["violations"].as_array().is_some_and(|v| v.iter().any(|v| v["rule"] == expected_rule))
+        })
+    };
+    let missed: Vec<u64> = (1..=u64::from(rounds)).filter(|r| !caught_in(*r)).collect();
+    if o.status.code() == Some(1) && missed.is_empty() {
         return Ok(());
     }
     Err(format!(
-        "--bug {bug}: expected exit 1 with {expected_rule}; got exit {:?}, rules broken {broken:?}\n{}",
+        "--bug {bug}: expected exit 1 with {expected_rule} in each of {rounds} rounds; got exit {:?}, rounds \
+         without it {missed:?}, rules broken {:?}\n{}",
         o.status.code(),
+        broken_rules(&report),
         text(&o)
     ))
 }
@@ -161,7 +171,7 @@ fn every_listed_bug_fails_certification_with_its_rule() {
                 loop {
                     // Not in a `while let`: its guard would hold the queue for the whole run.
                     let Some((bug, rule, cases)) = queue.lock().expect("queue").pop() else { break };
-                    if let Err(e) = check(bug, rule, cases) {
+                    if let Err(e) = check(bug, rule, cases, 1) {
                         failures.lock().expect("failures").push(e);
                     }
                 }
