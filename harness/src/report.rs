@@ -133,6 +133,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
                 "message": f.message,
                 "statement": spec.rule(f.rule).statement,
                 "record": f.record,
+                "service_log": f.service_log,
             })).collect::<Vec<_>>(),
             "error": r.error,
             "timed_out": r.timed_out,
@@ -194,7 +195,10 @@ fn junit(summary: &RunSummary) -> String {
         let details: String = r
             .findings
             .iter()
-            .map(|f| format!("{} ({}) line {}: {}\n", f.rule, f.level.name(), f.line, f.message))
+            .map(|f| {
+                let log: String = f.service_log.iter().map(|l| format!("  service: {l}\n")).collect();
+                format!("{} ({}) line {}: {}\n{log}", f.rule, f.level.name(), f.line, f.message)
+            })
             .collect();
         let failing = r.verdict == Verdict::Fail
             || (summary.strict && matches!(r.verdict, Verdict::Nonstrict | Verdict::Inconclusive));

@@ -120,6 +120,9 @@ pub struct Finding {
     pub message: String,
     /// The record at that line.
     pub record: Option<String>,
+    /// For a `SERVICE-*` rule: the service's log of the exchanges the status
+    /// was judged against, as it stood then, one line each.
+    pub service_log: Vec<String>,
 }
 
 /// What one case came to.
@@ -846,8 +849,11 @@ impl CaseRun {
     fn status(&mut self, value: &IndividualizeStatus<'_>, log: &CaseLog, line: usize) {
         self.statuses += 1;
         let Some(facts) = self.session.clone() else { return };
-        for (rule, message) in service_rules::check(value, &facts, log, self.service.fault) {
-            self.add(rule, line, message);
+        for found in service_rules::check(value, &facts, log, self.service.fault) {
+            self.add(found.rule, line, found.message);
+            if let Some(finding) = self.findings.last_mut() {
+                finding.service_log = log.excerpt(&found.exchanges);
+            }
         }
         match value.indi_status() {
             Some(IndiStatus::Install) => self.session_installed = true,
@@ -859,7 +865,7 @@ impl CaseRun {
     fn add(&mut self, rule: Rule, line: usize, message: String) {
         let level = self.monitor.level(rule);
         let record = self.lines.get(line.wrapping_sub(1)).cloned();
-        self.findings.push(Finding { rule, level, line, message, record });
+        self.findings.push(Finding { rule, level, line, message, record, service_log: Vec::new() });
     }
 
     fn finish(&mut self) {

@@ -11,4 +11,4 @@ mod log;
 mod rules;
 
 pub use log::{CaseLog, ExchangeKind, ExchangeRecord};
-pub use rules::{SessionFacts, check, fault_fails};
+pub use rules::{ServiceFinding, SessionFacts, check, fault_fails};

@@ -38,3 +38,31 @@ pub struct CaseLog {
     /// Every exchange, in the order the requests arrived.
     pub exchanges: Vec<ExchangeRecord>,
 }
+
+impl ExchangeRecord {
+    /// What the service did in this exchange, in one line: the request,
+    /// the status and `Content-Length` it answered, the body bytes written,
+    /// and whether the response was written in full.
+    pub fn describe(&self) -> String {
+        let request = match self.kind {
+            ExchangeKind::Query => "POST individualize",
+            ExchangeKind::Package => "GET package",
+            ExchangeKind::Other => "another request",
+        };
+        let status = self.status.map_or("no response head".to_string(), |s| format!("status {s}"));
+        let length = self.content_length.map_or("no Content-Length".to_string(), |n| format!("Content-Length {n}"));
+        let done = if self.completed { "written in full" } else { "not written in full" };
+        format!("{request}: {status}, {length}, {} body bytes written, {done}", self.body_written)
+    }
+}
+
+impl CaseLog {
+    /// The exchanges at `indices`, each described on a line of its own as
+    /// `exchange N: ...` (see [`ExchangeRecord::describe`]).
+    pub fn excerpt(&self, indices: &[usize]) -> Vec<String> {
+        indices
+            .iter()
+            .filter_map(|&i| self.exchanges.get(i).map(|e| format!("exchange {i}: {}", e.describe())))
+            .collect()
+    }
+}

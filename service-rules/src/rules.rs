@@ -55,15 +55,27 @@ fn likely_query(log: &CaseLog, first: usize) -> Option<usize> {
     named.or_else(|| recent.filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| i).next_back())
 }
 
-/// A query and the package requests of its offer.
-fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<&ExchangeRecord> {
+/// A query and the package requests of its offer, each with its index in the log.
+fn offer_exchanges(log: &CaseLog, query: usize) -> Vec<(usize, &ExchangeRecord)> {
     log.exchanges
         .iter()
         .enumerate()
         .skip(query)
         .filter(|(i, e)| *i == query || (e.kind == ExchangeKind::Package && e.offer_of == Some(query)))
-        .map(|(_, e)| e)
         .collect()
+}
+
+/// A service rule a status breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceFinding {
+    /// The rule.
+    pub rule: Rule,
+    /// Expected versus seen.
+    pub message: String,
+    /// The exchanges of the log it was judged against, by index: the
+    /// response a byte figure describes, the query a URL comes from, or
+    /// every exchange of the session for a count or an outcome.
+    pub exchanges: Vec<usize>,
 }
 
 /// Which response a status's byte figures (`dwHTTPReadProgress`,
@@ -125,43 +137,50 @@ pub fn check(
     facts: &SessionFacts,
     log: &CaseLog,
     fault: Option<Fault>,
-) -> Vec<(Rule, String)> {
+) -> Vec<ServiceFinding> {
     let Some(likely) = likely_query(log, facts.first_exchange) else {
         // No query yet: the session has no exchanges.
         return judge(value, facts, &[], fault);
     };
     let queries = log.exchanges.iter().enumerate().skip(facts.first_exchange);
-    let candidates: Vec<(usize, Vec<(Rule, String)>)> = queries
+    let candidates: Vec<(usize, Vec<ServiceFinding>)> = queries
         .filter(|(_, e)| e.kind == ExchangeKind::Query)
         .map(|(i, _)| (i, judge(value, facts, &offer_exchanges(log, i), fault)))
         .collect();
-    let broken_by_every = |rule: Rule| candidates.iter().all(|(_, found)| found.iter().any(|(r, _)| *r == rule));
+    let broken_by_every = |rule: Rule| candidates.iter().all(|(_, found)| found.iter().any(|f| f.rule == rule));
     // `likely_query` names a query at or after the window's start, so it is a candidate.
     let likely_findings = candidates.iter().find(|(i, _)| *i == likely).map(|(_, found)| found.clone());
-    likely_findings.unwrap_or_default().into_iter().filter(|(rule, _)| broken_by_every(*rule)).collect()
+    likely_findings.unwrap_or_default().into_iter().filter(|f| broken_by_every(f.rule)).collect()
 }
 
-/// The service rules `value` breaks if `exchanges` are the session's.
+/// The service rules `value` breaks if `exchanges` (with their indices in
+/// the log) are the session's.
 fn judge(
     value: &IndividualizeStatus<'_>,
     facts: &SessionFacts,
-    exchanges: &[&ExchangeRecord],
+    exchanges: &[(usize, &ExchangeRecord)],
     fault: Option<Fault>,
-) -> Vec<(Rule, String)> {
+) -> Vec<ServiceFinding> {
+    let all: Vec<usize> = exchanges.iter().map(|(i, _)| *i).collect();
     let mut found = Vec::new();
-    let completed = exchanges.iter().filter(|e| e.completed).count() as u64;
+    let mut push = |rule, message, exchanges: &[usize]| {
+        found.push(ServiceFinding { rule, message, exchanges: exchanges.to_vec() });
+    };
+    let completed = exchanges.iter().filter(|(_, e)| e.completed).count() as u64;
     let reported = u64::from(value.http_request);
     let indi = value.indi_status();
     if reported > completed {
-        found.push((
+        push(
             Rule::ServiceRoundtripsMatch,
             format!("dwHTTPRequest {reported} exceeds the {completed} round trips the service completed"),
-        ));
+            &all,
+        );
     } else if matches!(indi, Some(IndiStatus::Succeed | IndiStatus::Fail)) && reported != completed {
-        found.push((
+        push(
             Rule::ServiceRoundtripsMatch,
             format!("the terminal status reports {reported} round trips; the service completed {completed}"),
-        ));
+            &all,
+        );
     }
     // `Some(None)`: the status describes no response; `None`: not judged.
     let described = match figures_of(value) {
@@ -170,45 +189,51 @@ fn judge(
         // An exchange the log has not recorded is not judged: the figures
         // cannot be attributed to a response, and a trip count beyond the
         // service's is SERVICE-ROUNDTRIPS-MATCH's to report.
-        Figures::Of(trip) => exchanges.get(trip).map(|e| Some((trip, *e))),
+        Figures::Of(trip) => exchanges.get(trip).map(|(i, e)| Some((trip, *i, *e))),
     };
     if let Some(response) = described {
-        let which = response.map_or("before any response".to_string(), |(trip, _)| format!("for round trip {trip}"));
+        let which = response.map_or("before any response".to_string(), |(trip, _, _)| format!("for round trip {trip}"));
+        let evidence: Vec<usize> = response.map(|(_, i, _)| i).into_iter().collect();
         if value.total > 0 {
-            let announced = response.and_then(|(_, e)| e.content_length);
+            let announced = response.and_then(|(_, _, e)| e.content_length);
             if announced != Some(value.total) {
                 let served = announced.map_or("no Content-Length".to_string(), |n| format!("Content-Length {n}"));
-                found.push((
+                push(
                     Rule::ServiceTotalMatches,
                     format!("dwHTTPReadTotal {} but the service announced {served} {which}", value.total),
-                ));
+                    &evidence,
+                );
             }
         }
-        let written = response.map_or(0, |(_, e)| e.body_written);
+        let written = response.map_or(0, |(_, _, e)| e.body_written);
         if u64::from(value.progress) > written {
-            found.push((
+            push(
                 Rule::ServiceProgressReal,
                 format!(
                     "dwHTTPReadProgress {} but the service has written {written} body bytes {which}",
                     value.progress
                 ),
-            ));
+                &evidence,
+            );
         }
     }
     if let Some(url) = &value.url {
-        let answered = exchanges.iter().any(|e| e.kind == ExchangeKind::Query && e.status == Some(200));
+        let query: Vec<usize> =
+            exchanges.iter().filter(|(_, e)| e.kind == ExchangeKind::Query).map(|(i, _)| *i).collect();
+        let answered = exchanges.iter().any(|(_, e)| e.kind == ExchangeKind::Query && e.status == Some(200));
         if !answered {
-            found.push((Rule::ServiceUrlMatches, format!("pszIndiRespUrl {url:?} before the service answered")));
+            push(Rule::ServiceUrlMatches, format!("pszIndiRespUrl {url:?} before the service answered"), &query);
         } else if url.as_ref() != facts.response_url {
-            found.push((
+            push(
                 Rule::ServiceUrlMatches,
                 format!("pszIndiRespUrl {url:?}; the service returned {:?}", facts.response_url),
-            ));
+                &query,
+            );
         }
     }
     if indi == Some(IndiStatus::Succeed) && fault_fails(fault, facts) {
         let name = fault.map(Fault::name).unwrap_or_default();
-        found.push((Rule::ServiceFaultFails, format!("INDI_SUCCEED although the service injected `{name}`")));
+        push(Rule::ServiceFaultFails, format!("INDI_SUCCEED although the service injected `{name}`"), &all);
     }
     found
 }
@@ -266,7 +291,44 @@ mod tests {
 
     /// Runs the rules and returns the ids found.
     fn check_ids(value: &IndividualizeStatus<'_>, log: &CaseLog, fault: Option<Fault>) -> Vec<Rule> {
-        check(value, &facts(), log, fault).into_iter().map(|(r, _)| r).collect()
+        check(value, &facts(), log, fault).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn each_finding_names_the_exchanges_it_was_judged_against() {
+        let evidence = |value: &IndividualizeStatus<'_>, fault| -> Vec<(Rule, Vec<usize>)> {
+            check(value, &facts(), &halfway(), fault).into_iter().map(|f| (f.rule, f.exchanges)).collect()
+        };
+        // A byte figure: the response it describes (round trip 1, the package).
+        assert_eq!(
+            evidence(&status(IndiStatus::Download, 1, 501, 1000, Some(URL)), None),
+            vec![(Rule::ServiceProgressReal, vec![1])]
+        );
+        assert_eq!(
+            evidence(&status(IndiStatus::Download, 1, 500, 999, Some(URL)), None),
+            vec![(Rule::ServiceTotalMatches, vec![1])]
+        );
+        // A URL: the query.
+        assert_eq!(
+            evidence(&status(IndiStatus::Download, 1, 500, 1000, Some("http://x/")), None),
+            vec![(Rule::ServiceUrlMatches, vec![0])]
+        );
+        // A count or an outcome: every exchange of the session.
+        assert_eq!(
+            evidence(&status(IndiStatus::Download, 2, 500, 1000, Some(URL)), None),
+            vec![(Rule::ServiceRoundtripsMatch, vec![0, 1])]
+        );
+        let mut done = halfway();
+        done.exchanges[1].completed = true;
+        done.exchanges[1].body_written = 1000;
+        let found =
+            check(&status(IndiStatus::Succeed, 2, 1000, 1000, Some(URL)), &facts(), &done, Some(Fault::ShortBody(100)));
+        let found: Vec<(Rule, Vec<usize>)> = found.into_iter().map(|f| (f.rule, f.exchanges)).collect();
+        assert_eq!(found, vec![(Rule::ServiceFaultFails, vec![0, 1])]);
+        assert_eq!(
+            done.excerpt(&[1, 7]),
+            vec!["exchange 1: GET package: status 200, Content-Length 1000, 1000 body bytes written, written in full"]
+        );
     }
 
     #[test]
@@ -360,7 +422,7 @@ mod tests {
         end.http = HttpStatus::Completed.value();
         let facts = SessionFacts { needs_package: false, ..facts() };
         let ids = |value: &IndividualizeStatus<'_>| -> Vec<Rule> {
-            check(value, &facts, &log, None).into_iter().map(|(r, _)| r).collect()
+            check(value, &facts, &log, None).into_iter().map(|f| f.rule).collect()
         };
         assert_eq!(ids(&end), vec![], "the session's own query explains the status");
         let mut overstated = end.clone();

@@ -113,6 +113,9 @@ impl HarnessInput {
     /// `indiv certify` reports them.
     pub fn judge(&self) -> Vec<(Rule, String)> {
         service_rules::check(&self.value, &self.facts, &self.log, self.fault)
+            .into_iter()
+            .map(|f| (f.rule, f.message))
+            .collect()
     }
 
     /// The request of exchange `index`, as documents name it: its kind, the

@@ -232,6 +232,9 @@ fn case_block(result: &CaseResult, round: Option<u32>) -> String {
         if let Some(record) = &f.record {
             let _ = writeln!(text, "    > {}", one_line(&shorten(record, RECORD_CHARS)));
         }
+        for exchange in &f.service_log {
+            let _ = writeln!(text, "    service {exchange}");
+        }
         // The rule's statement once per case, then only the pointer to it.
         if let (true, Ok(spec)) = (stated.insert(f.rule), Spec::builtin()) {
             let info = spec.rule(f.rule);

@@ -113,9 +113,10 @@ pub(crate) fn check(bug: &str, expected_rule: &str, cases: &[&str], rounds: u32)
     let (o, report) = certify(&options, &["--bug", bug]);
     let plays = report["cases"].as_array().cloned().unwrap_or_default();
     let caught_in = |round: u64| {
-        plays.iter().filter(|c| c["round"] == round).any(|c| {
-            c["violations"].as_array().is_some_and(|v| v.iter().any(|v| v["rule"] == expected_rule))
-        })
+        plays
+            .iter()
+            .filter(|c| c["round"] == round)
+            .any(|c| c["violations"].as_array().is_some_and(|v| v.iter().any(|v| v["rule"] == expected_rule)))
     };
     let missed: Vec<u64> = (1..=u64::from(rounds)).filter(|r| !caught_in(*r)).collect();
     if o.status.code() == Some(1) && missed.is_empty() {
@@ -193,4 +194,22 @@ fn a_failure_shows_the_rule_its_statement_and_the_offending_record() {
     assert!(out.contains("    > {\"kind\":\"status\""), "the offending record: {out}");
     assert_eq!(out.matches(statement).count(), 1, "the statement once per case: {out}");
     assert!(out.contains("= indiv explain PROGRESS-TOTAL-STABLE"), "{out}");
+}
+
+#[test]
+fn a_service_rule_failure_shows_the_exchange_it_was_judged_against() {
+    let (o, report) = certify(&["--case", "fault-short-body"], &["--bug", "optimistic-progress"]);
+    let out = text(&o);
+    let exchange = "exchange 1: GET package: status 200, Content-Length 65536, ";
+    assert!(out.contains(&format!("    service {exchange}")), "{out}");
+    let violations = report["cases"][0]["violations"].as_array().expect("violations");
+    let progress = violations.iter().find(|v| v["rule"] == "SERVICE-PROGRESS-REAL").expect("SERVICE-PROGRESS-REAL");
+    let log = progress["service_log"].as_array().expect("service_log");
+    assert!(log.len() == 1 && log[0].as_str().is_some_and(|l| l.starts_with(exchange)), "{log:?}");
+    // A rule of the trace alone has no service log.
+    let (_, report) = certify(&["--case", "reader-happy"], &["--bug", "stale-total"]);
+    let violations = report["cases"][0]["violations"].as_array().expect("violations");
+    let trace_rules: Vec<_> =
+        violations.iter().filter(|v| !v["rule"].as_str().unwrap_or("").starts_with("SERVICE-")).collect();
+    assert!(!trace_rules.is_empty() && trace_rules.iter().all(|v| v["service_log"] == serde_json::json!([])));
 }
