@@ -32,13 +32,69 @@ pub const STDERR_KEPT: usize = 16 << 10;
 /// once, so this is reached only when a descendant keeps stderr open.
 const STDERR_DRAIN: Duration = Duration::from_secs(1);
 
+/// The longest stderr line kept as the first error line, in bytes.
+const ERROR_LINE_KEPT: usize = 1 << 10;
+
+/// Words that make a stderr line look like the start of an error (compared
+/// case-insensitively): a traceback's head, a panic message.
+pub const ERROR_WORDS: &[&str] = &["error", "traceback", "panicked", "exception", "fatal"];
+
+/// Whether a stderr line looks like the start of an error (see [`ERROR_WORDS`]).
+pub fn looks_like_error(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    ERROR_WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// The testee's stderr as read so far.
 #[derive(Default)]
 struct StderrLog {
     /// Its last [`STDERR_KEPT`] bytes.
     kept: VecDeque<u8>,
+    /// How many bytes before those were not kept.
+    dropped: u64,
+    /// The line being read (its first [`ERROR_LINE_KEPT`] bytes).
+    partial: Vec<u8>,
+    /// The first whole line that looks like an error, kept even when the
+    /// bytes around it are not.
+    first_error: Option<String>,
     /// The pipe is closed: nothing more will come.
     closed: bool,
+}
+
+impl StderrLog {
+    /// Takes bytes the testee wrote.
+    fn take(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                if self.first_error.is_none() {
+                    let line = String::from_utf8_lossy(&self.partial);
+                    if looks_like_error(&line) {
+                        self.first_error = Some(line.into_owned());
+                    }
+                }
+                self.partial.clear();
+            } else if self.partial.len() < ERROR_LINE_KEPT {
+                self.partial.push(b);
+            }
+        }
+        self.kept.extend(bytes);
+        let excess = self.kept.len().saturating_sub(STDERR_KEPT);
+        self.kept.drain(..excess);
+        self.dropped += excess as u64;
+    }
+
+    /// The kept end, after the first error line and how much was left out
+    /// when the beginning was not kept.
+    fn excerpt(&self) -> String {
+        let bytes: Vec<u8> = self.kept.iter().copied().collect();
+        let end = String::from_utf8_lossy(&bytes);
+        match (&self.first_error, self.dropped) {
+            (Some(first), dropped) if dropped > 0 => {
+                format!("{first}\n[{dropped} bytes of stderr not kept]\n{end}")
+            }
+            _ => end.into_owned(),
+        }
+    }
 }
 
 /// How long [`sweep_orphans`] goes on killing and reaping before it gives up
@@ -198,9 +254,7 @@ impl Process {
                         changed.notify_all();
                         return;
                     }
-                    log.kept.extend(&buf[..n]);
-                    let excess = log.kept.len().saturating_sub(STDERR_KEPT);
-                    log.kept.drain(..excess);
+                    log.take(&buf[..n]);
                 }
             });
         } else {
@@ -227,7 +281,9 @@ impl Process {
         }
     }
 
-    /// The end of what the testee wrote to stderr. Once the testee has
+    /// The end of what the testee wrote to stderr (its last [`STDERR_KEPT`]
+    /// bytes), after its first line that looks like an error when that line
+    /// is older than those. Once the testee has
     /// closed its stdout (it crashed or exited), this first reads its stderr
     /// to the end (waiting at most a second), so that what it wrote
     /// before dying, a traceback or a panic message, is not missed.
@@ -244,8 +300,7 @@ impl Process {
                 log = changed.wait_timeout(log, wait).unwrap_or_else(|e| e.into_inner()).0;
             }
         }
-        let bytes: Vec<u8> = log.kept.iter().copied().collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+        log.excerpt()
     }
 
     /// Whether it has exited, and how.
@@ -326,6 +381,28 @@ fn read_line(reader: &mut impl BufRead) -> std::io::Result<Incoming> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_first_error_line_is_kept_when_the_stderr_around_it_is_not() {
+        let mut log = super::StderrLog::default();
+        log.take(b"starting\nTraceback (most recent call last):\n");
+        log.take(&vec![b'x'; super::STDERR_KEPT]);
+        log.take(b"\nlast line\n");
+        let excerpt = log.excerpt();
+        let dropped = log.dropped;
+        assert!(dropped > 0);
+        let head = format!("Traceback (most recent call last):\n[{dropped} bytes of stderr not kept]\n");
+        assert!(excerpt.starts_with(&head), "{}", &excerpt[..100]);
+        assert!(excerpt.ends_with("\nlast line\n"));
+        // Nothing dropped: the excerpt is the stderr as written.
+        let mut short = super::StderrLog::default();
+        short.take(b"a\nerror: b\nc\n");
+        assert_eq!(short.excerpt(), "a\nerror: b\nc\n");
+        // A line that does not look like an error is not kept apart.
+        let mut quiet = super::StderrLog::default();
+        quiet.take(&vec![b'y'; 2 * super::STDERR_KEPT]);
+        assert_eq!(quiet.excerpt().len(), super::STDERR_KEPT);
+    }
+
     use super::parent_of;
 
     #[test]

@@ -484,10 +484,22 @@ impl Harness {
         // Wake up now and then to notice an interrupt.
         let slice = deadline.min(Instant::now() + Duration::from_millis(200));
         match process.recv(slice) {
-            Some(Incoming::Line(text)) => {
-                self.observe(Direction::TesteeToHarness, &text)?;
-                Ok(Some(text))
-            }
+            Some(Incoming::Line(text)) => match self.observe(Direction::TesteeToHarness, &text) {
+                Ok(()) => Ok(Some(text)),
+                // Under --validate-protocol a record after `ended` is the
+                // first mismatch, but it belongs to the case that answered
+                // `ended` (case isolation): that case is ERROR for it, and
+                // the case waiting for `ready` did not get to play.
+                Err(CaseError::Error(mismatch)) if self.unsettled && !is_protocol_line(&text) => {
+                    self.late_record(&text);
+                    self.settle();
+                    Err(CaseError::Error(format!(
+                        "not played: the testee wrote a record after the previous case's ended, the first \
+                         protocol mismatch ({mismatch})"
+                    )))
+                }
+                Err(e) => Err(e),
+            },
             Some(Incoming::Oversized) => {
                 Err(self.unreadable("the testee wrote a line over 1 MiB", "a line over 1 MiB, not shown"))
             }

@@ -259,10 +259,6 @@ fn case_block(result: &CaseResult, round: Option<u32>) -> String {
 /// How many of the testee's last stderr lines the console shows.
 const STDERR_LAST_LINES: usize = 5;
 
-/// Words that make a stderr line look like the start of an error
-/// (compared case-insensitively).
-const ERROR_WORDS: &[&str] = &["error", "traceback", "panicked", "exception", "fatal"];
-
 /// One line of the stderr excerpt: a line the testee wrote, or how many were
 /// left out there.
 #[derive(Debug, PartialEq, Eq)]
@@ -278,10 +274,7 @@ enum Excerpt<'a> {
 fn stderr_excerpt(stderr: &str) -> Vec<Excerpt<'_>> {
     let lines: Vec<&str> = stderr.lines().collect();
     let tail = lines.len().saturating_sub(STDERR_LAST_LINES);
-    let first_error = lines.iter().position(|l| {
-        let lower = l.to_lowercase();
-        ERROR_WORDS.iter().any(|w| lower.contains(w))
-    });
+    let first_error = lines.iter().position(|l| indiv_harness::process::looks_like_error(l));
     let mut shown = Vec::new();
     let mut next = 0;
     if let Some(at) = first_error.filter(|&at| at < tail) {

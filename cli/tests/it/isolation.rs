@@ -18,10 +18,16 @@ fn text(o: &Output) -> String {
 /// Plays reader-happy then security-happy against `late_record.py MODE`; the
 /// output and report.json.
 fn certify(mode: &str) -> (Output, serde_json::Value) {
+    certify_with(mode, &[])
+}
+
+/// [`certify`] with more options for `indiv certify`.
+fn certify_with(mode: &str, options: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
         .args(["certify", "--case", "reader-happy", "--case", "security-happy", "--report"])
         .arg(dir.path())
+        .args(options)
         .args(["--", "python3"])
         .arg(testee())
         .arg(env!("CARGO_BIN_EXE_indiv"))
@@ -61,5 +67,22 @@ fn a_record_written_just_before_exiting_is_an_error_of_the_last_case() {
     assert!(error.starts_with("1 record after `ended`: {\"kind\":\"status\""), "{error}");
     assert!(out.contains("ERROR     security-happy"), "{out}");
     assert!(out.contains("  1 record after `ended`: "), "{out}");
+    assert_eq!(o.status.code(), Some(3), "{out}");
+}
+
+#[test]
+fn under_validate_protocol_a_record_after_ended_is_the_mismatch_of_its_own_case() {
+    let (o, report) = certify_with("after-ended", &["--validate-protocol"]);
+    let out = text(&o);
+    // The record is reader-happy's; the run stops at it, so security-happy
+    // never played.
+    assert_eq!(crate::verdicts(&report), [("reader-happy", "ERROR"), ("security-happy", "ERROR")], "{out}");
+    assert!(error_of(&report, "reader-happy").starts_with("1 record after `ended`: "), "{out}");
+    assert!(
+        error_of(&report, "security-happy")
+            .starts_with("not played: the testee wrote a record after the previous case's ended"),
+        "{out}"
+    );
+    assert_eq!(report["stopped_at_protocol_mismatch"], true);
     assert_eq!(o.status.code(), Some(3), "{out}");
 }
