@@ -4,7 +4,7 @@
 //! feature, a proptest `Strategy`) generate the rest.
 
 use arbitrary::{Arbitrary, Unstructured};
-use indiv_spec::vocab::{RequiredVersion, SecurityFlag, SecurityVersion};
+use indiv_spec::vocab::{IndiStatus, RequiredVersion, SecurityFlag, SecurityVersion};
 
 use crate::core::AppCall;
 use crate::service::{Exchange, Fault, Pace, ServiceBehavior};
@@ -19,6 +19,63 @@ pub enum Trigger {
     AfterStatuses(u32),
     /// When everything under way has finished.
     WhenIdle,
+    /// When the engine next reports this phase (an individualization status,
+    /// or a security-path Progress event, with this `enIndiStatus`), or when
+    /// nothing is left to happen. The call then meets the phase under way,
+    /// unless the engine has already left it.
+    AtStatus(Phase),
+}
+
+/// A phase of an individualization session, as `enIndiStatus` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub enum Phase {
+    /// `INDI_BEGIN`.
+    #[serde(rename = "INDI_BEGIN")]
+    Begin,
+    /// `INDI_DOWNLOAD`.
+    #[serde(rename = "INDI_DOWNLOAD")]
+    Download,
+    /// `INDI_INSTALL`.
+    #[serde(rename = "INDI_INSTALL")]
+    Install,
+}
+
+impl Phase {
+    /// The `enIndiStatus` value of the phase.
+    pub fn indi(self) -> IndiStatus {
+        match self {
+            Phase::Begin => IndiStatus::Begin,
+            Phase::Download => IndiStatus::Download,
+            Phase::Install => IndiStatus::Install,
+        }
+    }
+
+    /// Its name, as the trace spells it.
+    pub fn name(self) -> &'static str {
+        self.indi().name()
+    }
+}
+
+/// How many statuses of each [`Phase`] have come: what
+/// [`Trigger::AtStatus`] waits for, counted the same way by the simulation
+/// and the certification harness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseCounts([u64; 3]);
+
+impl PhaseCounts {
+    /// Counts a status whose `enIndiStatus` is `indi` (other values than the
+    /// three phases are not counted).
+    pub fn count(&mut self, indi: u32) {
+        let at = [Phase::Begin, Phase::Download, Phase::Install].iter().position(|p| p.indi().value() == indi);
+        if let Some(n) = at.and_then(|i| self.0.get_mut(i)) {
+            *n += 1;
+        }
+    }
+
+    /// How many statuses of `phase` have come.
+    pub fn get(&self, phase: Phase) -> u64 {
+        self.0[phase as usize]
+    }
 }
 
 /// One call of the script.
@@ -41,6 +98,16 @@ pub struct Scenario {
     pub service: ServiceBehavior,
     /// The application's calls.
     pub steps: Vec<Step>,
+    /// How long, in milliseconds, an engine that simulates its installer
+    /// (the reference testee, the Python example) takes to install, so that
+    /// a call can meet the install under way. A real engine's installer
+    /// takes what it takes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub install_ms: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A named scenario with what it shows.
@@ -75,8 +142,15 @@ fn idle(call: AppCall) -> Step {
     Step { trigger: Trigger::WhenIdle, call }
 }
 
-fn after(statuses: u32, call: AppCall) -> Step {
-    Step { trigger: Trigger::AfterStatuses(statuses), call }
+fn at(phase: Phase, call: AppCall) -> Step {
+    Step { trigger: Trigger::AtStatus(phase), call }
+}
+
+/// `scenario` with a package written in 4 chunks half a second apart, so
+/// that a call made when the download starts meets it under way.
+fn slow_package(scenario: Scenario) -> Scenario {
+    let service = ServiceBehavior { pace: Pace { chunk_size: 16384, delay_ms: 500 }, ..scenario.service };
+    Scenario { service, ..scenario }
 }
 
 fn individualize(flags: u32) -> AppCall {
@@ -88,7 +162,7 @@ fn update(flag: SecurityFlag) -> AppCall {
 }
 
 fn scenario(component: SecurityVersion, fault: Option<Fault>, steps: Vec<Step>) -> Scenario {
-    Scenario { component_version: component, service: service(fault), steps }
+    Scenario { component_version: component, service: service(fault), steps, install_ms: 0 }
 }
 
 fn faulted(fault: Fault) -> Scenario {
@@ -229,30 +303,37 @@ fn cancel_scenarios() -> Vec<Named> {
         ),
         n(
             "reader-cancel-download",
-            "CancelIndividualization while the package downloads",
-            scenario(
+            "CancelIndividualization while INDI_DOWNLOAD is under way (the package comes slowly)",
+            slow_package(scenario(
                 OLD,
                 None,
-                vec![now(individualize(1)), after(7, CancelIndividualization), idle(GetSecurityVersion)],
-            ),
+                vec![now(individualize(1)), at(Phase::Download, CancelIndividualization), idle(GetSecurityVersion)],
+            )),
         ),
         n(
             "reader-cancel-install",
-            "CancelIndividualization while installing",
-            scenario(
-                OLD,
-                None,
-                vec![now(individualize(1)), after(12, CancelIndividualization), idle(GetSecurityVersion)],
-            ),
+            "CancelIndividualization while INDI_INSTALL is under way (a simulated installer takes 2 s)",
+            Scenario {
+                install_ms: 2_000,
+                ..scenario(
+                    OLD,
+                    None,
+                    vec![now(individualize(1)), at(Phase::Install, CancelIndividualization), idle(GetSecurityVersion)],
+                )
+            },
         ),
         n(
             "security-cancel-download",
-            "CancelAsyncOperation while downloading: INDI_CANCEL, then a failed Completed",
-            scenario(
+            "CancelAsyncOperation while INDI_DOWNLOAD is under way: INDI_CANCEL, then a failed Completed",
+            slow_package(scenario(
                 OLD,
                 None,
-                vec![now(update(SecurityFlag::ForceIndiv)), after(6, CancelAsyncOperation), idle(GetSecurityVersion)],
-            ),
+                vec![
+                    now(update(SecurityFlag::ForceIndiv)),
+                    at(Phase::Download, CancelAsyncOperation),
+                    idle(GetSecurityVersion),
+                ],
+            )),
         ),
         n(
             "cancel-nothing-running",
@@ -383,6 +464,7 @@ impl<'a> Arbitrary<'a> for Scenario {
             component_version,
             service: ServiceBehavior { offered_version, package_size, pace: Pace { chunk_size, delay_ms: 0 }, fault },
             steps,
+            install_ms: 0,
         })
     }
 }
@@ -397,6 +479,7 @@ impl Scenario {
             component_version: OLD,
             service: service(None),
             steps: Vec::new(),
+            install_ms: 0,
         })
     }
 

@@ -9,7 +9,7 @@ use indiv_spec::record::{Body, Event, Record, Status};
 use indiv_spec::vocab::{Hresult, SecurityVersion};
 
 use crate::core::{AppCall, Engine, Input, InstallEvent, LockPolicy, NetError, NetEvent, Output, Request, Transmit};
-use crate::scenario::{Scenario, Trigger};
+use crate::scenario::{PhaseCounts, Scenario, Trigger};
 use crate::service::{Plan, ServiceBehavior};
 
 /// The base URL the simulated service answers under.
@@ -39,6 +39,8 @@ pub struct Simulation {
     trace: Vec<Record<'static>>,
     /// Individualization statuses emitted so far (triggers count them).
     statuses: u64,
+    /// How many of those statuses were of each phase.
+    phases: PhaseCounts,
 }
 
 impl Simulation {
@@ -48,7 +50,14 @@ impl Simulation {
             ts: None,
             body: Body::Header { component_version: Some(component), service_version: Some(service.offered_version) },
         };
-        Simulation { engine: Engine::new(component), service, queue: VecDeque::new(), trace: vec![header], statuses: 0 }
+        Simulation {
+            engine: Engine::new(component),
+            service,
+            queue: VecDeque::new(),
+            trace: vec![header],
+            statuses: 0,
+            phases: PhaseCounts::default(),
+        }
     }
 
     /// This simulation with the engine's lock lasting as `policy` says.
@@ -72,7 +81,9 @@ impl Simulation {
     /// Delivers inputs until the moment `trigger` names: at once for
     /// [`Trigger::Now`], after that many more individualization statuses (or
     /// when nothing is left) for [`Trigger::AfterStatuses`], when nothing is
-    /// left for [`Trigger::WhenIdle`]. [`simulate`] plays each step's trigger
+    /// left for [`Trigger::WhenIdle`], once a status of the phase is reported
+    /// (or when nothing is left) for [`Trigger::AtStatus`]. [`simulate`]
+    /// plays each step's trigger
     /// with it.
     pub fn advance(&mut self, trigger: Trigger) {
         match trigger {
@@ -82,6 +93,10 @@ impl Simulation {
                 while self.statuses < target && self.step() {}
             }
             Trigger::WhenIdle => self.settle(),
+            Trigger::AtStatus(phase) => {
+                let before = self.phases.get(phase);
+                while self.phases.get(phase) == before && self.step() {}
+            }
         }
     }
 
@@ -131,12 +146,11 @@ impl Simulation {
         while let Some(output) = self.engine.poll_output() {
             match output {
                 Output::Record(record) => {
-                    if matches!(
-                        record.body,
-                        Body::Status { status: Status::Individualize(_), .. }
-                            | Body::Event { event: Event::Progress(_), .. }
-                    ) {
+                    if let Body::Status { status: Status::Individualize(value), .. }
+                    | Body::Event { event: Event::Progress(value), .. } = &record.body
+                    {
                         self.statuses += 1;
+                        self.phases.count(value.indi);
                     }
                     self.trace.push(record);
                 }

@@ -429,6 +429,7 @@ class Engine:
         self._write = write  # writes one JSON object as one line and flushes
         self._bugs = bugs
         self.query_figures = query_figures  # "zero" or "body": how the first exchange is reported
+        self.install_seconds = 0.0
         self._component: tuple[int, int, int, int] | None = None
         self._service_url = ""
         self._session: Session | None = None
@@ -452,9 +453,10 @@ class Engine:
 
     # --- lifecycle -----------------------------------------------------------
 
-    def reset(self, component: tuple[int, int, int, int], service_url: str) -> None:
+    def reset(self, component: tuple[int, int, int, int], service_url: str, install_ms: int = 0) -> None:
         with self.lock:
             self.abandon()
+            self.install_seconds = install_ms / 1000  # how long the simulated installer takes
             self._component = component
             self._service_url = service_url if service_url.endswith("/") else service_url + "/"
             self._locked = False
@@ -740,8 +742,10 @@ class SessionWorker:
                 engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
                 return
             engine.report(s, INDI_INSTALL)  # verified
+        time.sleep(engine.install_seconds / 2)  # the simulated installer at work; a cancel may come
         with engine.owning(s):
             engine.report(s, INDI_INSTALL)  # written
+        time.sleep(engine.install_seconds / 2)
         with engine.owning(s):
             engine.install(s)
             engine.finish(s, INDI_SUCCEED)
@@ -875,9 +879,10 @@ class Adapter:
             case "reset":
                 version = parse_security_version(message.get("component_version"))
                 url = message.get("service_url")
-                if version is None or not isinstance(url, str):
+                install_ms = message.get("install_ms", 0)
+                if version is None or not isinstance(url, str) or not isinstance(install_ms, int):
                     raise ValueError("reset needs component_version a.b.c.d and service_url")
-                self.engine.reset(version, url)
+                self.engine.reset(version, url, max(0, min(install_ms, 10_000)))
                 self.out({"op": "ready"})
             case "call":
                 if not self.engine.ready:

@@ -24,6 +24,13 @@
 //!   took the cancel has its end in the trace first; when it is not, the
 //!   cancel met a running session and must be accepted. A cancel whose session
 //!   never opened or had already ended asks nothing.
+//! - [`Goal::CancelDuring`]: a cancel whose step waits for a phase
+//!   ([`Trigger::AtStatus`]) is accepted while its session runs with that
+//!   phase the last it reported. This one is not sure for every engine: an
+//!   engine that leaves the phase before the cancel reaches it (an install
+//!   that takes no time) has not shown what the case is for, and the case
+//!   is INCONCLUSIVE for it rather than a PASS. The scenario's `install_ms`
+//!   asks an engine that simulates its installer to take long enough.
 //! - [`Goal::FaultMet`]: the service's fault was played to a request of the
 //!   exchange it strikes (in the service's log), when the script has no
 //!   cancel (which could stop a session before its requests) and a start
@@ -35,7 +42,7 @@
 //!   connection leaves no trace in the log, so it asks nothing.
 
 use indiv_engine::AppCall;
-use indiv_engine::scenario::{Scenario, Trigger};
+use indiv_engine::scenario::{Phase, Scenario, Trigger};
 use indiv_engine::service::Fault;
 use indiv_service_rules::{CaseLog, ExchangeKind};
 use indiv_spec::vocab::{Api, ReaderFlag, SecurityFlag};
@@ -58,6 +65,16 @@ pub enum Goal {
         /// Its API.
         api: Api,
     },
+    /// The cancel of this step (1-based), made when its session reported
+    /// `phase`, must be accepted while the session runs in that phase.
+    CancelDuring {
+        /// The step, counted from 1.
+        step: usize,
+        /// Its API.
+        api: Api,
+        /// The phase.
+        phase: Phase,
+    },
     /// The service's fault was played to a request of the exchange it strikes.
     FaultMet {
         /// The fault.
@@ -76,6 +93,9 @@ impl Goal {
             }
             Goal::CancelAccepted { step, api } => {
                 format!("call {step} of {steps} ({api}) was accepted while its session ran")
+            }
+            Goal::CancelDuring { step, api, phase } => {
+                format!("call {step} of {steps} ({api}) was accepted while {} was under way", phase.name())
             }
             Goal::FaultMet { fault, query } => format!(
                 "the service played its fault ({}) to a {} request",
@@ -96,6 +116,9 @@ pub struct CallSeen {
     /// For a cancel: the session it cancels had been accepted and had not
     /// reported a terminal status before the cancel's record.
     pub target_running: bool,
+    /// For a cancel: the `enIndiStatus` of the last status that session
+    /// reported before the cancel's record.
+    pub target_phase: Option<u32>,
 }
 
 /// The goals of a scenario.
@@ -129,11 +152,15 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
                 }
                 started_before = true;
             }
-            AppCall::CancelIndividualization => {
-                goals.push(Goal::CancelAccepted { step: step_no, api: Api::CancelIndividualization })
-            }
-            AppCall::CancelAsyncOperation => {
-                goals.push(Goal::CancelAccepted { step: step_no, api: Api::CancelAsyncOperation })
+            AppCall::CancelIndividualization | AppCall::CancelAsyncOperation => {
+                let api = match step.call {
+                    AppCall::CancelIndividualization => Api::CancelIndividualization,
+                    _ => Api::CancelAsyncOperation,
+                };
+                goals.push(match step.trigger {
+                    Trigger::AtStatus(phase) => Goal::CancelDuring { step: step_no, api, phase },
+                    _ => Goal::CancelAccepted { step: step_no, api },
+                });
             }
             _ => {}
         }
@@ -160,6 +187,9 @@ pub fn unreached(goals: &[Goal], calls: &[CallSeen], log: &CaseLog, steps: usize
         .filter(|goal| match goal {
             Goal::StartAccepted { step, .. } => !calls.get(step - 1).is_some_and(|c| c.accepted),
             Goal::CancelAccepted { step, .. } => calls.get(step - 1).is_none_or(|c| c.target_running && !c.accepted),
+            Goal::CancelDuring { step, phase, .. } => !calls
+                .get(step - 1)
+                .is_some_and(|c| c.accepted && c.target_running && c.target_phase == Some(phase.indi().value())),
             Goal::FaultMet { query, .. } => {
                 let kind = if *query { ExchangeKind::Query } else { ExchangeKind::Package };
                 !log.exchanges.iter().any(|e| e.kind == kind)
@@ -173,6 +203,7 @@ pub fn unreached(goals: &[Goal], calls: &[CallSeen], log: &CaseLog, steps: usize
 mod tests {
     use super::*;
     use indiv_engine::scenario::{by_name, named};
+    use indiv_spec::vocab::IndiStatus;
 
     fn goals_of(name: &str) -> Vec<Goal> {
         derive(&by_name(name).expect("a named scenario").scenario)
@@ -202,12 +233,36 @@ mod tests {
     #[test]
     fn a_cancel_is_a_goal_only_while_its_session_runs() {
         let goals = [Goal::CancelAccepted { step: 1, api: Api::CancelIndividualization }];
-        let refused_running = CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: true };
-        let refused_idle = CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: false };
+        let refused_running =
+            CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: true, target_phase: None };
+        let refused_idle =
+            CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: false, target_phase: None };
         let log = CaseLog::default();
         assert_eq!(unreached(&goals, &[refused_running], &log, 1).len(), 1);
         assert!(unreached(&goals, &[refused_idle], &log, 1).is_empty());
         assert_eq!(unreached(&goals, &[], &log, 1).len(), 1);
+    }
+
+    #[test]
+    fn a_cancel_made_at_a_phase_must_meet_that_phase_under_way() {
+        let during = Goal::CancelDuring { step: 2, api: Api::CancelIndividualization, phase: Phase::Install };
+        assert!(goals_of("reader-cancel-install").contains(&during));
+        let install = Some(Phase::Install.indi().value());
+        let call = |accepted, target_running, target_phase| CallSeen {
+            api: Api::CancelIndividualization,
+            accepted,
+            target_running,
+            target_phase,
+        };
+        let start = call(true, false, None);
+        let log = CaseLog::default();
+        let unreached_with = |cancel| unreached(std::slice::from_ref(&during), &[start, cancel], &log, 3).len();
+        assert_eq!(unreached_with(call(true, true, install)), 0, "met the install under way");
+        assert_eq!(unreached_with(call(false, false, Some(IndiStatus::Succeed.value()))), 1, "came after the end");
+        let download = Some(Phase::Download.indi().value());
+        assert_eq!(unreached_with(call(true, true, download)), 1, "came before the install");
+        assert_eq!(unreached_with(call(false, true, install)), 1, "refused");
+        assert_eq!(unreached(std::slice::from_ref(&during), &[start], &log, 3).len(), 1, "never made");
     }
 
     #[test]

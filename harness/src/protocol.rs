@@ -27,6 +27,11 @@ pub enum HarnessMessage {
         component_version: SecurityVersion,
         /// The individualization service's URL prefix, ending in `/`.
         service_url: String,
+        /// How long, in milliseconds, an engine that simulates its installer
+        /// should take to install in this case (absent: 0). An engine with a
+        /// real installer ignores it.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        install_ms: u32,
     },
     /// Make an application call.
     Call(AppCall),
@@ -124,6 +129,10 @@ fn deny_unknown_call_fields(schema: &mut schemars::Schema) {
             }
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -48,8 +48,15 @@ pub fn run() {
             let _ = tx.send(Message::Closed);
         });
     }
-    let mut testee =
-        Testee { tx, engine: None, generation: 0, service_url: String::new(), aborted: HashSet::new(), package: None };
+    let mut testee = Testee {
+        tx,
+        engine: None,
+        generation: 0,
+        service_url: String::new(),
+        aborted: HashSet::new(),
+        package: None,
+        install_ms: 0,
+    };
     while let Ok(message) = rx.recv() {
         match message {
             Message::Command(line) => match serde_json::from_str::<HarnessMessage>(&line) {
@@ -75,6 +82,8 @@ struct Testee {
     service_url: String,
     aborted: HashSet<ExchangeId>,
     package: Option<(ExchangeId, Vec<u8>)>,
+    /// How long the simulated installer takes in this case.
+    install_ms: u32,
 }
 
 fn write_line(text: &str) {
@@ -100,8 +109,9 @@ impl Testee {
                 },
                 capabilities: vec![Capability::Reader, Capability::Security],
             }),
-            HarnessMessage::Reset { component_version, service_url, .. } => {
+            HarnessMessage::Reset { component_version, service_url, install_ms, .. } => {
                 self.generation += 1;
+                self.install_ms = install_ms;
                 self.engine = Some(Engine::new(component_version));
                 self.service_url = service_url;
                 self.aborted.clear();
@@ -165,8 +175,23 @@ impl Testee {
             Transmit::Install => {
                 let intact = self.package.as_ref().is_some_and(|(_, bytes)| package_is_intact(bytes));
                 let last = if intact { InstallEvent::Done } else { InstallEvent::Failed };
-                for event in [InstallEvent::Step, InstallEvent::Step, last] {
-                    let _ = tx.send(Message::Engine(generation, Input::Install(event)));
+                let events = [InstallEvent::Step, InstallEvent::Step, last];
+                if self.install_ms == 0 {
+                    for event in events {
+                        let _ = tx.send(Message::Engine(generation, Input::Install(event)));
+                    }
+                } else {
+                    // The install takes `install_ms`, spread over its steps,
+                    // so that a call can meet it under way.
+                    let pause = Duration::from_millis(u64::from(self.install_ms) / events.len() as u64);
+                    std::thread::spawn(move || {
+                        for event in events {
+                            std::thread::sleep(pause);
+                            if tx.send(Message::Engine(generation, Input::Install(event))).is_err() {
+                                return;
+                            }
+                        }
+                    });
                 }
             }
             Transmit::AbortInstall => {

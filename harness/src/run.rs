@@ -45,6 +45,8 @@ pub const MAX_PACKAGE_BYTES: u32 = 4 << 20;
 pub const MAX_CHUNKS: u32 = 4096;
 /// The longest `delay_ms` between chunks.
 pub const MAX_DELAY_MS: u32 = 10_000;
+/// The longest `install_ms`.
+pub const MAX_INSTALL_MS: u32 = 10_000;
 /// Most steps of a case file's scenario.
 pub const MAX_STEPS: usize = 1_000;
 /// The per-case timeout when `--timeout` is not given, in seconds.
@@ -132,7 +134,7 @@ pub fn case_schema() -> schemars::Schema {
             "One case for `indiv certify --case-file`, written in TOML; this schema describes its data. \
              Beyond it: a file of at most {MAX_CASE_FILE_BYTES} bytes, a name of at most {MAX_CASE_NAME_BYTES} bytes, \
              package_size from 1 to {MAX_PACKAGE_BYTES}, at most {MAX_CHUNKS} chunks (package_size / chunk_size \
-             rounded up), delay_ms at most {MAX_DELAY_MS}, at most {MAX_STEPS} steps, after_statuses at most \
+             rounded up), delay_ms at most {MAX_DELAY_MS}, install_ms at most {MAX_INSTALL_MS}, at most {MAX_STEPS} steps, after_statuses at most \
              {MAX_RECORDS_LIMIT}; component_version of the form major.minor.0.F, offered_version \
              major.minor.0.1. See docs/CASES.md."
         )
@@ -659,7 +661,7 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
 
 /// A case file stays within the limits that bound the harness's memory and
 /// time: [`MAX_CASE_NAME_BYTES`], [`MAX_PACKAGE_BYTES`], [`MAX_CHUNKS`],
-/// [`MAX_DELAY_MS`], [`MAX_STEPS`], and `after_statuses` at most
+/// [`MAX_DELAY_MS`], [`MAX_INSTALL_MS`], [`MAX_STEPS`], and `after_statuses` at most
 /// [`MAX_RECORDS_LIMIT`].
 fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
     let service = &file.scenario.service;
@@ -682,6 +684,8 @@ fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
         ))
     } else if service.pace.delay_ms > MAX_DELAY_MS {
         Some(("delay_ms", format!("delay_ms must be at most {MAX_DELAY_MS}, not {}", service.pace.delay_ms)))
+    } else if file.scenario.install_ms > MAX_INSTALL_MS {
+        Some(("install_ms", format!("install_ms must be at most {MAX_INSTALL_MS}, not {}", file.scenario.install_ms)))
     } else if file.scenario.steps.len() > MAX_STEPS {
         Some(("steps", format!("a scenario has at most {MAX_STEPS} steps, not {}", file.scenario.steps.len())))
     } else {

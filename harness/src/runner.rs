@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indiv_engine::scenario::{Trigger, named};
+use indiv_engine::scenario::{Phase, PhaseCounts, Trigger, named};
 use indiv_engine::service::ServiceBehavior;
 use indiv_engine::{AppCall, Scenario};
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status};
@@ -533,6 +533,7 @@ impl Harness {
             case: case.name.clone(),
             component_version: case.scenario.component_version,
             service_url: handle.service_url.clone(),
+            install_ms: case.scenario.install_ms,
         })?;
         // Records before `ready` belong to the previous case, after its `ended`.
         let ready_by = Instant::now() + self.settings.limits.answer_timeout;
@@ -565,6 +566,10 @@ impl Harness {
                     self.pump(run, handle, deadline, |r| r.statuses >= target || r.idle())?
                 }
                 Trigger::WhenIdle => self.pump(run, handle, deadline, CaseRun::idle)?,
+                Trigger::AtStatus(phase) => {
+                    let target = run.phase_count(phase) + 1;
+                    self.pump(run, handle, deadline, |r| r.phase_count(phase) >= target || r.idle())?
+                }
             };
             if !done {
                 run.timed_out = Some(format!(
@@ -572,6 +577,7 @@ impl Harness {
                     i + 1,
                     match step.trigger {
                         Trigger::AfterStatuses(n) => format!("{n} more statuses"),
+                        Trigger::AtStatus(phase) => format!("a status of {}", phase.name()),
                         _ => "everything under way to end".into(),
                     }
                 ));
@@ -713,6 +719,12 @@ struct CaseRun {
     /// reported a terminal status.
     reader_running: bool,
     security_running: bool,
+    /// The `enIndiStatus` of the last status of the reader session and of
+    /// the security update (`None` before their first).
+    reader_phase: Option<u32>,
+    security_phase: Option<u32>,
+    /// How many statuses came of each phase.
+    phases: PhaseCounts,
     /// What the case was waiting for when it reached its timeout.
     timed_out: Option<String>,
     /// The service's log once the testee said `ended`.
@@ -751,6 +763,9 @@ impl CaseRun {
             goals: goals::derive(scenario),
             calls: Vec::new(),
             reader_running: false,
+            reader_phase: None,
+            security_phase: None,
+            phases: PhaseCounts::default(),
             security_running: false,
             timed_out: None,
             final_log: CaseLog::default(),
@@ -807,7 +822,12 @@ impl CaseRun {
                     Call::CancelAsyncOperation => self.security_running,
                     _ => false,
                 };
-                self.calls.push(CallSeen { api: call.api(), accepted: hr.is_success(), target_running });
+                let target_phase = match call {
+                    Call::CancelIndividualization => self.reader_phase,
+                    Call::CancelAsyncOperation => self.security_phase,
+                    _ => None,
+                };
+                self.calls.push(CallSeen { api: call.api(), accepted: hr.is_success(), target_running, target_phase });
                 if hr.is_failure() {
                     return;
                 }
@@ -815,6 +835,7 @@ impl CaseRun {
                     Call::Individualize { .. } => {
                         self.reader_open = true;
                         self.reader_running = true;
+                        self.reader_phase = None;
                         self.open_session(first_exchange, None);
                     }
                     Call::PerformSecurityUpdate { flags } if *flags == SecurityFlag::RevocationRefresh.value() => {
@@ -823,6 +844,7 @@ impl CaseRun {
                     Call::PerformSecurityUpdate { flags } => {
                         self.security_open = true;
                         self.security_running = true;
+                        self.security_phase = None;
                         self.open_session(first_exchange, Some(*flags));
                     }
                     _ => {}
@@ -830,6 +852,7 @@ impl CaseRun {
             }
             Body::Status { status: Status::Individualize(value), .. } => {
                 self.status(value, log, line);
+                self.reader_phase = Some(value.indi);
                 if value.indi_status().is_some_and(|s| self.spec.phases.is_terminal(s)) {
                     self.reader_open = false;
                     self.reader_running = false;
@@ -837,6 +860,7 @@ impl CaseRun {
             }
             Body::Event { event: Event::Progress(value), .. } => {
                 self.status(value, log, line);
+                self.security_phase = Some(value.indi);
                 if value.indi_status().is_some_and(|s| self.spec.phases.is_terminal(s)) {
                     self.security_running = false;
                 }
@@ -858,8 +882,14 @@ impl CaseRun {
         self.session_installed = false;
     }
 
+    /// How many statuses of `phase` have come (what [`Trigger::AtStatus`] waits for).
+    fn phase_count(&self, phase: Phase) -> u64 {
+        self.phases.get(phase)
+    }
+
     fn status(&mut self, value: &IndividualizeStatus<'_>, log: &CaseLog, line: usize) {
         self.statuses += 1;
+        self.phases.count(value.indi);
         let Some(facts) = self.session.clone() else { return };
         for found in service_rules::check(value, &facts, log, self.service.fault) {
             self.add(found.rule, line, found.message);

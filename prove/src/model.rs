@@ -50,7 +50,7 @@ pub fn replay(env: &Environment, steps: &[Step]) -> Simulation {
 
 /// The scenario of a path (what `indiv simulate` and `indiv certify` play).
 pub fn scenario(env: &Environment, steps: &[Step]) -> Scenario {
-    Scenario { component_version: env.component, service: env.service, steps: steps.to_vec() }
+    Scenario { component_version: env.component, service: env.service, steps: steps.to_vec(), install_ms: 0 }
 }
 
 /// The trace a scenario ends with: the state's, after everything under way

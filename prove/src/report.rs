@@ -102,6 +102,7 @@ pub fn step(s: &Step) -> String {
         Trigger::Now => "now".to_string(),
         Trigger::AfterStatuses(n) => format!("after {n} statuses"),
         Trigger::WhenIdle => "when idle".to_string(),
+        Trigger::AtStatus(phase) => format!("at {}", phase.name()),
     };
     format!("{when}: {}", call(&s.call))
 }

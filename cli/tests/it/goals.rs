@@ -146,3 +146,25 @@ fn a_case_that_reaches_its_timeout_says_so_everywhere() {
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md");
     assert!(summary.contains("timed out after 1 s"), "{summary}");
 }
+
+#[test]
+fn a_cancel_that_misses_the_phase_it_is_made_for_is_inconclusive() {
+    // The wrapped reference engine installs at once, so the cancel made when
+    // the install starts comes after it has ended: reader-cancel-install
+    // never showed a cancel during an install.
+    let indiv = env!("CARGO_BIN_EXE_indiv");
+    let (o, dir) = certify(&["--case", "reader-cancel-*"], "instant_install.py", &[indiv]);
+    let out = text(&o);
+    let report = report(dir.path());
+    let verdicts = crate::verdicts(&report);
+    let expected = [
+        ("reader-cancel-begin", "PASS"),
+        ("reader-cancel-download", "PASS"),
+        ("reader-cancel-install", "INCONCLUSIVE"),
+    ];
+    assert_eq!(verdicts, expected, "{out}");
+    let goal = "call 2 of 3 (CancelIndividualization) was accepted while INDI_INSTALL was under way";
+    assert!(out.contains(&format!("goal not reached: {goal}")), "{out}");
+    assert_eq!(report["cases"][2]["goals"][1], serde_json::json!({"goal": goal, "reached": false}), "{out}");
+    assert_eq!(o.status.code(), Some(0), "INCONCLUSIVE fails only under --strict: {out}");
+}

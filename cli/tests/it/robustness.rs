@@ -247,6 +247,10 @@ fn a_case_file_over_the_limits_is_refused_naming_the_file_and_the_line() {
             "10:1: chunk_size must be at least 1024 (a package is written in at most 4096 chunks), not 1",
         ),
         (case_file("slow", 100, 100, 3_600_000), "11:1: delay_ms must be at most 10000, not 3600000"),
+        (
+            case_file("slow-install", 100, 100, 0).replace("[scenario]\n", "[scenario]\ninstall_ms = 10001\n"),
+            "3:1: install_ms must be at most 10000, not 10001",
+        ),
     ];
     for (text_of_file, message) in refused {
         let file = dir.path().join("over.toml");

@@ -5,28 +5,12 @@ before its first call's record: an ERROR that comes and goes from play to
 play, as a timing-dependent defect does. Used by the --repeat and
 --until-fail tests. Usage: flaky.py K INDIV"""
 import json
-import subprocess
 import sys
-import threading
 
-every, indiv = int(sys.argv[1]), sys.argv[2]
-child = subprocess.Popen([indiv, "testee"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-out_lock = threading.Lock()
+from proxy import Proxy
 
-
-def write(line):
-    with out_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def forward():
-    for line in child.stdout:
-        write(line.rstrip("\n"))
-
-
-threading.Thread(target=forward, daemon=True).start()
-
+every = int(sys.argv[1])
+proxy = Proxy(sys.argv[2])
 resets = 0
 spoil = False
 for line in sys.stdin:
@@ -36,9 +20,5 @@ for line in sys.stdin:
         spoil = resets % every == 0
     if op == "call" and spoil:
         spoil = False
-        write("flaky: this is not a record")
-    child.stdin.write(line)
-    child.stdin.flush()
-    if op == "bye":
-        child.wait()
-        sys.exit(0)
+        proxy.write("flaky: this is not a record")
+    proxy.send(line)

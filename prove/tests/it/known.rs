@@ -72,6 +72,7 @@ fn under_the_old_lock_the_search_finds_the_dead_end_as_a_minimal_call_sequence()
         component_version: component,
         service: healthy(component),
         steps: vec![now(AppCall::Individualize { flags: 1 }), idle(AppCall::Open { required: required(3) })],
+        install_ms: 0,
     };
     assert_eq!(o.counterexamples[0].scenario, locked);
     let text = report.render();
