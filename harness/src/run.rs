@@ -728,19 +728,37 @@ fn select_cases(options: &RunOptions) -> Result<Vec<Case>, Error> {
     Ok(all.into_iter().filter(|c| options.case_globs.iter().any(|g| glob_matches(g, &c.name))).collect())
 }
 
-/// `*` matches any run of characters, `?` any one character.
+/// `*` matches any run of characters, `?` any one character. Greedy with
+/// one backtrack point (the last `*`), so a glob with many stars costs
+/// O(glob × name), never exponential time.
 pub fn glob_matches(glob: &str, name: &str) -> bool {
-    fn go(g: &[char], n: &[char]) -> bool {
-        match g.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
     let g: Vec<char> = glob.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    go(&g, &n)
+    let (mut gi, mut ni) = (0, 0);
+    // The last star seen, and where in the name its match ends so far.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match g.get(gi) {
+            Some('*') => {
+                star = Some((gi, ni));
+                gi += 1;
+            }
+            Some(&c) if c == '?' || c == n[ni] => {
+                gi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                // Let the last star take one more character and retry.
+                Some((at, end)) => {
+                    star = Some((at, end + 1));
+                    gi = at + 1;
+                    ni = end + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    g[gi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -817,5 +835,19 @@ mod tests {
         assert!(glob_matches("b?sy", "busy"));
         assert!(!glob_matches("fault-*", "reader-happy"));
         assert!(!glob_matches("busy", "busy-2"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a*b*c", "abxbc"));
+        assert!(!glob_matches("a*b*c", "abxbd"));
+        assert!(glob_matches("*-*-*", "reader-cancel-install"));
+        assert!(!glob_matches("?", ""));
+        assert!(!glob_matches("", "x"));
+    }
+
+    #[test]
+    fn a_glob_with_many_stars_is_matched_in_linear_steps() {
+        // Backtracking over every star would take 40^30 steps here.
+        let glob = format!("{}b", "*a".repeat(30));
+        assert!(!glob_matches(&glob, &"a".repeat(40)));
+        assert!(glob_matches(&glob, &format!("{}b", "a".repeat(40))));
     }
 }
