@@ -173,6 +173,18 @@ pub struct CertifyArgs {
     /// rounds when given, else until interrupted.
     #[arg(long)]
     pub until_fail: bool,
+    /// Stop at the first failing play (FAIL or ERROR; with --strict, also
+    /// NONSTRICT or INCONCLUSIVE).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Shrink at most N distinct failures of generated cases.
+    ///
+    /// Failures that broke the same set of rules count as one: a run against
+    /// an engine with one common bug shrinks one case, not every case that
+    /// shows it. 0 shrinks none. The others keep their `--random 1 --seed S`
+    /// reproduce command.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub shrink: usize,
     /// Write report.json, junit.xml, summary.md and the traces into DIR.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

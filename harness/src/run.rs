@@ -13,7 +13,7 @@ use std::time::Duration;
 use indiv_engine::Scenario;
 use indiv_engine::scenario::Trigger;
 use indiv_engine::scenario::strategy;
-use indiv_spec::Spec;
+use indiv_spec::{Rule, Spec};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use schemars::JsonSchema;
@@ -84,8 +84,13 @@ pub struct RunOptions {
     /// without end under `until_fail`.
     pub repeat: Option<u32>,
     /// Stop at the first play that fails (FAIL or ERROR; with `strict`, also
-    /// NONSTRICT or INCONCLUSIVE).
+    /// NONSTRICT or INCONCLUSIVE), after as many rounds as it takes.
     pub until_fail: bool,
+    /// Stop at the first play that fails, in whatever round.
+    pub fail_fast: bool,
+    /// Shrink at most this many distinct failures of generated cases
+    /// (failures that broke the same set of rules count as one).
+    pub shrink: usize,
     /// Set (by a signal handler) to stop the run after the current case.
     pub interrupted: Arc<AtomicBool>,
 }
@@ -315,8 +320,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
     let command = reproduce_suffix(options);
     let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
     let mut held = Held::default();
-    // The seeds already shrunk: a later round plays them without shrinking again.
-    let mut shrunk = std::collections::HashSet::new();
+    let mut budget = ShrinkBudget::new(options.shrink);
     'rounds: for round in 1..=rounds {
         for case in &cases {
             if stopped(&harness) {
@@ -337,11 +341,9 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
             if stopped(&harness) {
                 break 'rounds;
             }
-            let play = Play { seed, round, shrink: !shrunk.contains(&seed) };
-            let (outcome, previous, owns) = run_generated(&mut harness, play, options, &command, observer)?;
-            if outcome.reproduces.is_some() {
-                shrunk.insert(seed);
-            }
+            let play = Play { seed, round };
+            let (outcome, previous, owns) =
+                run_generated(&mut harness, play, options, &command, observer, &mut budget)?;
             if held.played(outcome, previous, owns, &harness, observer, &mut outcomes, options)? {
                 break 'rounds;
             }
@@ -401,7 +403,7 @@ impl Held {
         if !waits {
             self.flush(observer, outcomes)?;
         }
-        Ok(options.until_fail && failed)
+        Ok((options.until_fail || options.fail_fast) && failed)
     }
 
     /// Applies a settlement to the case held first, then reports every held case.
@@ -439,11 +441,39 @@ impl Held {
 struct Play {
     seed: u64,
     round: u32,
-    /// Shrink it if it fails (not when an earlier round did).
-    shrink: bool,
 }
 
-/// Plays the generated case of `play.seed`; a failing one is shrunk, its
+/// Which failing generated cases are shrunk: at most `left` more distinct
+/// failures, a failure being distinct when the set of rules it broke (none,
+/// for an ERROR or an INCONCLUSIVE case) is new; and each seed once, however
+/// many rounds it fails in. Shrinking costs up to [`SHRINK_RUNS`] plays, so
+/// a run against an engine with one common bug shrinks it once.
+struct ShrinkBudget {
+    left: usize,
+    failures: std::collections::HashSet<std::collections::BTreeSet<Rule>>,
+    seeds: std::collections::HashSet<u64>,
+}
+
+impl ShrinkBudget {
+    fn new(distinct: usize) -> ShrinkBudget {
+        ShrinkBudget { left: distinct, failures: Default::default(), seeds: Default::default() }
+    }
+
+    /// Whether the failing `result` of `seed` is shrunk; counts it if so.
+    fn take(&mut self, seed: u64, result: &CaseResult) -> bool {
+        let rules: std::collections::BTreeSet<Rule> = result.findings.iter().map(|f| f.rule).collect();
+        if self.left == 0 || self.seeds.contains(&seed) || self.failures.contains(&rules) {
+            return false;
+        }
+        self.left -= 1;
+        self.seeds.insert(seed);
+        self.failures.insert(rules);
+        true
+    }
+}
+
+/// Plays the generated case of `play.seed`; a failing one is shrunk (if the
+/// budget allows), its
 /// minimal case played [`CONFIRM_RUNS`] times more, and written as a case
 /// file. Also returns the settlement its first run brought for the case
 /// before it, and whether the harness's unsettled case, if any, is the one
@@ -454,6 +484,7 @@ fn run_generated(
     options: &RunOptions,
     command: &str,
     observer: &mut dyn RunObserver,
+    budget: &mut ShrinkBudget,
 ) -> Result<(CaseOutcome, Option<Settlement>, bool), Error> {
     let seed = play.seed;
     let (case, mut tree) = generated_case(seed)?;
@@ -464,7 +495,7 @@ fn run_generated(
     let mut reproduces = None;
     let go_on = |harness: &Harness| !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch();
     // A protocol mismatch stops the run: there is nothing to shrink.
-    if play.shrink && failing(&result, options.strict) && go_on(harness) {
+    if failing(&result, options.strict) && go_on(harness) && budget.take(seed, &result) {
         (result, owns) = shrink(harness, &mut tree, result, options.strict, &options.interrupted, observer);
         let confirmed = confirm(harness, &mut result, owns, options);
         // After a confirming play, the harness's unsettled case is that play.
@@ -786,6 +817,8 @@ mod tests {
             validate_protocol,
             repeat: None,
             until_fail: false,
+            fail_fast: false,
+            shrink: 1,
             interrupted: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -74,6 +74,8 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         limits: ProtocolLimits { answer_timeout, max_records: args.max_records },
         repeat: args.repeat,
         until_fail: args.until_fail,
+        fail_fast: args.fail_fast,
+        shrink: args.shrink,
         interrupted: interrupt_flag(),
     };
     if let Some(dir) = &args.report {

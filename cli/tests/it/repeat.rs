@@ -1,7 +1,8 @@
-//! Playing cases more than once: `--repeat N` plays the selection N times and
-//! lists the cases whose plays disagree as flaky, `--until-fail` stops at the
-//! first failing play, and a shrunk generated case is played again to say
-//! whether it reproduces every time ("reproduces k of n").
+//! How a run plays its cases: `--repeat N` plays the selection N times and
+//! lists the cases whose plays disagree as flaky, `--until-fail` and
+//! `--fail-fast` stop at the first failing play, `--shrink N` shrinks only the
+//! first N distinct failures, and a shrunk generated case is played again to
+//! say whether it reproduces every time ("reproduces k of n").
 
 use crate::{certify_python, output_text, read_report, verdicts};
 
@@ -132,4 +133,55 @@ fn a_repeat_count_out_of_range_is_a_usage_error() {
         assert_eq!(o.status.code(), Some(2), "--repeat {n}: {err}");
         assert!(err.starts_with("error: --repeat must be from 1 to 100000"), "{err}");
     }
+}
+
+/// Certifies the Python engine with `--bug progress-past-total` (every case
+/// that downloads fails) on 12 generated cases with `options`; the output,
+/// the report and the case files written.
+fn common_bug(options: &[&str]) -> (String, serde_json::Value, Vec<String>) {
+    let engine = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python-engine/engine.py");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["certify", "--random", "12"])
+        .args(options)
+        .arg("--report")
+        .arg(dir.path())
+        .args(["--", "python3"])
+        .arg(engine)
+        .args(["--bug", "progress-past-total"])
+        .output()
+        .expect("run indiv certify");
+    let files = std::fs::read_dir(dir.path())
+        .expect("report dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("indiv-case-"))
+        .collect();
+    (output_text(&o), read_report(dir.path()), files)
+}
+
+fn failing(report: &serde_json::Value) -> Vec<&serde_json::Value> {
+    report["cases"].as_array().expect("cases").iter().filter(|c| c["verdict"] == "FAIL").collect()
+}
+
+#[test]
+fn a_common_failure_is_shrunk_once() {
+    let (out, report, files) = common_bug(&[]);
+    let failing = failing(&report);
+    assert!(failing.len() >= 2, "the bug fails several cases: {out}");
+    assert_eq!(files.len(), 1, "one case file: {files:?}\n{out}");
+    assert_eq!(out.matches("minimal case written to").count(), 1, "{out}");
+    let by_seed = failing.iter().filter(|c| c["reproduce"].as_str().is_some_and(|r| r.contains("--random 1 --seed ")));
+    assert_eq!(by_seed.count(), failing.len() - 1, "the others keep their seed: {out}");
+}
+
+#[test]
+fn shrink_zero_shrinks_nothing_and_fail_fast_stops_at_the_first_failure() {
+    let (out, report, files) = common_bug(&["--shrink", "0"]);
+    assert!(!failing(&report).is_empty(), "{out}");
+    assert!(files.is_empty(), "{files:?}");
+    let (out, report, _) = common_bug(&["--fail-fast"]);
+    let verdicts = verdicts(&report);
+    assert_eq!(verdicts.iter().filter(|(_, v)| *v == "FAIL").count(), 1, "{out}");
+    assert_eq!(verdicts.last().map(|(_, v)| *v), Some("FAIL"), "nothing is played after it: {out}");
 }
