@@ -122,3 +122,17 @@ fn end_of_trace_findings_quote_their_lines_shortened() {
     assert_eq!(quotes, vec![Some(refresh.as_str()), Some(shortened.as_str())]);
     assert_eq!(shortened.chars().count(), QUOTE_CHARS + 1);
 }
+
+#[test]
+fn an_open_session_keeps_at_most_the_bytes_architecture_md_states() {
+    // ARCHITECTURE.md, "Bounded memory": at most 2 KiB per open session. A
+    // session is its struct (twice over while its stack's Vec grows), its
+    // start call's quote (QUOTE_CHARS characters of up to 4 bytes, and `…`)
+    // and its first URL (whole up to INLINE_BYTES, or a digest and a
+    // shortened prefix), each allocation with up to 32 bytes of overhead.
+    let session = 2 * std::mem::size_of::<super::Session>();
+    let quote = 4 * QUOTE_CHARS + 3 + 32;
+    let long_url = std::mem::size_of::<super::url::LongUrl>() + 4 * super::VALUE_CHARS + 3 + 2 * 32;
+    let url = super::url::INLINE_BYTES.max(long_url) + 32;
+    assert!(session + quote + url <= 2048, "{session} + {quote} + {url}");
+}
