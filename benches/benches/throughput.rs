@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use indiv_benches as w;
 
 /// Records in the `check_jsonl` trace (override with INDIV_BENCH_RECORDS).
@@ -69,6 +69,9 @@ fn adversarial(c: &mut Criterion) {
     // Linear time on every input: the time per record must stay flat from
     // 10 k to 1 M records for every shape.
     let mut group = c.benchmark_group("adversarial");
+    // Flat sampling: ten runs of one iteration each at 1 M records, rather than
+    // 1 + 2 + ... + 10 iterations.
+    group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
     for adversary in w::Adversary::ALL {
         for n in adversarial_sizes() {
