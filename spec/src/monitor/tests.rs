@@ -136,3 +136,24 @@ fn an_open_session_keeps_at_most_the_bytes_architecture_md_states() {
     let url = super::url::INLINE_BYTES.max(long_url) + 32;
     assert!(session + quote + url <= 2048, "{session} + {quote} + {url}");
 }
+
+#[test]
+fn messages_quote_values_from_the_trace_shortened() {
+    let url = |c: &str| format!("ftp://{}", c.repeat(100_000));
+    let with_url = |url: &str| {
+        format!(
+            r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{{"hr":"S_OK","enIndiStatus":"INDI_BEGIN","pszIndiRespUrl":"{url}","dwHTTPRequest":0,"enHTTPStatus":"HTTP_NOTINITIATED","dwHTTPReadProgress":0,"dwHTTPReadTotal":0}}}}"#
+        )
+    };
+    let version =
+        format!(r#"{{"kind":"call","api":"GetSecurityVersion","hr":"S_OK","version":"{}"}}"#, "9".repeat(100_000));
+    let lines = [HEADER.to_string(), call("Individualize", Some(0)), with_url(&url("a")), with_url(&url("b")), version];
+    let found = judge(&lines);
+    let rules: Vec<Rule> = found.iter().map(|v| v.rule).collect();
+    for rule in [Rule::StatusUrlForm, Rule::HttpUrlStable, Rule::SecurityVersionForm] {
+        assert!(rules.contains(&rule), "{rules:?}");
+    }
+    for v in &found {
+        assert!(v.message.len() < 600, "{}: {} bytes", v.rule, v.message.len());
+    }
+}
