@@ -55,6 +55,13 @@ fn a_fifo_with_an_end_of_trace_violation_is_read_once_and_the_violation_quotes_i
         })
     };
     let o = wait_or_kill(child);
+    // If indiv never opened the FIFO, open it here without waiting, so that
+    // the writer's open returns and the test ends at the assertions below.
+    let _unblock = (!writer.is_finished()).then(|| {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        const O_NONBLOCK: i32 = 0o4000; // Linux
+        std::fs::OpenOptions::new().read(true).custom_flags(O_NONBLOCK).open(&fifo)
+    });
     writer.join().expect("writer");
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
