@@ -187,3 +187,20 @@ fn memory_grows_by_at_most_the_stated_bytes_per_open_session_in_every_format() {
         assert_eq!(o.status.code(), Some(1), "{format} within {limit} bytes: {err}");
     }
 }
+
+#[test]
+fn memory_stays_within_the_budget_with_thousands_of_held_statuses_quoting_long_urls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("held.jsonl");
+    // 4,000 statuses before any start call, each held until the end (they
+    // could still be a later session's), each with an 8 kB URL.
+    let url = format!("https://indiv.example/{}", "r".repeat(8_000));
+    let line = BEGIN.replace(r#""pszIndiRespUrl":null"#, &format!(r#""pszIndiRespUrl":"{url}""#));
+    let text: String = std::iter::repeat_n(format!("{line}\n"), 4_000).collect();
+    std::fs::write(&file, text).expect("write trace");
+    for format in ["human", "json", "junit"] {
+        let o = check_within(&file, format, BUDGET_BYTES);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{format} within {BUDGET_BYTES} bytes: {err}");
+    }
+}
