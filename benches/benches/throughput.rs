@@ -1,11 +1,12 @@
 //! Criterion benchmarks, one group per question so every ratio comes from one
 //! run on one machine: `check_jsonl` (the check path against two baselines on
-//! the same bytes), `monitor` (the checker alone) and `engine` (scenarios).
+//! the same bytes), `monitor` (the checker alone), `engine` (scenarios) and
+//! `adversarial` (time per record on traces built to be slow, at three sizes).
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use indiv_benches as w;
 
 /// Records in the `check_jsonl` trace (override with INDIV_BENCH_RECORDS).
@@ -57,5 +58,32 @@ fn engine(c: &mut Criterion) {
     println!("engine: 1000 scenarios produce {produced} records per iteration");
 }
 
-criterion_group!(benches, check_jsonl, monitor, engine);
+/// Records in each size of the `adversarial` group (override the largest
+/// with INDIV_BENCH_ADVERSARIAL_MAX).
+fn adversarial_sizes() -> Vec<u64> {
+    let max = std::env::var("INDIV_BENCH_ADVERSARIAL_MAX").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    [10_000, 100_000, 1_000_000].into_iter().filter(|n| *n <= max).collect()
+}
+
+fn adversarial(c: &mut Criterion) {
+    // Linear time on every input: the time per record must stay flat from
+    // 10 k to 1 M records for every shape.
+    let mut group = c.benchmark_group("adversarial");
+    // Flat sampling: ten runs of one iteration each at 1 M records, rather than
+    // 1 + 2 + ... + 10 iterations.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    for adversary in w::Adversary::ALL {
+        for n in adversarial_sizes() {
+            let bytes = w::adversarial_jsonl(adversary, n);
+            group.throughput(Throughput::Elements(n));
+            group.bench_function(format!("{}/{n}", adversary.name()), |b| {
+                b.iter(|| black_box(w::check_quoted(black_box(&bytes))))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, check_jsonl, monitor, engine, adversarial);
 criterion_main!(benches);

@@ -8,6 +8,10 @@
 //! - [`count_lines`]: baseline (b): `memchr` over every byte, the floor.
 //! - [`monitor_only`]: the checker on records parsed beforehand.
 //! - [`engine_runs`]: the reference engine running scenarios.
+//! - [`Adversary`], [`adversarial_jsonl`] and [`check_quoted`]: traces built
+//!   to make a checker slow (many open sessions, cancels and completions
+//!   that must find their session among them, violations, pending
+//!   refreshes), checked as `indiv check` does, quoting lines.
 
 use std::borrow::Cow;
 
@@ -134,6 +138,99 @@ pub fn monitor_only(records: &[Record<'_>]) -> u64 {
     violations + monitor.finish().0.len() as u64
 }
 
+/// A trace shape that costs a checker with per-record searches over its open
+/// sessions quadratic time, or that makes a finding of every record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adversary {
+    /// Every record a start call that opens a session (refused as busy, but
+    /// opened): one violation each, and one more each at the end.
+    OpenSessions,
+    /// Reader sessions, then as many CancelAsyncOperation calls: each looks
+    /// for the newest security session past every reader session.
+    Cancels,
+    /// Security sessions, then as many reader sessions, then as many
+    /// Completed events: each closes the newest security session from under
+    /// the reader sessions.
+    Completions,
+    /// Every record a WMT_NEEDS_INDIVIDUALIZATION without an Open: one
+    /// violation each.
+    Violations,
+    /// Every record a revocation refresh that never completes: one
+    /// end-of-trace violation each.
+    Revocations,
+}
+
+impl Adversary {
+    /// Every shape, in the benchmark's order.
+    pub const ALL: [Adversary; 5] = [
+        Adversary::OpenSessions,
+        Adversary::Cancels,
+        Adversary::Completions,
+        Adversary::Violations,
+        Adversary::Revocations,
+    ];
+
+    /// Its name in the benchmark.
+    pub fn name(self) -> &'static str {
+        match self {
+            Adversary::OpenSessions => "open_sessions",
+            Adversary::Cancels => "cancels",
+            Adversary::Completions => "completions",
+            Adversary::Violations => "violations",
+            Adversary::Revocations => "revocations",
+        }
+    }
+}
+
+/// `records` records of shape `adversary`, as JSONL bytes.
+pub fn adversarial_jsonl(adversary: Adversary, records: u64) -> Vec<u8> {
+    const READER: &str = r#"{"kind":"call","api":"Individualize","flags":0,"hr":"S_OK"}"#;
+    const SECURITY: &str = r#"{"kind":"call","api":"PerformSecurityUpdate","flags":1,"hr":"S_OK"}"#;
+    const REFRESH: &str = r#"{"kind":"call","api":"PerformSecurityUpdate","flags":2,"hr":"S_OK"}"#;
+    const CANCEL: &str = r#"{"kind":"call","api":"CancelAsyncOperation","hr":"S_OK"}"#;
+    const COMPLETED: &str = r#"{"kind":"event","event":"MEWMDRMIndividualizationCompleted","hr":"S_OK"}"#;
+    const NEEDS: &str = r#"{"kind":"status","status":"WMT_NEEDS_INDIVIDUALIZATION","hr":"S_OK"}"#;
+    let parts: Vec<(&str, u64)> = match adversary {
+        Adversary::OpenSessions => vec![(READER, records)],
+        Adversary::Cancels => vec![(READER, records / 2), (CANCEL, records - records / 2)],
+        Adversary::Completions => {
+            let third = records / 3;
+            vec![(SECURITY, third), (READER, third), (COMPLETED, records - 2 * third)]
+        }
+        Adversary::Violations => vec![(NEEDS, records)],
+        Adversary::Revocations => vec![(REFRESH, records)],
+    };
+    let mut out = Vec::new();
+    for (line, count) in parts {
+        for _ in 0..count {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// `indiv check`'s path with quotes kept for end-of-trace findings (read,
+/// parse, [`Monitor::feed_quoted`], drain, [`Monitor::finish_each`]):
+/// returns (records, violations, bytes of the quotes and messages seen).
+pub fn check_quoted(bytes: &[u8]) -> (u64, u64, u64) {
+    let spec = builtin();
+    let mut reader = TraceReader::new(bytes);
+    let mut monitor = Monitor::new(spec, CheckOptions::default());
+    let (mut violations, mut seen) = (0u64, 0u64);
+    let mut count = |v: &indiv_spec::Violation| {
+        violations += 1;
+        seen += (v.message.len() + v.quote.as_deref().map_or(0, str::len)) as u64;
+    };
+    while let Ok(Some(line)) = reader.next_line() {
+        monitor.feed_quoted(line.number, &line.record, line.text);
+        monitor.drain_violations().for_each(|v| count(&v));
+        monitor.drain_notes().for_each(drop);
+    }
+    monitor.finish_each(&mut |v| count(&v));
+    (reader.records(), violations, seen)
+}
+
 /// `count` generated scenarios, the same every run.
 pub fn scenarios(count: u64) -> Vec<Scenario> {
     (0..count).map(Scenario::from_seed).collect()
@@ -162,5 +259,27 @@ mod tests {
         broken.extend_from_slice(b"{\"kind\":\"status\",\"status\":\"WMT_NO_RIGHTS_EX\"}\n{\"kind\":\"event\",\"event\":\"MEWMDRMIndividualizationCompleted\"}\n");
         assert!(check_jsonl(&broken).1 > 0, "the check path really checks");
         assert!(engine_runs(&scenarios(50)) > 50);
+    }
+
+    #[test]
+    fn every_adversarial_trace_makes_the_findings_it_is_built_for() {
+        let n = 3_000;
+        for adversary in Adversary::ALL {
+            let (records, violations, seen) = check_quoted(&adversarial_jsonl(adversary, n));
+            assert_eq!(records, n, "{adversary:?}");
+            let expected = match adversary {
+                // Busy at every start call but the first; every session open at the end.
+                Adversary::OpenSessions => 2 * n - 1,
+                // Busy at every start call but the first; the reader sessions at the end.
+                Adversary::Cancels => 2 * (n / 2) - 1,
+                // Busy: every start call but the first. Each security session
+                // closed unended (SECURITY-COMPLETED-MATCHES and SESSION-ENDS);
+                // the reader sessions at the end.
+                Adversary::Completions => (2 * n / 3 - 1) + 2 * (n / 3) + n / 3,
+                Adversary::Violations | Adversary::Revocations => n,
+            };
+            assert_eq!(violations, expected, "{adversary:?}");
+            assert!(seen > 0);
+        }
     }
 }

@@ -115,7 +115,7 @@ pub struct CheckArgs {
     /// what must have happened by the end.
     #[arg(long)]
     pub partial: bool,
-    /// Keep and print at most N violations per file; the rest are counted.
+    /// Print at most N violations per file; the rest are counted.
     #[arg(long, value_name = "N")]
     pub max_violations: Option<usize>,
 }

@@ -1,13 +1,14 @@
 //! Drives the streaming monitor over one input for `indiv check`: reads,
-//! judges, counts per rule, keeps at most `--max-violations` findings, and
-//! hands each finding to the caller as it is found, with the text of its line
-//! when that line is at hand.
+//! judges, counts per rule, and hands each finding to the caller as it is
+//! found (at most `--max-violations` of them), with the text of its line.
+//! Nothing is kept per violation: memory is a fixed budget plus what the
+//! monitor keeps per open session, whatever the number of violations
+//! (ARCHITECTURE.md, "Bounded memory").
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use indiv_spec::reader::TraceReader;
-use indiv_spec::record::{Body, Call};
 use indiv_spec::{CheckOptions, Level, Monitor, Note, Rule, Spec, Violation};
 
 pub mod render;
@@ -19,7 +20,7 @@ pub struct CheckConfig {
     pub strict: bool,
     /// The trace may stop anywhere.
     pub partial: bool,
-    /// Keep (and print) at most this many violations per input; the rest are counted.
+    /// Show at most this many violations per input; the rest are counted.
     pub max_violations: Option<usize>,
 }
 
@@ -45,16 +46,17 @@ impl FileVerdict {
     }
 }
 
-/// What checking one input found.
+/// What checking one input found: counts, never the violations themselves,
+/// which went to the caller as they were found.
 #[derive(Debug)]
 pub struct FileResult {
     /// The input's name as given (`-` for standard input).
     pub name: String,
     /// Records read before the end (or the input error).
     pub records: u64,
-    /// Violations kept, at most `max_violations`.
-    pub violations: Vec<Violation>,
-    /// Violations of each rule, all of them, kept or not.
+    /// Violations handed to the caller, at most `max_violations`.
+    pub shown: u64,
+    /// Violations of each rule, all of them, shown or not.
     pub per_rule: BTreeMap<Rule, u64>,
     /// `must` violations in all.
     pub must: u64,
@@ -80,26 +82,32 @@ impl FileResult {
         }
     }
 
-    /// Violations found but not kept.
+    /// Violations found but not shown.
     pub fn dropped(&self) -> u64 {
-        self.must + self.should - self.violations.len() as u64
+        self.must + self.should - self.shown
     }
 }
 
-/// Checks one input. `found` sees every kept violation as it is found, with
-/// the text of its line when that is at hand (the current line, or the last
-/// `Open`); end-of-trace findings come with `None`.
-pub fn check_input<R: BufRead>(
+/// What sees each shown violation with the text of its line, and may fail
+/// (the output cannot be written).
+pub type Found<'f, E> = dyn FnMut(&Violation, Option<&str>) -> Result<(), E> + 'f;
+
+/// Checks one input. `found` sees every shown violation as it is found, in
+/// the order found (end-of-trace findings last, in line order), with the
+/// text of its line: the record being read, or the quote the monitor kept
+/// with the obligation. When `found` fails (the output cannot be written),
+/// reading stops at once and its error is returned.
+pub fn check_input<R: BufRead, E>(
     spec: &Spec,
     name: &str,
     input: R,
     config: CheckConfig,
-    found: &mut dyn FnMut(&Violation, Option<&str>),
-) -> FileResult {
+    found: &mut Found<'_, E>,
+) -> Result<FileResult, E> {
     let mut result = FileResult {
         name: name.to_string(),
         records: 0,
-        violations: Vec::new(),
+        shown: 0,
         per_rule: BTreeMap::new(),
         must: 0,
         should: 0,
@@ -109,9 +117,6 @@ pub fn check_input<R: BufRead>(
     };
     let mut reader = TraceReader::new(input);
     let mut monitor = Monitor::new(spec, CheckOptions { partial: config.partial });
-    // The monitor reports a missing WMT_NEEDS_INDIVIDUALIZATION at the next
-    // call, pointing back at the Open: keep that one line's text at hand.
-    let mut last_open: Option<(usize, String)> = None;
     loop {
         let line = match reader.next_line() {
             Ok(Some(line)) => line,
@@ -121,29 +126,27 @@ pub fn check_input<R: BufRead>(
                 break;
             }
         };
-        monitor.feed(line.number, &line.record);
+        monitor.feed_quoted(line.number, &line.record, line.text);
         for v in monitor.drain_violations() {
-            let text = if v.line == line.number {
-                Some(line.text)
-            } else {
-                last_open.as_ref().filter(|(n, _)| *n == v.line).map(|(_, t)| t.as_str())
-            };
-            keep(spec, &mut result, config, v, text, found);
+            let text = v.quote.as_deref().or((v.line == line.number).then_some(line.text));
+            keep(spec, &mut result, config, &v, text, found)?;
         }
         keep_notes(&mut result, monitor.drain_notes());
-        if let Body::Call { call: Call::Open { .. }, .. } = line.record.body {
-            last_open = Some((line.number, line.text.to_string()));
-        }
     }
     result.records = reader.records();
     if result.error.is_none() {
-        let (violations, notes) = monitor.finish();
-        for v in violations {
-            keep(spec, &mut result, config, v, None, found);
+        let mut failed = None;
+        let notes = monitor.finish_each(&mut |v| {
+            if failed.is_none() {
+                failed = keep(spec, &mut result, config, &v, v.quote.as_deref(), found).err();
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
         keep_notes(&mut result, notes);
     }
-    result
+    Ok(result)
 }
 
 /// Notes kept per input; the rest are counted. A note per `Open` of unknown
@@ -160,39 +163,37 @@ fn keep_notes(result: &mut FileResult, notes: impl IntoIterator<Item = Note>) {
     }
 }
 
-fn keep(
+fn keep<E>(
     spec: &Spec,
     result: &mut FileResult,
     config: CheckConfig,
-    v: Violation,
+    v: &Violation,
     text: Option<&str>,
-    found: &mut dyn FnMut(&Violation, Option<&str>),
-) {
+    found: &mut Found<'_, E>,
+) -> Result<(), E> {
     *result.per_rule.entry(v.rule).or_default() += 1;
     match spec.rule(v.rule).level {
         Level::Must => result.must += 1,
         Level::Should => result.should += 1,
     }
-    if config.max_violations.is_none_or(|max| result.violations.len() < max) {
-        found(&v, text);
-        result.violations.push(v);
+    if config.max_violations.is_none_or(|max| result.shown < max as u64) {
+        result.shown += 1;
+        found(v, text)?;
     }
+    Ok(())
 }
 
-/// The human report of one in-memory trace, end-of-trace findings quoted
-/// too: what `indiv check` prints for it.
+/// The human report of one in-memory trace: what `indiv check` prints for it.
 pub fn human_report(spec: &Spec, name: &str, text: &str, config: CheckConfig) -> (String, FileResult) {
     let mut out = String::new();
-    let mut late = Vec::new();
-    let result = check_input(spec, name, text.as_bytes(), config, &mut |v, line_text| match line_text {
-        Some(t) => out.push_str(&render::human_violation(spec, name, v, Some(t))),
-        None => late.push(v.clone()),
-    });
-    let lines: Vec<&str> = text.lines().collect();
-    for v in &late {
-        let line_text = lines.get(v.line.wrapping_sub(1)).map(|t| t.trim_end_matches('\r'));
+    let result = check_input(spec, name, text.as_bytes(), config, &mut |v, line_text| {
         out.push_str(&render::human_violation(spec, name, v, line_text));
-    }
+        Ok::<(), std::convert::Infallible>(())
+    });
+    let result = match result {
+        Ok(result) => result,
+        Err(never) => match never {},
+    };
     out.push_str(&render::human_summary(&result, config.strict));
     (out, result)
 }

@@ -1,6 +1,10 @@
 //! Output formats: compiler-style human diagnostics, one JSON object per
-//! input, JUnit XML with one test case per rule, and the rule catalog.
+//! input, JUnit XML with one test case per rule, and the rule catalog. Each
+//! violation is rendered on its own as it is found: the JSON object of an
+//! input is written in pieces ([`json_start`], [`json_violation`],
+//! [`json_end`]), and JUnit keeps at most [`JUNIT_DETAILS`] lines per rule.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use indiv_spec::catalog::Basis;
@@ -10,8 +14,13 @@ use serde_json::{Value, json};
 
 use super::{FileResult, FileVerdict};
 
-/// Longest part of a trace line quoted in a diagnostic.
-const SNIPPET_CHARS: usize = 160;
+/// Longest part of a trace line quoted in a diagnostic: as much as the
+/// monitor keeps of the lines it quotes later.
+const SNIPPET_CHARS: usize = indiv_spec::monitor::QUOTE_CHARS;
+
+/// Violations of one rule listed in an input's JUnit test case; the rest are
+/// counted, so that JUnit output needs bounded memory too.
+pub const JUNIT_DETAILS: usize = 20;
 
 /// One violation as a compiler diagnostic, ending with a blank line. What
 /// comes from outside (the message may quote the trace; the file name; the
@@ -86,53 +95,82 @@ pub fn human_summary(result: &FileResult, strict: bool) -> String {
     out
 }
 
-/// One input as a JSON object.
-pub fn json_result(spec: &Spec, result: &FileResult, strict: bool, partial: bool) -> Value {
-    let violations: Vec<Value> = result
-        .violations
-        .iter()
-        .map(|v| {
-            let mut o = json!({
-                "rule": v.rule.id(),
-                "level": spec.rule(v.rule).level.name(),
-                "line": v.line,
-                "session": v.session,
-                "message": v.message,
-            });
-            if let Some(ts) = &v.ts {
-                o["ts"] = json!(ts);
-            }
-            o
-        })
-        .collect();
+/// The start of an input's JSON object, up to the opening of its
+/// `violations` array. The keys are those of the whole object in the order
+/// they can be written while streaming: what is known before reading, the
+/// violations, then the counts.
+pub fn json_start(spec: &Spec, name: &str, strict: bool, partial: bool) -> String {
+    format!(
+        "{{\"file\":{},\"spec\":{},\"strict\":{strict},\"partial\":{partial},\"violations\":[",
+        json!(name),
+        json!({"version": spec.version, "hash": spec.hash})
+    )
+}
+
+/// One violation in an input's `violations` array; `first` when it is the
+/// array's first element.
+pub fn json_violation(spec: &Spec, v: &Violation, first: bool) -> String {
+    let mut o = json!({
+        "rule": v.rule.id(),
+        "level": spec.rule(v.rule).level.name(),
+        "line": v.line,
+        "session": v.session,
+        "message": v.message,
+    });
+    if let Some(ts) = &v.ts {
+        o["ts"] = json!(ts);
+    }
+    if first { o.to_string() } else { format!(",{o}") }
+}
+
+/// The rest of an input's JSON object after its violations, and the line end.
+pub fn json_end(result: &FileResult, strict: bool) -> String {
     let not_applicable: Vec<Value> =
         result.notes.iter().map(|n| json!({"rule": n.rule.id(), "line": n.line, "message": n.message})).collect();
-    let mut o = json!({
-        "file": result.name,
-        "spec": {"version": spec.version, "hash": spec.hash},
-        "verdict": result.verdict(strict).as_str(),
-        "strict": strict,
-        "partial": partial,
-        "records": result.records,
-        "counts": {"must": result.must, "should": result.should},
-        "per_rule": result.per_rule.iter().map(|(r, n)| (r.id().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-        "violations": violations,
-        "violations_not_shown": result.dropped(),
-        "not_applicable": not_applicable,
-        "not_applicable_not_shown": result.notes_dropped,
-    });
+    let per_rule: serde_json::Map<String, Value> =
+        result.per_rule.iter().map(|(r, n)| (r.id().to_string(), json!(n))).collect();
+    let mut out = format!(
+        "],\"violations_not_shown\":{},\"verdict\":{},\"records\":{},\"counts\":{},\"per_rule\":{},\"not_applicable\":{},\"not_applicable_not_shown\":{}",
+        result.dropped(),
+        json!(result.verdict(strict).as_str()),
+        result.records,
+        json!({"must": result.must, "should": result.should}),
+        Value::Object(per_rule),
+        Value::Array(not_applicable),
+        result.notes_dropped,
+    );
     if let Some(e) = &result.error {
         let (line, column) = e.position().unwrap_or((0, 0));
-        o["error"] = json!({"line": line, "column": column, "message": e.to_string()});
+        let _ = write!(out, ",\"error\":{}", json!({"line": line, "column": column, "message": e.to_string()}));
     }
-    o
+    out.push_str("}\n");
+    out
+}
+
+/// What JUnit output lists of one input's violations: the first
+/// [`JUNIT_DETAILS`] of each rule, as `line N: message` lines.
+#[derive(Debug, Default)]
+pub struct JunitDetails {
+    by_rule: BTreeMap<Rule, String>,
+    listed: BTreeMap<Rule, usize>,
+}
+
+impl JunitDetails {
+    /// Lists `v` if its rule has room left.
+    pub fn add(&mut self, v: &Violation) {
+        let listed = self.listed.entry(v.rule).or_default();
+        if *listed < JUNIT_DETAILS {
+            *listed += 1;
+            let _ = writeln!(self.by_rule.entry(v.rule).or_default(), "line {}: {}", v.line, v.message);
+        }
+    }
 }
 
 /// All inputs as one JUnit XML document: a test suite per input, a test case per rule.
-pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
+pub fn junit(spec: &Spec, results: &[(FileResult, JunitDetails)], strict: bool) -> String {
     let mut suites = String::new();
     let (mut total_tests, mut total_failures, mut total_errors) = (0usize, 0usize, 0usize);
-    for result in results {
+    for (result, listed) in results {
         let mut cases = String::new();
         let mut failures = 0;
         let mut errors = 0;
@@ -153,12 +191,11 @@ pub fn junit(spec: &Spec, results: &[FileResult], strict: bool) -> String {
             let info = spec.rule(*rule);
             let count = result.per_rule.get(rule).copied().unwrap_or(0);
             let _ = write!(cases, "    <testcase classname=\"{}\" name=\"{}\">", xml_escape(&result.name), rule);
-            let details: String = result
-                .violations
-                .iter()
-                .filter(|v| v.rule == *rule)
-                .map(|v| format!("line {}: {}\n", v.line, v.message))
-                .collect();
+            let mut details = listed.by_rule.get(rule).cloned().unwrap_or_default();
+            let not_listed = count.saturating_sub(listed.listed.get(rule).map_or(0, |n| *n as u64));
+            if not_listed > 0 {
+                let _ = writeln!(details, "{not_listed} more not listed");
+            }
             let counts = info.level == Level::Must || strict;
             if count > 0 && counts {
                 failures += 1;

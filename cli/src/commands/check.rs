@@ -1,32 +1,85 @@
-//! `indiv check`: judges each trace file (or standard input) and prints the
-//! findings as they come, then a summary, JSON or JUnit.
+//! `indiv check`: judges each trace file (or standard input) and writes each
+//! finding as it comes, then a summary, the rest of the JSON object, or JUnit.
+//!
+//! Each input is read once, from start to end, and never opened again:
+//! end-of-trace findings quote the lines the monitor kept with their
+//! obligations, so FIFOs, process substitution and standard input work like
+//! files. Output goes through one buffer that is flushed before every read of
+//! the input (so a live log's findings show while it waits); when the output
+//! cannot be written, reading stops at once and the status is 4.
 
+use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use indiv_spec::{Spec, Violation};
 
 use crate::args::{CheckArgs, CheckFormat};
+use crate::check::render::JunitDetails;
 use crate::check::{CheckConfig, FileResult, FileVerdict, check_input, render};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 
+/// Bytes read from an input, and bytes of output gathered, per system call.
+const BUFFER: usize = 1 << 16;
+
+/// The output of `indiv check`, shared by the findings and the reader that
+/// flushes it; the first write error is kept.
+struct Output<'o> {
+    out: BufWriter<&'o mut dyn Write>,
+    error: Option<io::Error>,
+}
+
+impl Output<'_> {
+    fn write(&mut self, text: &str) -> Result<(), ()> {
+        if self.error.is_some() {
+            return Err(());
+        }
+        self.out.write_all(text.as_bytes()).map_err(|e| self.error = Some(e))
+    }
+
+    fn flush(&mut self) -> Result<(), ()> {
+        if self.error.is_some() {
+            return Err(());
+        }
+        self.out.flush().map_err(|e| self.error = Some(e))
+    }
+}
+
+/// An input that flushes the output before each read, which may wait.
+struct FlushingReader<'a, 'o, R> {
+    inner: R,
+    output: &'a RefCell<Output<'o>>,
+}
+
+impl<R: Read> Read for FlushingReader<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.output.borrow_mut().flush().is_err() {
+            // The caller reports the output's error, not this one.
+            return Err(io::Error::other("output failed"));
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Runs `indiv check`.
 pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    stdout_is_open()?;
     let config = CheckConfig { strict: args.strict, partial: args.partial, max_violations: args.max_violations };
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("standard input (-) can be read only once".into()));
     }
+    let output = RefCell::new(Output { out: BufWriter::with_capacity(BUFFER, out), error: None });
     let mut results = Vec::new();
     let mut worst = ExitStatus::Ok;
     for path in &files {
-        let input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-            Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))
+        let input: Box<dyn Read> = if path.as_os_str() == "-" {
+            Box::new(io::stdin().lock())
         } else {
             match File::open(path) {
-                Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+                Ok(f) => Box::new(f),
                 Err(source) => {
                     crate::error::print_error(&Error::Open { path: path.clone(), source });
                     worst = worst.max(ExitStatus::Input);
@@ -34,88 +87,108 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
                 }
             }
         };
-        let result = check_file(spec, &args, config, path, input, out)?;
+        let input = BufReader::with_capacity(BUFFER, FlushingReader { inner: input, output: &output });
+        let checked = check_file(spec, &args, config, path, input, &output);
+        let (result, details) = match checked {
+            Ok(checked) => checked,
+            Err(()) => return Err(output_error(output)),
+        };
         worst = worst.max(match result.verdict(args.strict) {
             FileVerdict::Pass => ExitStatus::Ok,
             FileVerdict::Fail => ExitStatus::Violation,
             FileVerdict::Error => ExitStatus::Input,
         });
-        results.push(result);
+        // Only JUnit needs an input's counts after the input: the other
+        // formats have written them, so memory does not grow with inputs.
+        if args.format == CheckFormat::Junit {
+            results.push((result, details));
+        }
     }
-    if args.format == CheckFormat::Junit {
-        out.write_all(render::junit(spec, &results, args.strict).as_bytes())?;
+    let mut o = output.borrow_mut();
+    if args.format == CheckFormat::Junit && o.write(&render::junit(spec, &results, args.strict)).is_err() {
+        drop(o);
+        return Err(output_error(output));
     }
-    out.flush()?;
+    if o.flush().is_err() {
+        drop(o);
+        return Err(output_error(output));
+    }
     Ok(worst)
 }
 
-/// Checks one input, printing its violations as they are found (those found
-/// at the end once their lines are read again) and its summary.
-fn check_file(
+/// Fails when standard output was closed at start (`>&-`), before any input
+/// is opened (which could take its descriptor). The standard
+/// library then opens `/dev/null` read-write in its place, so whatever is
+/// written is lost without an error; a redirection to `/dev/null` opens it
+/// write-only (a program that passes `/dev/null` opened read-write, as
+/// Python's `subprocess.DEVNULL`, is taken for a closed output: README.md,
+/// "Exit status"). Linux only (`/proc`); elsewhere, and without `/proc`, no
+/// check.
+fn stdout_is_open() -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        let target = std::fs::read_link("/proc/self/fd/1");
+        let info = std::fs::read_to_string("/proc/self/fdinfo/1");
+        if let (Ok(target), Ok(info)) = (target, info) {
+            // The access mode, the low two bits of the octal `flags:`; 2 is O_RDWR.
+            let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).map(str::trim);
+            let read_write = flags.and_then(|f| u32::from_str_radix(f, 8).ok()).is_some_and(|f| f & 3 == 2);
+            if target == std::path::Path::new("/dev/null") && read_write {
+                return Err(Error::Output(io::Error::other("standard output is closed")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error that stopped the output.
+fn output_error(output: RefCell<Output<'_>>) -> Error {
+    let output = output.into_inner();
+    Error::Output(output.error.unwrap_or_else(|| io::Error::other("output failed")))
+}
+
+/// Checks one input, writing its violations as they are found and then its
+/// summary (human), the rest of its object (JSON), or nothing (JUnit, whose
+/// document is written once every input is read). `Err` when the output
+/// failed; its error is in `output`.
+fn check_file<R: io::BufRead>(
     spec: &Spec,
     args: &CheckArgs,
     config: CheckConfig,
     path: &Path,
-    input: Box<dyn BufRead>,
-    out: &mut dyn Write,
-) -> Result<FileResult, Error> {
+    input: R,
+    output: &RefCell<Output<'_>>,
+) -> Result<(FileResult, JunitDetails), ()> {
     let name = path.display().to_string();
-    let mut write_error = None;
-    let mut late: Vec<Violation> = Vec::new();
-    let result = check_input(spec, &name, input, config, &mut |v, text| {
-        if args.format != CheckFormat::Human || write_error.is_some() {
-            return;
-        }
-        if text.is_none() && path.as_os_str() != "-" {
-            // Found at the end: print once the file is read again for its line.
-            late.push(v.clone());
-            return;
-        }
-        if let Err(e) = out.write_all(render::human_violation(spec, &name, v, text).as_bytes()) {
-            write_error = Some(e);
-        }
-    });
-    if let Some(e) = write_error {
-        return Err(Error::Output(e));
+    let mut details = JunitDetails::default();
+    if args.format == CheckFormat::Json {
+        output.borrow_mut().write(&render::json_start(spec, &name, args.strict, args.partial))?;
     }
-    if !late.is_empty() {
-        let texts = read_lines(path, late.iter().map(|v| v.line).collect());
-        for v in &late {
-            let text = texts.iter().find(|(n, _)| *n == v.line).map(|(_, t)| t.as_str());
-            out.write_all(render::human_violation(spec, &name, v, text).as_bytes())?;
+    let mut first = true;
+    let mut found = |v: &Violation, text: Option<&str>| match args.format {
+        CheckFormat::Human => output.borrow_mut().write(&render::human_violation(spec, &name, v, text)),
+        CheckFormat::Json => {
+            let piece = render::json_violation(spec, v, std::mem::take(&mut first));
+            output.borrow_mut().write(&piece)
         }
+        CheckFormat::Junit => {
+            details.add(v);
+            Ok(())
+        }
+    };
+    let result = check_input(spec, &name, input, config, &mut found)?;
+    if output.borrow().error.is_some() {
+        // The input's read failed because the output did.
+        return Err(());
     }
     if let Some(e) = &result.error {
         // The same one-line form as `Error::Trace`: file:line:column: message.
         crate::error::print_error(&format_args!("{name}:{e}"));
     }
     match args.format {
-        CheckFormat::Human => out.write_all(render::human_summary(&result, args.strict).as_bytes())?,
-        CheckFormat::Json => writeln!(out, "{}", render::json_result(spec, &result, args.strict, args.partial))?,
+        CheckFormat::Human => output.borrow_mut().write(&render::human_summary(&result, args.strict))?,
+        CheckFormat::Json => output.borrow_mut().write(&render::json_end(&result, args.strict))?,
         CheckFormat::Junit => {}
     }
-    Ok(result)
-}
-
-/// The text of the given lines of a file (best effort: used only to quote
-/// lines in diagnostics found at the end of the trace).
-fn read_lines(path: &Path, mut wanted: Vec<usize>) -> Vec<(usize, String)> {
-    wanted.sort_unstable();
-    wanted.dedup();
-    let Ok(file) = File::open(path) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    let mut next = wanted.into_iter().peekable();
-    for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let Some(&want) = next.peek() else { break };
-        let Ok(line) = line else { break };
-        if i + 1 == want {
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end_matches('\r').trim_start_matches('\u{feff}').to_string();
-            found.push((want, text));
-            next.next();
-        }
-    }
-    found
+    Ok((result, details))
 }

@@ -4,6 +4,7 @@
 mod architecture;
 mod bad_input;
 mod certify;
+mod check_io;
 mod cli;
 mod docs;
 mod goals;

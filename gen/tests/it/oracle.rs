@@ -256,6 +256,11 @@ fn any_url() -> impl Strategy<Value = Option<Cow<'static, str>>> {
         1 => Just(Some(Cow::Borrowed("https://"))),
         1 => Just(Some(Cow::Borrowed("ftp://indiv.example/"))),
         1 => Just(Some(Cow::Borrowed("https://indiv.example/\u{e9}"))),
+        // Longer than the checker keeps whole (it keeps a digest): two that
+        // differ only past the first 120 characters, and one malformed.
+        1 => Just(Some(Cow::Owned(format!("https://indiv.example/{}/a", "r".repeat(300))))),
+        1 => Just(Some(Cow::Owned(format!("https://indiv.example/{}/b", "r".repeat(300))))),
+        1 => Just(Some(Cow::Owned(format!("https://indiv.example/{} x", "r".repeat(300))))),
     ]
 }
 

@@ -25,7 +25,7 @@ impl Monitor<'_> {
         if hr.is_failure() {
             return;
         }
-        if let Some(s) = self.open.iter_mut().rev().find(|s| s.path == path) {
+        if let Some(s) = self.open.top_mut(path) {
             if s.cancel.is_none() {
                 s.cancel = Some(CancelMark {
                     trip: s.last.and_then(|l| l.trip),

@@ -4,6 +4,7 @@
 //! PROGRESS-WITHIN-TOTAL, PROGRESS-MONOTONIC, PROGRESS-TOTAL-STABLE and
 //! HTTP-URL-STABLE.
 
+use super::url::UrlRef;
 use super::{Found, Monitor, Session, Step};
 use crate::catalog::{Rule, Spec};
 use crate::record::IndividualizeStatus;
@@ -22,18 +23,14 @@ pub(super) struct Snapshot {
 /// HTTP-URL-STABLE: a non-null pszIndiRespUrl equals the session's first
 /// non-null one; the first one is remembered.
 pub(super) fn url_stable(s: &mut Session, step: &Step<'_, '_>, found: &mut Found) {
-    let Some(url) = step.v.url.as_deref() else {
+    let Some(url) = step.url else {
         return;
     };
     match &s.first_url {
-        None => s.first_url = Some(url.to_string()),
-        Some(first) if first != url => found.push((
+        None => s.first_url = Some(url.to_compact()),
+        Some(first) if !url.is(first) => found.push((
             Rule::HttpUrlStable,
-            format!(
-                "pszIndiRespUrl changed from {:?} to {:?}",
-                crate::text::shorten(first, 120),
-                crate::text::shorten(url, 120)
-            ),
+            format!("pszIndiRespUrl changed from {:?} to {:?}", UrlRef::Compact(first).short(), url.short()),
         )),
         Some(_) => {}
     }

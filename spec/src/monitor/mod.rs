@@ -20,6 +20,9 @@ mod http;
 mod reader;
 mod security;
 mod sessions;
+#[cfg(test)]
+mod tests;
+mod url;
 mod values;
 
 use std::collections::VecDeque;
@@ -35,6 +38,7 @@ use crate::vocab::{
 use cancellation::CancelMark;
 use http::Snapshot;
 use reader::OpenWindow;
+use url::{CompactUrl, UrlRef};
 
 pub use values::url_is_well_formed;
 
@@ -51,7 +55,20 @@ pub struct Violation {
     pub message: String,
     /// The `ts` of the record at `line`, when the violation was found there.
     pub ts: Option<Number>,
+    /// The text of the trace line at `line`, shortened to [`QUOTE_CHARS`]
+    /// characters, when that line is not the record being fed: an
+    /// end-of-trace finding or a status judged after later records. Kept
+    /// with the obligation that made the finding, so that nothing is read
+    /// twice; only [`Monitor::feed_quoted`] gives the monitor the text.
+    pub quote: Option<Box<str>>,
 }
+
+/// The most characters of a trace line a [`Violation`] quotes, then `…`.
+pub const QUOTE_CHARS: usize = 160;
+
+/// The most characters of a value from the trace (a URL, a version) that a
+/// message quotes, then `…`.
+pub const VALUE_CHARS: usize = 120;
 
 /// A rule that could not be judged at one place, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,11 +90,15 @@ pub struct CheckOptions {
 }
 
 /// An open session: what its start call said and what its statuses so far
-/// leave the rules to remember.
+/// leave the rules to remember. Its size is bounded: the quote and the URL
+/// are at most [`QUOTE_CHARS`] characters and [`url::INLINE_BYTES`] bytes (a
+/// longer URL is kept as its SHA-256 digest and a shortened prefix).
 #[derive(Debug)]
 struct Session {
     number: u32,
     opened_line: usize,
+    /// The start call's line, shortened, for end-of-trace findings.
+    quote: Option<Box<str>>,
     path: Path,
     flags: u32,
     /// For a security session: whether the client was at least as new as the
@@ -99,7 +120,7 @@ struct Session {
     installed: bool,
     cancel: Option<CancelMark>,
     /// The first non-null pszIndiRespUrl the session reported.
-    first_url: Option<String>,
+    first_url: Option<CompactUrl>,
     /// Whether an INDI_DOWNLOAD came.
     download_reported: bool,
     /// Whether a status other than INDI_BEGIN reported downloaded bytes.
@@ -120,6 +141,8 @@ struct LastDownload {
 
 struct Step<'v, 'a> {
     v: &'v IndividualizeStatus<'a>,
+    /// Its pszIndiRespUrl (a held status keeps it compact).
+    url: Option<UrlRef<'v>>,
     indi: Option<IndiStatus>,
     http: Option<HttpStatus>,
     /// Its round trip, as [`crate::catalog::HttpOrder::trip`] says.
@@ -134,8 +157,8 @@ type Found = Vec<(Rule, String)>;
 
 /// Where a status goes.
 enum Target {
-    /// To the open session at this index.
-    Session(usize),
+    /// To the most recently opened open session, the newest of this path.
+    Session(Path),
     /// To the pending revocation refresh (no session is open).
     Refresh,
     /// To the last session ever opened, which has ended.
@@ -162,7 +185,73 @@ struct Held {
     line: usize,
     ts: Option<Number>,
     channel: Path,
+    /// The status without its URL, which `url` keeps in bounded size.
     value: IndividualizeStatus<'static>,
+    url: Option<CompactUrl>,
+    /// Its line's text, shortened, once [`Monitor::feed_quoted`] gave it.
+    quote: Option<Box<str>>,
+}
+
+/// The open sessions, one stack per path, each oldest first. Every session
+/// leaves as the newest open session of its path (a reader session at its
+/// terminal status, which only the newest open session receives; a security
+/// session at its Completed, which closes the newest of its path), so each
+/// record costs O(1) whatever the number of open sessions.
+#[derive(Debug, Default)]
+struct OpenSessions {
+    reader: Vec<Session>,
+    security: Vec<Session>,
+}
+
+impl OpenSessions {
+    fn of(&self, path: Path) -> &Vec<Session> {
+        match path {
+            Path::Reader => &self.reader,
+            Path::Security => &self.security,
+        }
+    }
+
+    fn of_mut(&mut self, path: Path) -> &mut Vec<Session> {
+        match path {
+            Path::Reader => &mut self.reader,
+            Path::Security => &mut self.security,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.reader.is_empty() && self.security.is_empty()
+    }
+
+    /// The path of the most recently opened open session.
+    fn newest_path(&self) -> Option<Path> {
+        match (self.reader.last(), self.security.last()) {
+            (Some(r), Some(s)) => Some(if r.number > s.number { Path::Reader } else { Path::Security }),
+            (Some(_), None) => Some(Path::Reader),
+            (None, Some(_)) => Some(Path::Security),
+            (None, None) => None,
+        }
+    }
+
+    /// The most recently opened open session.
+    fn newest(&self) -> Option<&Session> {
+        self.newest_path().and_then(|p| self.of(p).last())
+    }
+
+    /// The newest open session of `path`; only called with a path that has one.
+    fn top_mut(&mut self, path: Path) -> Option<&mut Session> {
+        self.of_mut(path).last_mut()
+    }
+
+    /// Every open session, oldest first (by number, which is line order).
+    fn into_oldest_first(self) -> impl Iterator<Item = Session> {
+        let mut reader = self.reader.into_iter().peekable();
+        let mut security = self.security.into_iter().peekable();
+        std::iter::from_fn(move || match (reader.peek(), security.peek()) {
+            (Some(r), Some(s)) if r.number < s.number => reader.next(),
+            (Some(_), None) => reader.next(),
+            _ => security.next(),
+        })
+    }
 }
 
 /// The most statuses held at once; with more, all are judged as strays.
@@ -177,6 +266,9 @@ pub struct Monitor<'s> {
     notes: Vec<Note>,
     line: usize,
     ts: Option<Number>,
+    /// The quote of `line` while it is not the record being fed (a held
+    /// status judged late, an Open's window closing).
+    quote: Option<Box<str>>,
     component: ComponentVersion,
     /// Where the component's known version came from, for messages.
     known_from: Option<KnownFrom>,
@@ -184,19 +276,23 @@ pub struct Monitor<'s> {
     /// After a session installed and succeeded: the version GetSecurityVersion
     /// must report (`Some(None)`: any individualized version).
     reflects: Option<Option<SecurityVersion>>,
-    open: Vec<Session>,
+    open: OpenSessions,
+    /// Open sessions that reported INDI_INSTALL and no terminal status yet
+    /// (SECURITY-VERSION-STABLE is not judged while there is one).
+    installing: usize,
     sessions_opened: u32,
     /// The last session opened, when its Completed closed it before any
-    /// terminal status: (number, start call's line). A terminal Progress event
-    /// that still comes to it ends it (SESSION-ENDS).
-    unended: Option<(u32, usize)>,
+    /// terminal status: (number, start call's line, its quote). A terminal
+    /// Progress event that still comes to it ends it (SESSION-ENDS).
+    unended: Option<(u32, usize, Option<Box<str>>)>,
     /// READER-ALREADY-INDIVIDUALIZED: the last reader session that ended
     /// succeeded with 0x1, and no WMT_NEEDS_INDIVIDUALIZATION came since.
     locked: bool,
     /// A security-path session succeeded and no reader session has since:
     /// reader objects may be stale (READER-NEEDS-WHEN-OUTDATED is not judged).
     stale_readers: bool,
-    revocations: VecDeque<usize>,
+    /// The pending revocation refreshes: their calls' lines and quotes.
+    revocations: VecDeque<(usize, Option<Box<str>>)>,
     open_window: Option<OpenWindow>,
     /// The last Open's window closed owing a WMT_NEEDS_INDIVIDUALIZATION
     /// (reported at the Open): a late one is that Open's, not reported again.
@@ -206,7 +302,9 @@ pub struct Monitor<'s> {
     /// WMT_NEEDS_INDIVIDUALIZATION, when it came in an Open's window.
     pending_required: Option<RequiredVersion>,
     success_since_needs: bool,
-    no_rights_due: Option<usize>,
+    /// READER-NO-RIGHTS-AFTER-SUCCEED: the INDI_SUCCEED that owes a
+    /// WMT_NO_RIGHTS_EX, its line and quote.
+    no_rights_due: Option<(usize, Option<Box<str>>)>,
     held: VecDeque<Held>,
 }
 
@@ -220,11 +318,13 @@ impl<'s> Monitor<'s> {
             notes: Vec::new(),
             line: 0,
             ts: None,
+            quote: None,
             component: ComponentVersion::Unknown,
             known_from: None,
             service: None,
             reflects: None,
-            open: Vec::new(),
+            open: OpenSessions::default(),
+            installing: 0,
             sessions_opened: 0,
             unended: None,
             locked: false,
@@ -256,7 +356,9 @@ impl<'s> Monitor<'s> {
                     self.release_strays();
                 }
                 if begin || !self.held.is_empty() {
-                    self.hold(Held { line, ts: record.ts.clone(), channel, value: v.clone().into_owned() });
+                    let url = v.url.as_deref().map(CompactUrl::new);
+                    let value = IndividualizeStatus { url: None, ..v.clone() }.into_owned();
+                    self.hold(Held { line, ts: record.ts.clone(), channel, value, url, quote: None });
                     return;
                 }
             }
@@ -277,15 +379,53 @@ impl<'s> Monitor<'s> {
                 self.close_open_window();
                 self.call(call, *hr);
             }
-            Body::Status { status: Status::Individualize(value), .. } => self.status(Path::Reader, value),
+            Body::Status { status: Status::Individualize(value), .. } => {
+                self.status(Path::Reader, value, value.url.as_deref().map(UrlRef::Live));
+            }
             Body::Status { status: Status::NeedsIndividualization, .. } => self.needs_individualization(),
             Body::Status { status: Status::NoRightsEx, .. } => self.no_rights(),
-            Body::Event { event: Event::Progress(value), .. } => self.status(Path::Security, value),
+            Body::Event { event: Event::Progress(value), .. } => {
+                self.status(Path::Security, value, value.url.as_deref().map(UrlRef::Live));
+            }
             Body::Event { event: Event::Completed, hr } => self.completed(*hr),
             Body::Event { event: Event::RevocationCompleted, .. } => self.revocation_completed(),
         }
         if opens {
             self.release_to_session();
+        }
+    }
+
+    /// [`Monitor::feed`], given the text of the line too: the findings about
+    /// this line that come after it (at the end of the trace, or once later
+    /// records decide them) quote it in [`Violation::quote`], shortened to
+    /// [`QUOTE_CHARS`]. The text is copied only when the record leaves an
+    /// obligation, so this costs [`Monitor::feed`]'s time otherwise.
+    pub fn feed_quoted(&mut self, line: usize, record: &Record<'_>, text: &str) {
+        self.feed(line, record);
+        let mut made: Option<Box<str>> = None;
+        let mut quote = || made.get_or_insert_with(|| crate::text::shorten(text, QUOTE_CHARS).into()).clone();
+        if let Some(h) = self.held.back_mut().filter(|h| h.line == line && h.quote.is_none()) {
+            h.quote = Some(quote());
+        }
+        for path in [Path::Reader, Path::Security] {
+            if let Some(s) = self.open.top_mut(path).filter(|s| s.opened_line == line && s.quote.is_none()) {
+                s.quote = Some(quote());
+            }
+        }
+        if let Some((l, q)) = self.revocations.back_mut() {
+            if *l == line && q.is_none() {
+                *q = Some(quote());
+            }
+        }
+        if let Some(w) = self.open_window.as_mut() {
+            if w.line == line && w.quote.is_none() && w.expected() == Some(true) {
+                w.quote = Some(quote());
+            }
+        }
+        if let Some((l, q)) = self.no_rights_due.as_mut() {
+            if *l == line && q.is_none() {
+                *q = Some(quote());
+            }
         }
     }
 
@@ -301,27 +441,72 @@ impl<'s> Monitor<'s> {
 
     /// Ends the trace: judges what must have happened by the end (unless the
     /// trace is partial) and returns what was not drained yet.
-    pub fn finish(mut self) -> (Vec<Violation>, Vec<Note>) {
+    pub fn finish(self) -> (Vec<Violation>, Vec<Note>) {
+        let mut violations = Vec::new();
+        let notes = self.finish_each(&mut |v| violations.push(v));
+        (violations, notes)
+    }
+
+    /// [`Monitor::finish`] without collecting: hands each violation not
+    /// drained yet to `found`, then those of the end of the trace in line
+    /// order (the obligations of one line in a fixed order: the Open's
+    /// window, the session, a session closed unended, refreshes, the
+    /// WMT_NO_RIGHTS_EX owed), one at a time, so that ending a trace with a
+    /// million open sessions needs no memory beyond theirs. Returns the notes
+    /// not drained yet.
+    pub fn finish_each(mut self, found: &mut dyn FnMut(Violation)) -> Vec<Note> {
         if !self.options.partial {
             self.release_strays();
-            let mut end = Vec::new();
-            self.open_window_at_end(&mut end);
-            for s in &self.open {
-                end.push(match s.terminal {
-                    None => sessions::never_ended(self.spec, s.number, s.opened_line, false),
-                    Some(t) => security::never_completed(s, t),
-                });
-            }
-            if let Some((number, line)) = self.unended {
-                end.push(sessions::never_ended(self.spec, number, line, true));
-            }
-            self.refreshes_at_end(&mut end);
-            self.no_rights_at_end(&mut end);
-            // Stable: obligations of one line keep the order above.
-            end.sort_by_key(|v| v.line);
-            self.violations.extend(end);
         }
-        (self.violations, self.notes)
+        for v in self.violations.drain(..) {
+            found(v);
+        }
+        if self.options.partial {
+            return self.notes;
+        }
+        let spec = self.spec;
+        // Every source is in line order; merge them, ties in source order.
+        let mut window = self.open_window_at_end().into_iter().peekable();
+        let mut sessions = std::mem::take(&mut self.open)
+            .into_oldest_first()
+            .map(|s| match s.terminal {
+                None => sessions::never_ended(spec, s.number, s.opened_line, false, s.quote),
+                Some(t) => security::never_completed(&s, t),
+            })
+            .peekable();
+        let mut unended = self
+            .unended
+            .take()
+            .map(|(number, line, quote)| sessions::never_ended(spec, number, line, true, quote))
+            .into_iter()
+            .peekable();
+        let mut refreshes =
+            std::mem::take(&mut self.revocations).into_iter().map(security::refresh_never_completed).peekable();
+        let mut no_rights = self.no_rights_at_end().into_iter().peekable();
+        loop {
+            let lines = [
+                window.peek().map(|v| v.line),
+                sessions.peek().map(|v| v.line),
+                unended.peek().map(|v| v.line),
+                refreshes.peek().map(|v| v.line),
+                no_rights.peek().map(|v| v.line),
+            ];
+            let Some(first) = lines.iter().enumerate().filter_map(|(i, l)| l.map(|l| (l, i))).min().map(|(_, i)| i)
+            else {
+                break;
+            };
+            let next = match first {
+                0 => window.next(),
+                1 => sessions.next(),
+                2 => unended.next(),
+                3 => refreshes.next(),
+                _ => no_rights.next(),
+            };
+            if let Some(v) = next {
+                found(v);
+            }
+        }
+        self.notes
     }
 
     /// Holds a status that has no open session to go to; beyond
@@ -346,7 +531,7 @@ impl<'s> Monitor<'s> {
         if self.held.is_empty() {
             return;
         }
-        if let Some(s) = self.open.last() {
+        if let Some(s) = self.open.newest() {
             let (number, first, count) = (s.number, self.held[0].line, self.held.len());
             let what = if count == 1 { "a status".to_string() } else { format!("{count} statuses") };
             self.emit(
@@ -360,16 +545,25 @@ impl<'s> Monitor<'s> {
 
     /// Judges a held status at its own line.
     fn replay(&mut self, h: Held) {
-        let (line, ts) = (self.line, self.ts.take());
+        let (line, ts, quote) = (self.line, self.ts.take(), self.quote.take());
         self.line = h.line;
         self.ts = h.ts;
-        self.status(h.channel, &h.value);
+        self.quote = h.quote;
+        self.status(h.channel, &h.value, h.url.as_ref().map(UrlRef::Compact));
         self.line = line;
         self.ts = ts;
+        self.quote = quote;
     }
 
     fn emit(&mut self, rule: Rule, session: Option<u32>, message: String) {
-        self.violations.push(Violation { rule, line: self.line, session, message, ts: self.ts.clone() });
+        self.violations.push(Violation {
+            rule,
+            line: self.line,
+            session,
+            message,
+            ts: self.ts.clone(),
+            quote: self.quote.clone(),
+        });
     }
 
     fn note(&mut self, rule: Rule, message: String) {
@@ -391,8 +585,8 @@ impl<'s> Monitor<'s> {
     /// open session; with none open, a pending revocation refresh (for a
     /// Progress event), then the last session ever opened, then nobody.
     fn route(&self, channel: Path) -> Target {
-        if !self.open.is_empty() {
-            return Target::Session(self.open.len() - 1);
+        if let Some(path) = self.open.newest_path() {
+            return Target::Session(path);
         }
         if channel == Path::Security && !self.revocations.is_empty() {
             return Target::Refresh;
@@ -403,23 +597,23 @@ impl<'s> Monitor<'s> {
         Target::Nobody
     }
 
-    fn status(&mut self, channel: Path, v: &IndividualizeStatus<'_>) {
+    fn status(&mut self, channel: Path, v: &IndividualizeStatus<'_>, url: Option<UrlRef<'_>>) {
         let target = self.route(channel);
         let number = match target {
-            Target::Session(at) => Some(self.open[at].number),
+            Target::Session(path) => self.open.of(path).last().map(|s| s.number),
             Target::AfterLast(n) => Some(n),
             Target::Refresh | Target::Nobody => None,
         };
         let indi = v.indi_status();
         let http = v.http_status();
-        self.value_rules(number, v, indi, http);
+        self.value_rules(number, v, url, indi, http);
         self.http_value_rules(number, v, http);
         // A field that is not a defined value is reported above; every other
         // rule still judges the status, passing over what it cannot read.
         match target {
-            Target::Session(at) => {
-                if self.session_takes(at, channel, v) {
-                    self.session_status(at, v, indi, http);
+            Target::Session(path) => {
+                if self.session_takes(path, channel, v) {
+                    self.session_status(path, v, url, indi, http);
                 }
             }
             Target::Refresh => self.progress_during_refresh(v),
@@ -432,18 +626,22 @@ impl<'s> Monitor<'s> {
     /// turn, then updates what the session remembers.
     fn session_status(
         &mut self,
-        at: usize,
+        path: Path,
         v: &IndividualizeStatus<'_>,
+        url: Option<UrlRef<'_>>,
         indi: Option<IndiStatus>,
         http: Option<HttpStatus>,
     ) {
         let spec = self.spec;
         let trip = http.and_then(|h| spec.http.trip(h, v.http_request));
         let key = http.map(|h| (trip.unwrap_or(i64::MIN), spec.http.rank(h)));
-        let step = Step { v, indi, http, trip, key };
+        let step = Step { v, url, indi, http, trip, key };
         let mut found = Found::new();
-        let s = &mut self.open[at];
+        let Some(s) = self.open.top_mut(path) else {
+            return;
+        };
         let number = s.number;
+        let was_installing = s.installed && s.terminal.is_none();
 
         sessions::phase_rules(spec, s, &step, &mut found);
         http::against_previous(spec, s, &step, &mut found);
@@ -477,11 +675,19 @@ impl<'s> Monitor<'s> {
                 _ => sessions::download_reported(s, &mut found),
             }
             ended = Some((s.path, s.flags, s.installed, indi));
-            // A reader session closes at its terminal status, a security
-            // session at its Completed event.
-            if s.path == Path::Reader {
-                self.open.remove(at);
+        }
+        let installing = s.installed && s.terminal.is_none();
+        if installing != was_installing {
+            if installing {
+                self.installing += 1;
+            } else {
+                self.installing -= 1;
             }
+        }
+        // A reader session closes at its terminal status, a security session
+        // at its Completed event.
+        if ended.is_some() && path == Path::Reader {
+            self.open.reader.pop();
         }
 
         for (rule, message) in found {
@@ -533,8 +739,8 @@ fn status_name(v: &IndividualizeStatus<'_>) -> String {
 
 /// A violation of an obligation the end of the trace left unmet, reported at
 /// the line that created it.
-fn at_end(rule: Rule, line: usize, session: Option<u32>, message: String) -> Violation {
-    Violation { rule, line, session, message, ts: None }
+fn at_end(rule: Rule, line: usize, session: Option<u32>, message: String, quote: Option<Box<str>>) -> Violation {
+    Violation { rule, line, session, message, ts: None, quote }
 }
 
 /// Everything one check of a whole trace found.

@@ -13,7 +13,7 @@ use crate::vocab::{
 /// is due or forbidden.
 #[derive(Debug)]
 pub(super) struct OpenWindow {
-    line: usize,
+    pub(super) line: usize,
     seen: bool,
     /// The content's requirement, which a WMT_NEEDS_INDIVIDUALIZATION in
     /// this window leaves waiting (READER-NO-RIGHTS-AFTER-SUCCEED).
@@ -22,11 +22,13 @@ pub(super) struct OpenWindow {
     /// version is known; kept rather than a message so that an Open costs no
     /// formatting.
     versions: Option<(SecurityVersion, RequiredVersion)>,
+    /// The Open's line, shortened, when a WMT_NEEDS_INDIVIDUALIZATION is due.
+    pub(super) quote: Option<Box<str>>,
 }
 
 impl OpenWindow {
     /// Whether WMT_NEEDS_INDIVIDUALIZATION must come; `None` when the version is unknown.
-    fn expected(&self) -> Option<bool> {
+    pub(super) fn expected(&self) -> Option<bool> {
         self.versions.map(|(c, required)| c.is_outdated_for(required))
     }
 
@@ -62,7 +64,8 @@ impl Monitor<'_> {
                 None
             }
         };
-        self.open_window = Some(OpenWindow { line: self.line, seen: false, required: required_version, versions });
+        self.open_window =
+            Some(OpenWindow { line: self.line, seen: false, required: required_version, versions, quote: None });
         self.late_needs_owed = false;
     }
 
@@ -104,16 +107,15 @@ impl Monitor<'_> {
                 let line = self.line;
                 self.line = w.line;
                 let ts = self.ts.take();
+                let quote = std::mem::replace(&mut self.quote, w.quote.clone());
                 self.emit(
                     Rule::ReaderNeedsWhenOutdated,
                     None,
                     format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the next call (line {line})", w.why()),
                 );
-                if let Some(v) = self.violations.last_mut() {
-                    v.ts = None;
-                }
                 self.line = line;
                 self.ts = ts;
+                self.quote = quote;
             }
         }
     }
@@ -174,7 +176,7 @@ impl Monitor<'_> {
                 if succeeded {
                     self.stale_readers = false;
                     if self.needs_since_no_rights && self.upgrade_meets_need() {
-                        self.no_rights_due.get_or_insert(self.line);
+                        self.no_rights_due.get_or_insert((self.line, None));
                     }
                 }
             }
@@ -192,30 +194,29 @@ impl Monitor<'_> {
     }
 
     /// READER-NEEDS-WHEN-OUTDATED for the last Open of a complete trace.
-    pub(super) fn open_window_at_end(&mut self, end: &mut Vec<Violation>) {
-        if let Some(w) = self.open_window.take() {
-            if w.expected() == Some(true) && !w.seen {
-                end.push(at_end(
-                    Rule::ReaderNeedsWhenOutdated,
-                    w.line,
-                    None,
-                    format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the end of the trace", w.why()),
-                ));
-            }
-        }
+    pub(super) fn open_window_at_end(&mut self) -> Option<Violation> {
+        let w = self.open_window.take()?;
+        (w.expected() == Some(true) && !w.seen).then(|| {
+            at_end(
+                Rule::ReaderNeedsWhenOutdated,
+                w.line,
+                None,
+                format!("{}, but no WMT_NEEDS_INDIVIDUALIZATION came before the end of the trace", w.why()),
+                w.quote.clone(),
+            )
+        })
     }
 
     /// READER-NO-RIGHTS-AFTER-SUCCEED at the end of a complete trace,
     /// reported at the INDI_SUCCEED that created the obligation.
-    pub(super) fn no_rights_at_end(&self, end: &mut Vec<Violation>) {
-        if let Some(line) = self.no_rights_due {
-            end.push(at_end(
-                Rule::ReaderNoRightsAfterSucceed,
-                line,
-                None,
-                "individualization succeeded after WMT_NEEDS_INDIVIDUALIZATION, but no WMT_NO_RIGHTS_EX followed"
-                    .into(),
-            ));
-        }
+    pub(super) fn no_rights_at_end(&mut self) -> Option<Violation> {
+        let (line, quote) = self.no_rights_due.take()?;
+        Some(at_end(
+            Rule::ReaderNoRightsAfterSucceed,
+            line,
+            None,
+            "individualization succeeded after WMT_NEEDS_INDIVIDUALIZATION, but no WMT_NO_RIGHTS_EX followed".into(),
+            quote,
+        ))
     }
 }

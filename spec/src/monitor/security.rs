@@ -30,7 +30,7 @@ impl Monitor<'_> {
         }
         if hr.is_success() {
             if refresh {
-                self.revocations.push_back(self.line);
+                self.revocations.push_back((self.line, None));
             } else if opens {
                 self.open_session(Path::Security, flags);
             }
@@ -58,7 +58,8 @@ impl Monitor<'_> {
                 Rule::SecurityVersionForm,
                 None,
                 format!(
-                    "GetSecurityVersion reported `{text}`, expected four dot-separated numbers, the third 0, the fourth 0 or 1"
+                    "GetSecurityVersion reported `{}`, expected four dot-separated numbers, the third 0, the fourth 0 or 1",
+                    crate::text::shorten(text, super::VALUE_CHARS)
                 ),
             );
             return;
@@ -84,7 +85,7 @@ impl Monitor<'_> {
     /// becomes it when none is known. Not judged while an install is under
     /// way (a session that reported INDI_INSTALL has no terminal status yet).
     fn version_stable(&mut self, reported: SecurityVersion) {
-        if self.open.iter().any(|s| s.installed && s.terminal.is_none()) {
+        if self.installing > 0 {
             return;
         }
         match self.component {
@@ -123,7 +124,7 @@ impl Monitor<'_> {
     /// MEWMDRMIndividualizationCompleted, which closes the most recently
     /// opened security session.
     pub(super) fn completed(&mut self, hr: Hresult) {
-        let Some(at) = self.open.iter().rposition(|s| s.path == Path::Security) else {
+        let Some(session) = self.open.security.pop() else {
             let last = (self.sessions_opened > 0).then_some(self.sessions_opened);
             self.emit(
                 Rule::SecurityCompletedOnce,
@@ -132,7 +133,9 @@ impl Monitor<'_> {
             );
             return;
         };
-        let session = self.open.remove(at);
+        if session.installed && session.terminal.is_none() {
+            self.installing -= 1;
+        }
         match session.terminal {
             None => {
                 self.emit(
@@ -143,7 +146,7 @@ impl Monitor<'_> {
                         session.number
                     ),
                 );
-                self.closed_unended(session.number, session.opened_line);
+                self.closed_unended(session.number, session.opened_line, session.quote);
             }
             Some(t) if hr.is_success() != (t == IndiStatus::Succeed) => self.emit(
                 Rule::SecurityCompletedMatches,
@@ -181,19 +184,18 @@ impl Monitor<'_> {
             ),
         );
     }
+}
 
-    /// SECURITY-REVOCATION-ONLY for refreshes still pending at the end of a
-    /// complete trace, at their calls' lines.
-    pub(super) fn refreshes_at_end(&self, end: &mut Vec<Violation>) {
-        for line in &self.revocations {
-            end.push(at_end(
-                Rule::SecurityRevocationOnly,
-                *line,
-                None,
-                "the revocation refresh never produced MEWMDRMRevocationDownloadCompleted".into(),
-            ));
-        }
-    }
+/// SECURITY-REVOCATION-ONLY for a refresh still pending at the end of a
+/// complete trace, at its call's line (`quote`d).
+pub(super) fn refresh_never_completed((line, quote): (usize, Option<Box<str>>)) -> Violation {
+    at_end(
+        Rule::SecurityRevocationOnly,
+        line,
+        None,
+        "the revocation refresh never produced MEWMDRMRevocationDownloadCompleted".into(),
+        quote,
+    )
 }
 
 /// SECURITY-COMPLETED-ONCE: a security session that ended in `terminal` but
@@ -204,6 +206,7 @@ pub(super) fn never_completed(s: &Session, terminal: IndiStatus) -> Violation {
         s.opened_line,
         Some(s.number),
         format!("session {} reported {terminal} but no MEWMDRMIndividualizationCompleted followed", s.number),
+        s.quote.clone(),
     )
 }
 

@@ -61,14 +61,15 @@ impl Monitor<'_> {
     /// it should have been refused. A session its Completed closed before any
     /// terminal status can no longer end: no stray is the last session's now.
     pub(super) fn open_session(&mut self, path: Path, flags: u32) {
-        if let Some((number, line)) = self.unended.take() {
-            self.never_ended_now(number, line);
+        if let Some((number, line, quote)) = self.unended.take() {
+            self.never_ended_now(number, line, quote);
         }
         self.sessions_opened += 1;
         let up_to_date = self.component.up_to_date(self.service);
-        self.open.push(Session {
+        self.open.of_mut(path).push(Session {
             number: self.sessions_opened,
             opened_line: self.line,
+            quote: None,
             path,
             flags,
             up_to_date,
@@ -89,10 +90,9 @@ impl Monitor<'_> {
 
     /// SESSION-CHANNEL and SESSION-ONE-TERMINAL for a status routed to the
     /// open session at `at`: whether it is one of the session's statuses.
-    pub(super) fn session_takes(&mut self, at: usize, channel: Path, v: &IndividualizeStatus<'_>) -> bool {
-        let (path, number, terminal) = {
-            let s = &self.open[at];
-            (s.path, s.number, s.terminal)
+    pub(super) fn session_takes(&mut self, path: Path, channel: Path, v: &IndividualizeStatus<'_>) -> bool {
+        let Some((number, terminal)) = self.open.of(path).last().map(|s| (s.number, s.terminal)) else {
+            return false;
         };
         if path != channel {
             self.emit(
@@ -123,7 +123,7 @@ impl Monitor<'_> {
     pub(super) fn after_last_session(&mut self, number: u32, channel: Path, v: &IndividualizeStatus<'_>) {
         self.emit(Rule::SessionOneTerminal, Some(number), format!("{} after session {number} ended", status_name(v)));
         let terminal = v.indi_status().is_some_and(|indi| self.spec.phases.is_terminal(indi));
-        if terminal && channel == Path::Security && self.unended.is_some_and(|(n, _)| n == number) {
+        if terminal && channel == Path::Security && self.unended.as_ref().is_some_and(|(n, _, _)| *n == number) {
             self.unended = None;
         }
     }
@@ -136,19 +136,19 @@ impl Monitor<'_> {
     /// A security session its Completed closed before any terminal status:
     /// it has not ended (SESSION-ENDS) unless a terminal Progress event still
     /// comes to it, which only the last session opened can receive.
-    pub(super) fn closed_unended(&mut self, number: u32, line: usize) {
+    pub(super) fn closed_unended(&mut self, number: u32, line: usize, quote: Option<Box<str>>) {
         if number == self.sessions_opened {
-            self.unended = Some((number, line));
+            self.unended = Some((number, line, quote));
         } else {
-            self.never_ended_now(number, line);
+            self.never_ended_now(number, line, quote);
         }
     }
 
     /// SESSION-ENDS for a session that can no longer end, found before the end
     /// of the trace; judged only for complete traces.
-    fn never_ended_now(&mut self, number: u32, line: usize) {
+    fn never_ended_now(&mut self, number: u32, line: usize, quote: Option<Box<str>>) {
         if !self.options.partial {
-            self.violations.push(never_ended(self.spec, number, line, true));
+            self.violations.push(never_ended(self.spec, number, line, true, quote));
         }
     }
 }
@@ -280,8 +280,8 @@ pub(super) fn download_reported(s: &Session, found: &mut Found) {
 
 /// SESSION-ENDS: session `number` (opened at `line`) without a terminal
 /// status at the end of a complete trace, reported at its start call;
-/// `closed` when its Completed closed it first.
-pub(super) fn never_ended(spec: &Spec, number: u32, line: usize, closed: bool) -> Violation {
+/// `closed` when its Completed closed it first; `quote` is that line's.
+pub(super) fn never_ended(spec: &Spec, number: u32, line: usize, closed: bool, quote: Option<Box<str>>) -> Violation {
     let terminals = one_of(&spec.phases.terminals());
     let how = if closed { "; MEWMDRMIndividualizationCompleted closed it without one" } else { "" };
     at_end(
@@ -289,6 +289,7 @@ pub(super) fn never_ended(spec: &Spec, number: u32, line: usize, closed: bool) -
         line,
         Some(number),
         format!("session {number} never reported a terminal status ({terminals}){how}"),
+        quote,
     )
 }
 

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Monitor;
+use super::url::UrlRef;
 use crate::catalog::Rule;
 use crate::record::IndividualizeStatus;
 use crate::vocab::{HttpStatus, IndiStatus};
@@ -15,6 +16,7 @@ impl Monitor<'_> {
         &mut self,
         number: Option<u32>,
         v: &IndividualizeStatus<'_>,
+        url: Option<UrlRef<'_>>,
         indi: Option<IndiStatus>,
         http: Option<HttpStatus>,
     ) {
@@ -40,12 +42,12 @@ impl Monitor<'_> {
                 self.emit(Rule::StatusHrMatches, number, message);
             }
         }
-        if let Some(url) = &v.url {
-            if !url_is_well_formed(url) {
+        if let Some(url) = url {
+            if !url.is_well_formed() {
                 self.emit(
                     Rule::StatusUrlForm,
                     number,
-                    format!("pszIndiRespUrl {url:?} is not an absolute http(s) URL in ASCII"),
+                    format!("pszIndiRespUrl {:?} is not an absolute http(s) URL in ASCII", url.short()),
                 );
             }
         }
