@@ -65,7 +65,6 @@ impl<R: Read> Read for FlushingReader<'_, '_, R> {
 
 /// Runs `indiv check`.
 pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStatus, Error> {
-    stdout_is_open()?;
     let config = CheckConfig { strict: args.strict, partial: args.partial, max_violations: args.max_violations };
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
@@ -114,31 +113,6 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
         return Err(output_error(output));
     }
     Ok(worst)
-}
-
-/// Fails when standard output was closed at start (`>&-`), before any input
-/// is opened (which could take its descriptor). The standard
-/// library then opens `/dev/null` read-write in its place, so whatever is
-/// written is lost without an error; a redirection to `/dev/null` opens it
-/// write-only (a program that passes `/dev/null` opened read-write, as
-/// Python's `subprocess.DEVNULL`, is taken for a closed output: README.md,
-/// "Exit status"). Linux only (`/proc`); elsewhere, and without `/proc`, no
-/// check.
-fn stdout_is_open() -> Result<(), Error> {
-    #[cfg(target_os = "linux")]
-    {
-        let target = std::fs::read_link("/proc/self/fd/1");
-        let info = std::fs::read_to_string("/proc/self/fdinfo/1");
-        if let (Ok(target), Ok(info)) = (target, info) {
-            // The access mode, the low two bits of the octal `flags:`; 2 is O_RDWR.
-            let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).map(str::trim);
-            let read_write = flags.and_then(|f| u32::from_str_radix(f, 8).ok()).is_some_and(|f| f & 3 == 2);
-            if target == std::path::Path::new("/dev/null") && read_write {
-                return Err(Error::Output(io::Error::other("standard output is closed")));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The error that stopped the output.
