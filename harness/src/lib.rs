@@ -18,6 +18,7 @@
 
 pub mod coverage;
 mod error;
+pub mod expect;
 pub mod goals;
 pub mod loopback;
 pub mod process;

@@ -7,6 +7,7 @@ mod certify;
 mod check_io;
 mod cli;
 mod docs;
+mod expectations;
 mod goals;
 mod isolation;
 mod output_safety;
