@@ -5,11 +5,15 @@
 //! CRLF line ends (Windows tools write both). Refused with a positioned error:
 //! an empty trace, an empty line, a line over [`MAX_LINE_BYTES`], invalid
 //! UTF-8, and anything the record grammar refuses.
+//!
+//! Each line's record comes from [`crate::record::decode_line`] (the fast
+//! decoder, serde_json for what it leaves); [`Decoder::Serde`] reads every
+//! line with serde_json alone, the reference the fast path is held to.
 
 use std::io::BufRead;
 
 use crate::Error;
-use crate::record::{Body, Record};
+use crate::record::{self, Body, Record};
 
 /// The longest line read, in bytes without the line end. Longer lines are an
 /// input error rather than a reason to grow memory without bound.
@@ -28,18 +32,37 @@ pub struct Line<'a> {
     pub record: Record<'a>,
 }
 
+/// How a [`TraceReader`] decodes a line's record. Both read the same
+/// records and report the same errors; they differ in speed only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoder {
+    /// [`record::decode_line`]: the fast decoder, serde_json for the lines it
+    /// leaves (what `indiv check` uses).
+    #[default]
+    Fast,
+    /// [`record::decode_line_serde`]: serde_json for every line, the
+    /// reference.
+    Serde,
+}
+
 /// A streaming reader of trace records.
 pub struct TraceReader<R> {
     inner: R,
     buf: Vec<u8>,
     line: usize,
     records: u64,
+    decoder: Decoder,
 }
 
 impl<R: BufRead> TraceReader<R> {
     /// Reads from `inner`.
     pub fn new(inner: R) -> TraceReader<R> {
-        TraceReader { inner, buf: Vec::with_capacity(4096), line: 0, records: 0 }
+        TraceReader::with_decoder(inner, Decoder::Fast)
+    }
+
+    /// Reads from `inner`, decoding each line with `decoder`.
+    pub fn with_decoder(inner: R, decoder: Decoder) -> TraceReader<R> {
+        TraceReader { inner, buf: Vec::with_capacity(4096), line: 0, records: 0, decoder }
     }
 
     /// The 1-based line of the record returned last.
@@ -90,7 +113,11 @@ impl<R: BufRead> TraceReader<R> {
         }
         let text =
             std::str::from_utf8(bytes).map_err(|e| input(line, offset + e.valid_up_to() + 1, "invalid UTF-8"))?;
-        let record: Record<'_> = serde_json::from_str(text).map_err(|e| {
+        let decoded = match self.decoder {
+            Decoder::Fast => record::decode_line(text),
+            Decoder::Serde => record::decode_line_serde(text),
+        };
+        let record = decoded.map_err(|e| {
             let message = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
