@@ -665,11 +665,15 @@ impl<'de> Fields<'de> {
             _ => "a header".to_string(),
         };
         let allowed = allowed | mask(&[Field::Kind, Field::Ts]);
-        if let Some(f) = Field::ALL.iter().find(|f| self.seen & f.bit() != 0 && allowed & f.bit() == 0) {
-            return Err(E::custom(format_args!("field `{}` does not belong in {}", f.name(), what())));
+        // The first field in `Field::ALL` order is the lowest bit.
+        let first = |bits: u16| Field::ALL[bits.trailing_zeros() as usize];
+        let foreign = self.seen & !allowed;
+        if foreign != 0 {
+            return Err(E::custom(format_args!("field `{}` does not belong in {}", first(foreign).name(), what())));
         }
-        if let Some(f) = Field::ALL.iter().find(|f| required & f.bit() != 0 && self.seen & f.bit() == 0) {
-            return Err(E::custom(format_args!("missing field `{}` in {}", f.name(), what())));
+        let missing = required & !self.seen;
+        if missing != 0 {
+            return Err(E::custom(format_args!("missing field `{}` in {}", first(missing).name(), what())));
         }
         Ok(())
     }

@@ -40,7 +40,7 @@ pub(super) fn decode(text: &str) -> Option<Record<'_>> {
     } else {
         loop {
             c.eat(b'"')?;
-            let field = Field::from_key(c.string()?)?;
+            let field = c.record_key()?;
             if !fields.first_time(field) {
                 return None;
             }
@@ -122,18 +122,23 @@ impl<'a> Cursor<'a> {
     /// The text of a string whose opening quote was read, up to its closing
     /// quote (read). Refuses an escape, a control character and a missing
     /// end: serde_json reads or reports those.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
         let mut i = start;
         loop {
-            // Eight bytes at a time while none of them needs a look.
-            while let Some(chunk) = self.bytes.get(i..i + 8) {
+            // Eight bytes at a time: on to the first byte that may need a
+            // look, or past all eight.
+            if let Some(chunk) = self.bytes.get(i..i + 8) {
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
-                if needs_look(u64::from_le_bytes(word)) {
-                    break;
+                match first_look(u64::from_le_bytes(word)) {
+                    Some(at) => i += at,
+                    None => {
+                        i += 8;
+                        continue;
+                    }
                 }
-                i += 8;
             }
             match *self.bytes.get(i)? {
                 b'"' => {
@@ -148,10 +153,59 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A record key whose opening quote was read, with its closing quote.
+    /// The writer's keys are recognised by their bytes (a key followed by a
+    /// quote is that key: no escape, no control character); any other goes
+    /// through [`Cursor::string`] and [`Field::from_key`].
+    #[inline]
+    fn record_key(&mut self) -> Option<Field> {
+        let rest = self.bytes.get(self.at..)?;
+        let (field, len) = match rest.first()? {
+            b'k' if rest.starts_with(b"kind\"") => (Field::Kind, 5),
+            b'a' if rest.starts_with(b"api\"") => (Field::Api, 4),
+            b'h' if rest.starts_with(b"hr\"") => (Field::Hr, 3),
+            b't' if rest.starts_with(b"ts\"") => (Field::Ts, 3),
+            b's' if rest.starts_with(b"status\"") => (Field::Status, 7),
+            b'v' if rest.starts_with(b"value\"") => (Field::Value, 6),
+            b'e' if rest.starts_with(b"event\"") => (Field::Event, 6),
+            b'f' if rest.starts_with(b"flags\"") => (Field::Flags, 6),
+            _ => return Field::from_key(self.string()?),
+        };
+        self.at += len;
+        Some(field)
+    }
+
+    /// A `WM_INDIVIDUALIZE_STATUS` key whose opening quote was read, with
+    /// its closing quote, as [`Cursor::record_key`] reads a record key.
+    #[inline]
+    fn value_key(&mut self) -> Option<usize> {
+        let rest = self.bytes.get(self.at..)?;
+        let (i, len) = if rest.starts_with(b"hr\"") {
+            (0, 3)
+        } else if rest.starts_with(b"enIndiStatus\"") {
+            (1, 13)
+        } else if rest.starts_with(b"pszIndiRespUrl\"") {
+            (2, 15)
+        } else if rest.starts_with(b"dwHTTPRequest\"") {
+            (3, 14)
+        } else if rest.starts_with(b"enHTTPStatus\"") {
+            (4, 13)
+        } else if rest.starts_with(b"dwHTTPReadProgress\"") {
+            (5, 19)
+        } else if rest.starts_with(b"dwHTTPReadTotal\"") {
+            (6, 16)
+        } else {
+            return value_field(self.string()?);
+        };
+        self.at += len;
+        Some(i)
+    }
+
     /// A scalar value: a string, `null`, or an integer serde_json reads as
     /// `u64` (up to `u64::MAX`) or `i64` (down to `i64::MIN`). Refuses what it
     /// reads as a float (a fraction, an exponent, a larger integer, `-0`),
     /// a leading zero, and anything that is no scalar.
+    #[inline(always)]
     fn scalar(&mut self) -> Option<Scalar<'a>> {
         match self.peek()? {
             b'"' => {
@@ -210,7 +264,7 @@ impl<'a> Cursor<'a> {
         } else {
             loop {
                 self.eat(b'"')?;
-                let i = value_field(self.string()?)?;
+                let i = self.value_key()?;
                 if seen & (1 << i) != 0 {
                     return None;
                 }
@@ -228,16 +282,18 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Whether any of the eight bytes of `word` may be a quote, a backslash or a
-/// control character (never false when one is; true now and then when none
-/// is, which only costs a look at each byte).
-fn needs_look(word: u64) -> bool {
+/// The index of the first of the eight bytes of `word` (little-endian) that
+/// may be a quote, a backslash or a control character, or `None` when none
+/// is. Never `None` or too far when one is (a borrow only runs towards higher
+/// bytes, so the lowest flag is a real match); the caller looks at the byte.
+fn first_look(word: u64) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A byte below `n` (n <= 128) sets its high bit in (x - n) & !x.
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
     let zero = |x: u64| below(x, 1);
-    (below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))) != 0
+    let flags = below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')));
+    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
 }
 
 #[cfg(test)]
@@ -245,20 +301,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_word_with_a_quote_backslash_or_control_byte_needs_a_look() {
+    fn the_first_quote_backslash_or_control_byte_of_a_word_is_found() {
         let plain = u64::from_le_bytes(*b"https://");
-        assert!(!needs_look(plain));
+        assert_eq!(first_look(plain), None);
         for special in [b'"', b'\\', 0x00, 0x1F, b'\t'] {
             for at in 0..8 {
                 let mut word = *b"abcdefgh";
                 word[at] = special;
-                assert!(needs_look(u64::from_le_bytes(word)), "{special:#x} at {at}");
+                assert_eq!(first_look(u64::from_le_bytes(word)), Some(at), "{special:#x} at {at}");
+                // A later special byte does not hide an earlier one.
+                word[7] = b'"';
+                assert_eq!(first_look(u64::from_le_bytes(word)), Some(at), "{special:#x} at {at}, quote at 7");
             }
         }
         // Bytes of multi-byte characters need no look of their own.
         let multibyte = [0xC3, 0xA9, 0xE6, 0x97, 0xA5, 0xE6, 0x9C, 0xAC];
         assert_eq!(&multibyte, "é日本".as_bytes());
-        assert!(!needs_look(u64::from_le_bytes(multibyte)));
+        assert_eq!(first_look(u64::from_le_bytes(multibyte)), None);
     }
 
     #[test]
