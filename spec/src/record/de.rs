@@ -565,6 +565,7 @@ impl<'de> Fields<'de> {
     /// Sets `field` (not `value`, an object) from a scalar, as
     /// [`Fields::read_value`] would from the same JSON, with the same seeds.
     /// A float `ts` is not a [`Scalar`]; the fast decoder leaves it to serde_json.
+    #[inline]
     pub(super) fn set_scalar<E: de::Error>(&mut self, field: Field, scalar: Scalar<'de>) -> Result<(), E> {
         match field {
             Field::Kind => self.kind = Some(visit_str_only(KIND, scalar)?),
@@ -597,12 +598,11 @@ impl<'de> Fields<'de> {
         self.value = Some(value);
     }
 
-    /// Whether `field` was read already, marking it read: a repeated key is
-    /// an error (`duplicate field`).
-    pub(super) fn first_time(&mut self, field: Field) -> bool {
-        let first = self.seen & field.bit() == 0;
-        self.seen |= field.bit();
-        first
+    /// Sets the keys present (as [`Field::bit`]s), for a decoder that kept
+    /// them itself while it read the values (a repeated key is an error it
+    /// reports or leaves, as `duplicate field`).
+    pub(super) fn set_seen(&mut self, seen: u16) {
+        self.seen = seen;
     }
 
     /// The record these keys make, or why they make none: the checks
@@ -807,6 +807,7 @@ pub(super) fn value_field(key: &str) -> Option<usize> {
 
 /// Sets field `i` of a `WM_INDIVIDUALIZE_STATUS` from a scalar, with the seeds
 /// [`StatusValueSeed`] uses.
+#[inline]
 pub(super) fn set_value_field<'de, E: de::Error>(
     out: &mut IndividualizeStatus<'de>,
     i: usize,

@@ -34,6 +34,9 @@ pub(super) fn decode(text: &str) -> Option<Record<'_>> {
     c.whitespace();
     c.eat(b'{')?;
     let mut fields = Fields::default();
+    // The keys read so far, as `Field::bit`s: a repeated one is serde_json's
+    // to report.
+    let mut seen = 0u16;
     c.whitespace();
     if c.peek()? == b'}' {
         c.at += 1;
@@ -41,9 +44,10 @@ pub(super) fn decode(text: &str) -> Option<Record<'_>> {
         loop {
             c.eat(b'"')?;
             let field = c.record_key()?;
-            if !fields.first_time(field) {
+            if seen & field.bit() != 0 {
                 return None;
             }
+            seen |= field.bit();
             c.colon()?;
             if field == Field::Value {
                 fields.set_value(c.status_value()?);
@@ -60,6 +64,7 @@ pub(super) fn decode(text: &str) -> Option<Record<'_>> {
     if c.at != c.bytes.len() {
         return None;
     }
+    fields.set_seen(seen);
     fields.finish::<Refused>().ok()
 }
 
@@ -236,6 +241,7 @@ impl<'a> Cursor<'a> {
     /// The digits of an integer, as a u64. Refuses no digit, a leading zero
     /// before another digit, a value past `u64::MAX`, and a fraction or an
     /// exponent after the digits.
+    #[inline(always)]
     fn integer(&mut self) -> Option<u64> {
         let start = self.at;
         let mut value = 0u64;

@@ -22,6 +22,10 @@ enum Outcome {
 }
 
 fn read_all(bytes: &[u8], decoder: Decoder) -> Outcome {
+    read_all_from(bytes, decoder)
+}
+
+fn read_all_from(bytes: impl std::io::BufRead, decoder: Decoder) -> Outcome {
     let mut reader = TraceReader::with_decoder(bytes, decoder);
     let mut records = Vec::new();
     loop {
@@ -296,6 +300,25 @@ proptest! {
             bytes.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
         }
         assert_agree(&bytes);
+    }
+
+    #[test]
+    fn lines_read_in_place_or_copied_read_alike(
+        lines in proptest::collection::vec((base_line(), proptest::collection::vec(mutation(), 0..2)), 1..5),
+        capacity in 1usize..300,
+    ) {
+        let mut bytes = Vec::new();
+        for (mut line, mutations) in lines {
+            for m in &mutations {
+                apply(&mut line, m);
+            }
+            bytes.extend_from_slice(&line);
+            bytes.push(b'\n');
+        }
+        // A small buffer splits lines across refills (each such line is
+        // copied); a line wholly in the buffer is read in place.
+        let buffered = std::io::BufReader::with_capacity(capacity, bytes.as_slice());
+        prop_assert_eq!(read_all_from(buffered, Decoder::Fast), read_all(&bytes, Decoder::Serde));
     }
 }
 
