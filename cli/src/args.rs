@@ -192,6 +192,16 @@ pub struct CertifyArgs {
     /// past its `until` date. See README.md, "Known failures".
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
+    /// Play cases on N testee processes at once (default: the number of cores, or 1 with --validate-protocol; at most 64).
+    ///
+    /// Each process, with a loopback service of its own, plays a share of
+    /// the cases; the console and the reports show them in run order, and
+    /// failing generated cases are shrunk once every case has played, so a
+    /// run's results do not depend on N for an engine whose behaviour does
+    /// not depend on the cases it played before. Use --jobs 1 for one
+    /// process playing every case in order.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Rewrite the --expect file from this run's failures, keeping reasons, owners and dates.
     #[arg(long, requires = "expect")]
     pub update_expectations: bool,

@@ -123,10 +123,17 @@ pub fn adopt_orphans() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The testees running now (`certify --jobs` runs several): their pids,
+/// which are also their process groups' ids.
+static LIVE_TESTEES: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
 /// After [`adopt_orphans`]: kills (SIGKILL) and reaps every child of this
-/// process, over and over, until none is left or a generous deadline has
+/// process but the testees still running and the members of their process
+/// groups, over and over, until none is left or a generous deadline has
 /// passed; each reaped one's own children have become this process's by then.
-/// Without [`adopt_orphans`] it does nothing. Returns how many it reaped.
+/// (A descendant of a running testee that left its group, with `setsid`,
+/// cannot be told from an orphan of a stopped one and goes too.) Without
+/// [`adopt_orphans`] it does nothing. Returns how many it reaped.
 pub fn sweep_orphans() -> usize {
     if !ADOPTING.load(Ordering::SeqCst) {
         return 0;
@@ -134,7 +141,12 @@ pub fn sweep_orphans() -> usize {
     let deadline = Instant::now() + SWEEP_DEADLINE;
     let mut reaped = 0;
     loop {
-        let children = children_of(std::process::id());
+        let live = LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let children: Vec<i32> = children_of(std::process::id())
+            .into_iter()
+            .filter(|(pid, group)| !live.iter().any(|t| *t as i32 == *pid || *t == *group))
+            .map(|(pid, _)| pid)
+            .collect();
         if children.is_empty() || Instant::now() >= deadline {
             return reaped;
         }
@@ -160,22 +172,27 @@ pub fn sweep_orphans() -> usize {
     }
 }
 
-/// The processes whose parent is `parent`, from `/proc/*/stat`.
-fn children_of(parent: u32) -> Vec<i32> {
+/// The processes whose parent is `parent`, each with its process group,
+/// from `/proc/*/stat`.
+fn children_of(parent: u32) -> Vec<(i32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| parent_of(&stat)) == Some(parent)
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (ppid, group) = parent_and_group(&stat)?;
+            (ppid == parent).then_some((pid, group))
         })
         .collect()
 }
 
-/// The parent pid in a `/proc/PID/stat` line: the second field after the
-/// parenthesised command name (which may itself hold spaces and parentheses).
-fn parent_of(stat: &str) -> Option<u32> {
+/// The parent pid and the process group in a `/proc/PID/stat` line: the
+/// second and third fields after the parenthesised command name (which may
+/// itself hold spaces and parentheses).
+fn parent_and_group(stat: &str) -> Option<(u32, u32)> {
     let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(1)?.parse().ok()
+    let mut fields = rest.split_whitespace().skip(1);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
 }
 
 /// What the testee's stdout produced.
@@ -218,6 +235,7 @@ impl Process {
             // Its own process group, so that killing it kills what it started.
             .process_group(0)
             .spawn()?;
+        LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
         let stdin = child.stdin.take();
         let (tx, lines) = channel();
         let stdout_closed = Arc::new(AtomicBool::new(false));
@@ -333,6 +351,7 @@ impl Process {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner()).retain(|pid| *pid != self.child.id());
         sweep_orphans();
     }
 }
@@ -403,12 +422,12 @@ mod tests {
         assert_eq!(quiet.excerpt().len(), super::STDERR_KEPT);
     }
 
-    use super::parent_of;
+    use super::parent_and_group;
 
     #[test]
     fn the_parent_is_read_past_a_command_name_with_spaces_and_parentheses() {
-        assert_eq!(parent_of("42 (a) b (c)) S 17 42 42 0 -1"), Some(17));
-        assert_eq!(parent_of("42 (sleep) S 1 42 42 0 -1"), Some(1));
-        assert_eq!(parent_of("garbage"), None);
+        assert_eq!(parent_and_group("42 (a) b (c)) S 17 40 42 0 -1"), Some((17, 40)));
+        assert_eq!(parent_and_group("42 (sleep) S 1 42 42 0 -1"), Some((1, 42)));
+        assert_eq!(parent_and_group("garbage"), None);
     }
 }

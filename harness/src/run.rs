@@ -4,10 +4,11 @@
 //! What is printed, and which exit status a run maps to, is the command
 //! line's business: it watches the run through a [`RunObserver`].
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use indiv_engine::Scenario;
@@ -94,6 +95,8 @@ pub struct RunOptions {
     pub shrink: usize,
     /// The known failures (`--expect`).
     pub expectations: Option<Expectations>,
+    /// How many testee processes play cases at once (at least 1).
+    pub jobs: usize,
     /// Set (by a signal handler) to stop the run after the current case.
     pub interrupted: Arc<AtomicBool>,
 }
@@ -186,6 +189,9 @@ pub struct CaseOutcome {
     pub reproduces: Option<(usize, usize)>,
     /// For an XFAIL play: the reasons of the expectations that covered it.
     pub expected: Option<Vec<String>>,
+    /// Under `--validate-protocol`, the play at which the testee first broke
+    /// the protocol: the run stops there.
+    pub mismatch: bool,
 }
 
 /// Everything a run produced, for the console and the reports.
@@ -307,6 +313,14 @@ pub trait RunObserver {
 }
 
 /// Runs the selected cases against the testee.
+///
+/// The plays (every case of the selection, round after round) are numbered
+/// in run order and shared out among `jobs` workers, each with its own
+/// testee process and loopback service; the observer sees them in run
+/// order, whatever order they end in. Only then are failing generated cases
+/// shrunk, in run order, so the run's results do not depend on `jobs` (for
+/// an engine whose behaviour does not depend on the cases it played before:
+/// each worker's testee plays a share of them).
 pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn RunObserver) -> Result<RunSummary, Error> {
     let cases = select_cases(options)?;
     let random: Vec<u64> = match options.random {
@@ -322,141 +336,258 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         validate_protocol: options.validate_protocol,
         limits: options.limits,
     };
-    let mut harness = Harness::new(spec, settings, Arc::clone(&options.interrupted)).map_err(Error::Service)?;
     let rounds = options.rounds();
-    let per_round = cases.len() + random.len();
-    observer.planned((rounds != u32::MAX).then(|| per_round.saturating_mul(rounds as usize)));
-    let mut outcomes = Vec::new();
+    let per_round = (cases.len() + random.len()) as u64;
+    let plays = per_round.saturating_mul(u64::from(rounds));
+    observer.planned((rounds != u32::MAX).then_some(plays as usize));
     let command = reproduce_suffix(options);
-    let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
-    let mut held = Held { outcomes: Vec::new(), expectations: options.expectations.clone(), strict: options.strict };
-    let mut budget = ShrinkBudget::new(options.shrink);
-    'rounds: for round in 1..=rounds {
-        for case in &cases {
-            if stopped(&harness) {
-                break 'rounds;
+    let schedule = Schedule { cases: &cases, seeds: &random, options, command: &command };
+    let jobs = options.jobs.clamp(1, plays.min(MAX_JOBS as u64) as usize);
+    let next = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<WorkerMessage>();
+    let mut outcomes: Vec<CaseOutcome> = Vec::new();
+    let mut expectations = options.expectations.clone();
+    let mut testee = None;
+    let mut protocol_mismatch = false;
+    let mut failure: Option<Error> = None;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let (tx, settings, schedule, next, stop) = (tx.clone(), settings.clone(), &schedule, &next, &stop);
+            scope.spawn(move || work(spec, settings, schedule, next, stop, plays, &tx));
+        }
+        drop(tx);
+        // Plays that ended ahead of their turn, by number.
+        let mut ahead: BTreeMap<u64, CaseOutcome> = BTreeMap::new();
+        let mut turn = 0u64;
+        let mut cut = false;
+        for message in rx {
+            match message {
+                WorkerMessage::Played(n, outcome) => {
+                    ahead.insert(n, *outcome);
+                }
+                WorkerMessage::Stopped { identity } => {
+                    if testee.is_none() {
+                        testee = identity;
+                    }
+                }
+                WorkerMessage::Failed(e) => {
+                    failure.get_or_insert(e);
+                    stop.store(true, Ordering::SeqCst);
+                }
             }
-            let reproduce = match &options.case_file {
-                Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
-                None => format!("indiv certify --case {}{command}", case.name),
-            };
-            let result = harness.run(case);
-            let previous = harness.take_settlement();
-            let outcome = CaseOutcome { result, reproduce, round, reproduces: None, expected: None };
-            if held.played(outcome, previous, true, &harness, observer, &mut outcomes, options)? {
-                break 'rounds;
+            while !cut {
+                let Some(mut outcome) = ahead.remove(&turn) else { break };
+                turn += 1;
+                if let Some(x) = &mut expectations {
+                    outcome.expected = x.apply(&mut outcome.result, options.strict);
+                }
+                let shown = observer.case_done(&outcome);
+                let stops = outcome.mismatch
+                    || ((options.until_fail || options.fail_fast) && failing(&outcome.result, options.strict));
+                protocol_mismatch |= outcome.mismatch;
+                if outcome.round > 1 && outcome.result.verdict == Verdict::Pass {
+                    // A passing play after the first round keeps its verdict, not its trace.
+                    outcome.result.trace = String::new();
+                    outcome.result.stderr = String::new();
+                }
+                outcomes.push(outcome);
+                if let Err(e) = shown {
+                    failure.get_or_insert(Error::Output(e));
+                    cut = true;
+                }
+                if stops {
+                    // Nothing after this play is reported (as if it had not run).
+                    cut = true;
+                }
+                if cut {
+                    stop.store(true, Ordering::SeqCst);
+                }
             }
         }
-        for &seed in &random {
-            if stopped(&harness) {
-                break 'rounds;
-            }
-            let play = Play { seed, round };
-            let (outcome, previous, owns) =
-                run_generated(&mut harness, play, options, &command, observer, &mut budget)?;
-            if held.played(outcome, previous, owns, &harness, observer, &mut outcomes, options)? {
-                break 'rounds;
-            }
-        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
     }
-    harness.close();
-    let last = harness.take_settlement();
-    held.settle(last, observer, &mut outcomes)?;
-    held.flush(observer, &mut outcomes)?;
+    shrink_failures(spec, &settings, options, &command, &mut outcomes, observer)?;
     Ok(RunSummary {
         cases: outcomes,
-        testee: harness.identity().cloned(),
+        testee,
         program: options.program.clone(),
         incomplete: options.interrupted.load(Ordering::SeqCst),
-        protocol_mismatch: harness.protocol_mismatch(),
+        protocol_mismatch,
         strict: options.strict,
         repeated: rounds > 1,
-        expectations: held.expectations,
+        expectations,
     })
 }
 
-/// Case results not reported yet: the first, when there is one, is the
-/// harness's unsettled case (see [`Harness`]), whose records after `ended`
-/// are known only once the next case's start is acknowledged or the testee
-/// has stopped; the others (skipped cases) came after it and wait their turn,
-/// so that the observer sees every case once, with its final verdict, in run
-/// order.
-struct Held {
-    outcomes: Vec<CaseOutcome>,
-    /// Applied to each play as it is reported.
-    expectations: Option<Expectations>,
-    strict: bool,
+/// The most worker processes `--jobs` may ask for.
+pub const MAX_JOBS: usize = 64;
+
+/// Which case each numbered play is.
+struct Schedule<'a> {
+    cases: &'a [Case],
+    seeds: &'a [u64],
+    options: &'a RunOptions,
+    command: &'a str,
 }
 
-impl Held {
-    /// A case was played: `previous` is the settlement its run brought for
-    /// the case held first, `owns` whether the harness's unsettled case, if
-    /// any, is this one (not a shrinking candidate that was dropped).
-    /// Returns whether `--until-fail` stops the run here: this play, or one
-    /// its settlement turned to ERROR, failed.
-    #[allow(clippy::too_many_arguments)] // the run's state, passed rather than bundled for one call site each
-    fn played(
-        &mut self,
-        outcome: CaseOutcome,
-        previous: Option<Settlement>,
-        owns: bool,
-        harness: &Harness,
-        observer: &mut dyn RunObserver,
-        outcomes: &mut Vec<CaseOutcome>,
-        options: &RunOptions,
-    ) -> std::io::Result<bool> {
-        let reported = outcomes.len();
-        self.settle(previous, observer, outcomes)?;
-        let failed = failing(&outcome.result, options.strict)
-            || outcomes[reported..].iter().any(|o| failing(&o.result, options.strict));
-        // Held while it owns the harness's unsettled case, or a case ahead
-        // of it does.
-        let waits = !self.outcomes.is_empty() || (owns && harness.unsettled());
-        self.outcomes.push(outcome);
-        if !waits {
-            self.flush(observer, outcomes)?;
-        }
-        Ok((options.until_fail || options.fail_fast) && failed)
-    }
-
-    /// Applies a settlement to the case held first, then reports every held case.
-    fn settle(
-        &mut self,
-        settlement: Option<Settlement>,
-        observer: &mut dyn RunObserver,
-        outcomes: &mut Vec<CaseOutcome>,
-    ) -> std::io::Result<()> {
-        let Some(settlement) = settlement else { return Ok(()) };
-        if let (Some(late), Some(first)) = (settlement.late, self.outcomes.first_mut()) {
-            first.result.blame_late(&late);
-        }
-        self.flush(observer, outcomes)
-    }
-
-    /// Reports every held case. A passing play after the first round keeps
-    /// its verdict but not its trace and stderr, so that a long `--repeat`
-    /// or `--until-fail` run holds a few hundred bytes per such play.
-    fn flush(&mut self, observer: &mut dyn RunObserver, outcomes: &mut Vec<CaseOutcome>) -> std::io::Result<()> {
-        for mut outcome in self.outcomes.drain(..) {
-            if let Some(expectations) = &mut self.expectations {
-                outcome.expected = expectations.apply(&mut outcome.result, self.strict);
+impl Schedule<'_> {
+    /// Play `n`: its case, its reproduce command, its round, and its seed
+    /// when generated.
+    fn play(&self, n: u64) -> Result<(Case, String, u32, Option<u64>), Error> {
+        let per_round = (self.cases.len() + self.seeds.len()) as u64;
+        let round = u32::try_from(n / per_round + 1).unwrap_or(u32::MAX);
+        let at = (n % per_round) as usize;
+        let command = self.command;
+        match self.cases.get(at) {
+            Some(case) => {
+                let reproduce = match &self.options.case_file {
+                    Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
+                    None => format!("indiv certify --case {}{command}", case.name),
+                };
+                Ok((case.clone(), reproduce, round, None))
             }
-            observer.case_done(&outcome)?;
-            if outcome.round > 1 && outcome.result.verdict == Verdict::Pass {
-                outcome.result.trace = String::new();
-                outcome.result.stderr = String::new();
+            None => {
+                let seed = self.seeds[at - self.cases.len()];
+                let case = generated_case(seed)?.0;
+                Ok((case, format!("indiv certify --random 1 --seed {seed}{command}"), round, Some(seed)))
             }
-            outcomes.push(outcome);
         }
-        Ok(())
     }
 }
 
-/// One play of a generated case.
-#[derive(Clone, Copy, Debug)]
-struct Play {
-    seed: u64,
-    round: u32,
+/// What a worker tells the run.
+enum WorkerMessage {
+    /// Play `n` ended (settled: records written after its `ended` counted).
+    Played(u64, Box<CaseOutcome>),
+    /// The worker stopped: its testee's identity.
+    Stopped { identity: Option<(Implementation, Vec<Capability>)> },
+    /// The worker could not work.
+    Failed(Error),
+}
+
+/// One worker: its own harness (testee and loopback service), taking plays
+/// by number until they run out or the run stops.
+fn work(
+    spec: &'static Spec,
+    settings: Settings,
+    schedule: &Schedule<'_>,
+    next: &AtomicU64,
+    stop: &AtomicBool,
+    plays: u64,
+    tx: &std::sync::mpsc::Sender<WorkerMessage>,
+) {
+    let options = schedule.options;
+    let mut harness = match Harness::new(spec, settings, Arc::clone(&options.interrupted)) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tx.send(WorkerMessage::Failed(Error::Service(e)));
+            return;
+        }
+    };
+    // The play whose records after `ended` are not all known yet.
+    let mut unsettled: Option<(u64, CaseOutcome)> = None;
+    let send = |n: u64, outcome: CaseOutcome| {
+        let _ = tx.send(WorkerMessage::Played(n, Box::new(outcome)));
+    };
+    loop {
+        if stop.load(Ordering::SeqCst) || options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch() {
+            break;
+        }
+        let n = next.fetch_add(1, Ordering::SeqCst);
+        if n >= plays {
+            break;
+        }
+        let (case, reproduce, round, _) = match schedule.play(n) {
+            Ok(play) => play,
+            Err(e) => {
+                let _ = tx.send(WorkerMessage::Failed(e));
+                break;
+            }
+        };
+        let result = harness.run(&case);
+        let settlement = harness.take_settlement();
+        if let Some((m, mut previous)) = unsettled.take() {
+            if let Some(Settlement { late: Some(late) }) = settlement {
+                previous.result.blame_late(&late);
+            }
+            send(m, previous);
+        }
+        // The play in which the testee first broke the protocol stops the run.
+        let mismatch = harness.protocol_mismatch();
+        let outcome = CaseOutcome { result, reproduce, round, reproduces: None, expected: None, mismatch };
+        if harness.unsettled() {
+            unsettled = Some((n, outcome));
+        } else {
+            send(n, outcome);
+        }
+    }
+    harness.close();
+    if let Some((m, mut previous)) = unsettled.take() {
+        if let Some(Settlement { late: Some(late) }) = harness.take_settlement() {
+            previous.result.blame_late(&late);
+        }
+        send(m, previous);
+    }
+    let _ = tx.send(WorkerMessage::Stopped { identity: harness.identity().cloned() });
+}
+
+/// Shrinks the failing generated plays the budget allows (`--shrink`), in
+/// run order, on a harness of their own: each minimal case is played
+/// [`CONFIRM_RUNS`] times more and written as a case file, and replaces its
+/// play in `outcomes`.
+fn shrink_failures(
+    spec: &'static Spec,
+    settings: &Settings,
+    options: &RunOptions,
+    command: &str,
+    outcomes: &mut [CaseOutcome],
+    observer: &mut dyn RunObserver,
+) -> Result<(), Error> {
+    let mut budget = ShrinkBudget::new(options.shrink);
+    let mut harness: Option<Harness> = None;
+    let stopped = |h: &Option<Harness>| {
+        options.interrupted.load(Ordering::SeqCst) || h.as_ref().is_some_and(Harness::protocol_mismatch)
+    };
+    for outcome in outcomes.iter_mut() {
+        if stopped(&harness) || outcome.mismatch {
+            break;
+        }
+        let Some(seed) = outcome.result.name.strip_prefix("random-").and_then(|s| s.parse::<u64>().ok()) else {
+            continue;
+        };
+        // Only a generated case's own play (a case file may be named like one).
+        if options.case_file.is_some()
+            || !failing(&outcome.result, options.strict)
+            || !budget.take(seed, &outcome.result)
+        {
+            continue;
+        }
+        let harness = match &mut harness {
+            Some(h) => h,
+            None => harness.insert(
+                Harness::new(spec, settings.clone(), Arc::clone(&options.interrupted)).map_err(Error::Service)?,
+            ),
+        };
+        let (_, mut tree) = generated_case(seed)?;
+        let best = outcome.result.clone();
+        let (mut result, owns) = shrink(harness, &mut tree, best, options.strict, &options.interrupted, observer);
+        let confirmed = confirm(harness, &mut result, owns, options);
+        let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+        let file = dir.join(format!("indiv-case-{seed}.toml"));
+        write_case_file(&file, &result, seed, confirmed)?;
+        outcome.reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
+        outcome.reproduces = Some(confirmed);
+        outcome.result = result;
+        observer.case_file_written(&file, &outcome.reproduce, confirmed)?;
+    }
+    if let Some(mut h) = harness {
+        h.close();
+    }
+    Ok(())
 }
 
 /// Which failing generated cases are shrunk: at most `left` more distinct
@@ -486,45 +617,6 @@ impl ShrinkBudget {
         self.failures.insert(rules);
         true
     }
-}
-
-/// Plays the generated case of `play.seed`; a failing one is shrunk (if the
-/// budget allows), its
-/// minimal case played [`CONFIRM_RUNS`] times more, and written as a case
-/// file. Also returns the settlement its first run brought for the case
-/// before it, and whether the harness's unsettled case, if any, is the one
-/// returned (see [`Held::played`]).
-fn run_generated(
-    harness: &mut Harness,
-    play: Play,
-    options: &RunOptions,
-    command: &str,
-    observer: &mut dyn RunObserver,
-    budget: &mut ShrinkBudget,
-) -> Result<(CaseOutcome, Option<Settlement>, bool), Error> {
-    let seed = play.seed;
-    let (case, mut tree) = generated_case(seed)?;
-    let mut result = harness.run(&case);
-    let previous = harness.take_settlement();
-    let mut owns = true;
-    let mut reproduce = format!("indiv certify --random 1 --seed {seed}{command}");
-    let mut reproduces = None;
-    let go_on = |harness: &Harness| !options.interrupted.load(Ordering::SeqCst) && !harness.protocol_mismatch();
-    // A protocol mismatch stops the run: there is nothing to shrink.
-    if failing(&result, options.strict) && go_on(harness) && budget.take(seed, &result) {
-        (result, owns) = shrink(harness, &mut tree, result, options.strict, &options.interrupted, observer);
-        let confirmed = confirm(harness, &mut result, owns, options);
-        // After a confirming play, the harness's unsettled case is that play.
-        owns &= confirmed.1 == 0;
-        reproduces = Some(confirmed);
-        let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
-        let file = dir.join(format!("indiv-case-{seed}.toml"));
-        write_case_file(&file, &result, seed, confirmed)?;
-        reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
-        observer.case_file_written(&file, &reproduce, confirmed)?;
-    }
-    Ok((CaseOutcome { result, reproduce, round: play.round, reproduces, expected: None }, previous, owns))
 }
 
 /// Plays the shrunk case `best` [`CONFIRM_RUNS`] times more and counts the
@@ -836,6 +928,7 @@ mod tests {
             fail_fast: false,
             shrink: 1,
             expectations: None,
+            jobs: 1,
             interrupted: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -25,7 +25,7 @@ fn certify(mode: &str) -> (Output, serde_json::Value) {
 fn certify_with(mode: &str, options: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
-        .args(["certify", "--case", "reader-happy", "--case", "security-happy", "--report"])
+        .args(["certify", "--jobs", "1", "--case", "reader-happy", "--case", "security-happy", "--report"])
         .arg(dir.path())
         .args(options)
         .args(["--", "python3"])

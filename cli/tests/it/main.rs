@@ -10,6 +10,7 @@ mod docs;
 mod expectations;
 mod goals;
 mod isolation;
+mod jobs;
 mod output_safety;
 mod python_engine;
 mod repeat;

@@ -16,7 +16,8 @@ fn repeat_plays_every_case_each_round_and_lists_flaky_cases() {
     // of two cases, plays 3 and 6 (reader-happy in round 2, busy in round 3)
     // are ERROR.
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let options = ["--repeat", "3", "--case", "reader-happy", "--case", "busy"];
+    // One testee plays every case: the testee counts the cases it is reset for.
+    let options = ["--jobs", "1", "--repeat", "3", "--case", "reader-happy", "--case", "busy"];
     let (o, dir) = certify_python(&options, "flaky.py", &["3", indiv]);
     let out = output_text(&o);
     let report = read_report(dir.path());
@@ -52,7 +53,7 @@ fn repeat_plays_every_case_each_round_and_lists_flaky_cases() {
 #[test]
 fn a_case_whose_plays_agree_is_not_flaky() {
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let (o, dir) = certify_python(&["--repeat", "2", "--case", "busy"], "flaky.py", &["1000", indiv]);
+    let (o, dir) = certify_python(&["--jobs", "1", "--repeat", "2", "--case", "busy"], "flaky.py", &["1000", indiv]);
     let report = read_report(dir.path());
     assert_eq!(verdicts(&report), [("busy", "PASS"), ("busy", "PASS")], "{}", output_text(&o));
     assert_eq!(report["flaky"], serde_json::json!([]));
@@ -62,7 +63,8 @@ fn a_case_whose_plays_agree_is_not_flaky() {
 #[test]
 fn until_fail_stops_at_the_first_failing_play() {
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let (o, dir) = certify_python(&["--until-fail", "--case", "reader-happy"], "flaky.py", &["4", indiv]);
+    let (o, dir) =
+        certify_python(&["--jobs", "1", "--until-fail", "--case", "reader-happy"], "flaky.py", &["4", indiv]);
     let out = output_text(&o);
     let report = read_report(dir.path());
     let expected =
@@ -74,7 +76,7 @@ fn until_fail_stops_at_the_first_failing_play() {
 #[test]
 fn until_fail_with_repeat_stops_after_that_many_rounds_without_a_failure() {
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let options = ["--until-fail", "--repeat", "3", "--case", "reader-happy"];
+    let options = ["--jobs", "1", "--until-fail", "--repeat", "3", "--case", "reader-happy"];
     let (o, dir) = certify_python(&options, "flaky.py", &["1000", indiv]);
     assert_eq!(verdicts(&read_report(dir.path())).len(), 3, "{}", output_text(&o));
     assert_eq!(o.status.code(), Some(0));
@@ -86,7 +88,7 @@ fn a_shrunk_case_that_fails_only_sometimes_says_so() {
     // passes and the first failure is shrunk; its minimal case then fails in
     // some of its replays and not in others.
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let (o, dir) = certify_python(&["--random", "2"], "flaky.py", &["2", indiv]);
+    let (o, dir) = certify_python(&["--jobs", "1", "--random", "2"], "flaky.py", &["2", indiv]);
     let out = output_text(&o);
     let report = read_report(dir.path());
     let shrunk = report["cases"].as_array().expect("cases").iter().find(|c| c["reproduces"].is_object());
