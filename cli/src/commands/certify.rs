@@ -18,7 +18,7 @@ use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
 use indiv_spec::text::{one_line, shorten};
 
-use crate::args::CertifyArgs;
+use crate::args::{AnnotationsFormat, CertifyArgs};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 
@@ -110,6 +110,12 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         console.tolerate(written)?;
     } else {
         console.tolerate(printed)?;
+    }
+    if args.annotations == Some(AnnotationsFormat::Github) {
+        let paths = indiv_harness::report::trace_paths(&summary);
+        let commands = indiv_harness::sarif::annotations(&summary, args.report.as_deref(), &paths);
+        let written = console.out.write_all(commands.as_bytes());
+        console.tolerate(written)?;
     }
     Ok(exit_status(&counts, summary.strict, summary.incomplete))
 }
