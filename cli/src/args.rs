@@ -242,8 +242,11 @@ pub struct SimulateArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum CheckFormat {
+    /// Compiler-style diagnostics, then a summary line per file.
     Human,
+    /// One JSON object per file, on one line.
     Json,
+    /// JUnit XML: a test suite per file, a test case per trace rule.
     Junit,
     /// SARIF 2.1.0: one run, every rule of the spec, one result per violation.
     Sarif,

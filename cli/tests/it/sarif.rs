@@ -134,6 +134,25 @@ fn check_sarif_of_many_inputs_is_one_valid_document() {
     assert_eq!(uris.len(), 50, "{uris:?}");
 }
 
+#[test]
+fn check_sarif_of_standard_input_locates_results_without_a_uri_and_validates() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["check", "--format", "sarif", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn indiv");
+    child.stdin.take().expect("stdin").write_all(TRACE.as_bytes()).expect("feed stdin");
+    let o = child.wait_with_output().expect("indiv ran");
+    assert_eq!(o.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_valid_sarif(&log);
+    let artifact = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["description"]["text"], "standard input");
+    assert!(artifact.get("uri").is_none(), "{artifact}");
+}
+
 /// One workflow command read back as the GitHub runner reads it: the
 /// command, its properties and its message, unescaped.
 fn parse_command(line: &str) -> (String, Vec<(String, String)>, String) {
