@@ -20,8 +20,14 @@ pub struct Cli {
 pub enum Command {
     /// Check indiv-trace/1 traces (JSON Lines) against every rule of the spec.
     ///
+    /// Formats: human (compiler-style diagnostics), json (one object per
+    /// file), junit, sarif (SARIF 2.1.0, for code scanning) and github
+    /// (workflow commands that annotate the trace lines in a GitHub Actions
+    /// run). Every format is written as the trace is read.
+    ///
     /// Exit status: 0 conforming, 1 a must rule broken (with --strict, also a
-    /// should rule), 2 usage error or an input that is not a readable trace.
+    /// should rule), 2 usage error or an input that is not a readable trace,
+    /// 4 the output could not be written. The same in every format.
     Check(CheckArgs),
     /// Print the rule catalog.
     ///
@@ -205,7 +211,7 @@ pub struct CertifyArgs {
     /// Rewrite the --expect file from this run's failures, keeping reasons, owners and dates.
     #[arg(long, requires = "expect")]
     pub update_expectations: bool,
-    /// Write report.json, junit.xml, summary.md and the traces into DIR.
+    /// Write report.json, junit.xml, summary.md, results.sarif and the traces into DIR.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Check every protocol line in both directions; stop at the first mismatch.
@@ -227,6 +233,12 @@ pub struct CertifyArgs {
     /// and the run goes on.
     #[arg(long)]
     pub validate_protocol: bool,
+    /// Also print each finding as an annotation: `github` prints GitHub
+    /// Actions workflow commands (`::error` for a must rule, `::warning` for
+    /// a should rule, and `::error` for a case that errored) after the run,
+    /// located at the case's trace file under --report DIR and its line.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub annotations: Option<AnnotationsFormat>,
     /// The engine's program and arguments, after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub program: Vec<std::ffi::OsString>,
@@ -250,9 +262,23 @@ pub struct SimulateArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum CheckFormat {
+    /// Compiler-style diagnostics, then a summary line per file.
     Human,
+    /// One JSON object per file, on one line.
     Json,
+    /// JUnit XML: a test suite per file, a test case per trace rule.
     Junit,
+    /// SARIF 2.1.0: one run, every rule of the spec, one result per violation.
+    Sarif,
+    /// GitHub Actions workflow commands: one `::error` or `::warning` per violation.
+    Github,
+}
+
+/// How `indiv certify --annotations` prints findings.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum AnnotationsFormat {
+    /// GitHub Actions workflow commands.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -13,6 +13,7 @@
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
+//! - [`sarif`]: `results.sarif` and GitHub workflow commands for a run's findings.
 //! - [`reference`](mod@reference): the reference engine behind the testee protocol (`indiv
 //!   testee`).
 
@@ -27,6 +28,7 @@ pub mod reference;
 pub mod report;
 pub mod run;
 pub mod runner;
+pub mod sarif;
 pub mod validator;
 
 pub use error::Error;

@@ -1,6 +1,7 @@
 //! The reports of `indiv certify --report DIR`: `report.json` (everything),
 //! `junit.xml` (one test case per case), `summary.md` (for a CI step
-//! summary) and `traces/CASE.jsonl` (each case's trace).
+//! summary), `results.sarif` (SARIF 2.1.0, see [`crate::sarif`]) and
+//! `traces/CASE.jsonl` (each case's trace).
 //!
 //! The report directory may hold links a testee planted there while it ran.
 //! No report file is ever opened through one: each is written to a new file
@@ -107,22 +108,34 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
     written.map_err(io(&target))
 }
 
+/// The trace file of each case, relative to the report directory
+/// (`traces/NAME.jsonl`), in run order; `None` for a case that keeps no trace
+/// (a passing play of a later round, see `--repeat`).
+pub fn trace_paths(summary: &RunSummary) -> Vec<Option<String>> {
+    let mut taken = HashSet::new();
+    summary
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(number, outcome)| {
+            let r = &outcome.result;
+            (!r.trace.is_empty()).then(|| format!("traces/{}.jsonl", file_name(&r.name, number + 1, &mut taken)))
+        })
+        .collect()
+}
+
 /// Writes every report into `dir`.
 pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error> {
     prepare(dir)?;
     let traces = dir.join("traces");
-    let mut taken = HashSet::new();
+    let paths = trace_paths(summary);
     let mut cases = Vec::new();
     let mut trace_files = Vec::new();
-    for (number, outcome) in summary.cases.iter().enumerate() {
+    for (outcome, trace_file) in summary.cases.iter().zip(&paths) {
         let (r, reproduce) = (&outcome.result, &outcome.reproduce);
-        // A passing play of a later round keeps no trace (see `--repeat`).
-        let trace_file = (!r.trace.is_empty()).then(|| {
-            let name = format!("{}.jsonl", file_name(&r.name, number + 1, &mut taken));
-            let path = format!("traces/{name}");
-            trace_files.push((name, r.trace.as_bytes()));
-            path
-        });
+        if let Some(name) = trace_file.as_deref().and_then(|p| p.strip_prefix("traces/")) {
+            trace_files.push((name.to_string(), r.trace.as_bytes()));
+        }
         cases.push(json!({
             "name": r.name,
             "verdict": r.verdict.as_str(),
@@ -188,6 +201,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
     write_file(dir, "report.json", text.as_bytes())?;
     write_file(dir, "junit.xml", junit(summary).as_bytes())?;
     write_file(dir, "summary.md", markdown(spec, summary).as_bytes())?;
+    write_file(dir, "results.sarif", crate::sarif::results(spec, summary, &paths).as_bytes())?;
     for (name, trace) in trace_files {
         write_file(&traces, &name, trace)?;
     }

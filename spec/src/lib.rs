@@ -7,6 +7,7 @@
 //! - [`record`] and [`reader`] define and read the `indiv-trace/1` format.
 //! - [`monitor`] is the streaming checker that judges a trace rule by rule.
 //! - [`schema`] publishes the trace format as a JSON Schema.
+//! - [`sarif`] writes the rules and their findings as SARIF 2.1.0.
 //! - [`text`] quotes outside text in messages and outputs: positions,
 //!   shortening, escaping.
 //!
@@ -21,6 +22,7 @@ pub mod monitor;
 pub mod oracle;
 pub mod reader;
 pub mod record;
+pub mod sarif;
 pub mod schema;
 pub mod text;
 pub mod vocab;

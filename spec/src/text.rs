@@ -93,6 +93,48 @@ pub fn markdown_code(text: &str) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// `text` as the data of a GitHub Actions workflow command (what follows the
+/// second `::`): `%`, carriage return and line feed escaped as the runner
+/// reads them back (`%25`, `%0D`, `%0A`), so the command stays one line and
+/// nothing in `text` can start a second one. Other control characters are
+/// escaped as in [`one_line`], so that a log read on a terminal stays inert.
+pub fn workflow_data(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as the value of a property of a workflow command (`file=…`,
+/// `title=…`): escaped as [`workflow_data`], and also `:` (`%3A`) and `,`
+/// (`%2C`), which would otherwise end the value or the properties.
+pub fn workflow_property(text: &str) -> String {
+    workflow_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One GitHub Actions workflow command on one line, with its line end:
+/// `::KIND file=F,line=N,title=T::MESSAGE`, every value from outside escaped
+/// ([`workflow_property`], [`workflow_data`]). `kind` is `error`, `warning`
+/// or `notice`; properties that are `None` are left out.
+pub fn workflow_command(kind: &str, file: Option<&str>, line: Option<usize>, title: &str, message: &str) -> String {
+    let mut properties = Vec::new();
+    if let Some(file) = file {
+        properties.push(format!("file={}", workflow_property(file)));
+    }
+    if let Some(line) = line {
+        properties.push(format!("line={line}"));
+    }
+    properties.push(format!("title={}", workflow_property(title)));
+    format!("::{kind} {}::{}\n", properties.join(","), workflow_data(message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +180,16 @@ mod tests {
         assert_eq!(markdown_escape("[x](javascript:y)"), "\\[x\\]\\(javascript:y\\)");
         assert_eq!(markdown_escape("**25 pass**\n| fake | row |"), "\\*\\*25 pass\\*\\*\\\\n\\| fake \\| row \\|");
         assert_eq!(markdown_escape("plain text 1.2"), "plain text 1.2");
+    }
+
+    #[test]
+    fn workflow_commands_escape_what_could_end_a_value_or_start_a_command() {
+        assert_eq!(workflow_data("50% a\r\n::error::x\u{1b}"), "50%25 a%0D%0A::error::x\\u{1b}");
+        assert_eq!(workflow_property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+        assert_eq!(
+            workflow_command("error", Some("t,x:y.jsonl"), Some(3), "R-1", "m\n::warning::z"),
+            "::error file=t%2Cx%3Ay.jsonl,line=3,title=R-1::m%0A::warning::z\n"
+        );
+        assert_eq!(workflow_command("notice", None, None, "t", "m"), "::notice title=t::m\n");
     }
 }

@@ -12,6 +12,7 @@ use indiv_spec::reader::TraceReader;
 use indiv_spec::{CheckOptions, Level, Monitor, Note, Rule, Spec, Violation};
 
 pub mod render;
+pub mod sarif;
 
 /// How to judge.
 #[derive(Clone, Copy, Debug, Default)]

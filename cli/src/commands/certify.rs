@@ -19,7 +19,7 @@ use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
 use indiv_spec::text::{one_line, shorten};
 
-use crate::args::CertifyArgs;
+use crate::args::{AnnotationsFormat, CertifyArgs};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 
@@ -140,6 +140,12 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         console.tolerate(written)?;
     } else {
         console.tolerate(printed)?;
+    }
+    if args.annotations == Some(AnnotationsFormat::Github) {
+        let paths = indiv_harness::report::trace_paths(&summary);
+        let commands = indiv_harness::sarif::annotations(&summary, args.report.as_deref(), &paths);
+        let written = console.out.write_all(commands.as_bytes());
+        console.tolerate(written)?;
     }
     let expectations_fail = summary
         .expectations

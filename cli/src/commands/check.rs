@@ -1,5 +1,6 @@
 //! `indiv check`: judges each trace file (or standard input) and writes each
-//! finding as it comes, then a summary, the rest of the JSON object, or JUnit.
+//! finding as it comes, then a summary, the rest of the JSON object, JUnit,
+//! the end of the SARIF log, or (github) nothing more.
 //!
 //! Each input is read once, from start to end, and never opened again:
 //! end-of-trace findings quote the lines the monitor kept with their
@@ -17,6 +18,7 @@ use indiv_spec::{Spec, Violation};
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::check::render::JunitDetails;
+use crate::check::sarif::{SarifLog, github_input_error, github_violation};
 use crate::check::{CheckConfig, FileResult, FileVerdict, check_input, render};
 use crate::error::Error;
 use crate::exit::ExitStatus;
@@ -73,6 +75,10 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
     let output = RefCell::new(Output { out: BufWriter::with_capacity(BUFFER, out), error: None });
     let mut results = Vec::new();
     let mut worst = ExitStatus::Ok;
+    let mut sarif = SarifLog::default();
+    if args.format == CheckFormat::Sarif && output.borrow_mut().write(&SarifLog::start(spec)).is_err() {
+        return Err(output_error(output));
+    }
     for path in &files {
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(io::stdin().lock())
@@ -80,14 +86,18 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
             match File::open(path) {
                 Ok(f) => Box::new(f),
                 Err(source) => {
-                    crate::error::print_error(&Error::Open { path: path.clone(), source });
+                    let error = Error::Open { path: path.clone(), source };
+                    if args.format == CheckFormat::Sarif {
+                        sarif.unreadable(&error.to_string());
+                    }
+                    crate::error::print_error(&error);
                     worst = worst.max(ExitStatus::Input);
                     continue;
                 }
             }
         };
         let input = BufReader::with_capacity(BUFFER, FlushingReader { inner: input, output: &output });
-        let checked = check_file(spec, &args, config, path, input, &output);
+        let checked = check_file(spec, &args, config, path, input, &output, &mut sarif);
         let (result, details) = match checked {
             Ok(checked) => checked,
             Err(()) => return Err(output_error(output)),
@@ -104,7 +114,12 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
         }
     }
     let mut o = output.borrow_mut();
-    if args.format == CheckFormat::Junit && o.write(&render::junit(spec, &results, args.strict)).is_err() {
+    let end = match args.format {
+        CheckFormat::Junit => render::junit(spec, &results, args.strict),
+        CheckFormat::Sarif => sarif.end(),
+        CheckFormat::Human | CheckFormat::Json | CheckFormat::Github => String::new(),
+    };
+    if o.write(&end).is_err() {
         drop(o);
         return Err(output_error(output));
     }
@@ -122,9 +137,10 @@ fn output_error(output: RefCell<Output<'_>>) -> Error {
 }
 
 /// Checks one input, writing its violations as they are found and then its
-/// summary (human), the rest of its object (JSON), or nothing (JUnit, whose
-/// document is written once every input is read). `Err` when the output
-/// failed; its error is in `output`.
+/// summary (human), the rest of its object (JSON), its notes (SARIF), a
+/// command for an input error (github), or nothing (JUnit, whose document is
+/// written once every input is read). `Err` when the output failed; its
+/// error is in `output`.
 fn check_file<R: io::BufRead>(
     spec: &Spec,
     args: &CheckArgs,
@@ -132,6 +148,7 @@ fn check_file<R: io::BufRead>(
     path: &Path,
     input: R,
     output: &RefCell<Output<'_>>,
+    sarif: &mut SarifLog,
 ) -> Result<(FileResult, JunitDetails), ()> {
     let name = path.display().to_string();
     let mut details = JunitDetails::default();
@@ -149,6 +166,11 @@ fn check_file<R: io::BufRead>(
             details.add(v);
             Ok(())
         }
+        CheckFormat::Sarif => {
+            let piece = sarif.violation(spec, &name, v, text);
+            output.borrow_mut().write(&piece)
+        }
+        CheckFormat::Github => output.borrow_mut().write(&github_violation(spec, &name, v)),
     };
     let result = check_input(spec, &name, input, config, &mut found)?;
     if output.borrow().error.is_some() {
@@ -162,6 +184,11 @@ fn check_file<R: io::BufRead>(
     match args.format {
         CheckFormat::Human => output.borrow_mut().write(&render::human_summary(&result, args.strict))?,
         CheckFormat::Json => output.borrow_mut().write(&render::json_end(&result, args.strict))?,
+        CheckFormat::Sarif => {
+            let piece = sarif.input_end(&result);
+            output.borrow_mut().write(&piece)?
+        }
+        CheckFormat::Github => output.borrow_mut().write(&github_input_error(&result))?,
         CheckFormat::Junit => {}
     }
     Ok((result, details))

@@ -15,6 +15,7 @@ mod output_safety;
 mod python_engine;
 mod repeat;
 mod robustness;
+mod sarif;
 mod snapshots;
 mod stress;
 mod validate_protocol;
