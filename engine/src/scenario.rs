@@ -230,8 +230,8 @@ fn refusal_scenarios() -> Vec<Named> {
     vec![
         n(
             "busy",
-            "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING",
-            scenario(
+            "a second start call while a session runs returns NS_E_DRM_INDIVIDUALIZING (the package comes slowly)",
+            slow_package(scenario(
                 OLD,
                 None,
                 vec![
@@ -240,7 +240,7 @@ fn refusal_scenarios() -> Vec<Named> {
                     now(update(SecurityFlag::ForceIndiv)),
                     idle(GetSecurityVersion),
                 ],
-            ),
+            )),
         ),
         n(
             "invalid-flags",

@@ -141,7 +141,9 @@ pub fn sweep_orphans() -> usize {
     let deadline = Instant::now() + SWEEP_DEADLINE;
     let mut reaped = 0;
     loop {
-        let live = LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // Listed and killed under the lock of the running testees: a testee
+        // being started meanwhile is not taken for an orphan.
+        let live = LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner());
         let children: Vec<i32> = children_of(std::process::id())
             .into_iter()
             .filter(|(pid, group)| !live.iter().any(|t| *t as i32 == *pid || *t == *group))
@@ -155,6 +157,7 @@ pub fn sweep_orphans() -> usize {
             // It may have exited already; it is reaped below all the same.
             let _ = kill(pid, Signal::SIGKILL);
         }
+        drop(live);
         for &pid in &children {
             let pid = Pid::from_raw(pid);
             while Instant::now() < deadline {
@@ -227,6 +230,9 @@ impl Process {
         let (first, rest) = program
             .split_first()
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no program to run"))?;
+        // Under the lock of the running testees, so that no sweep sees this
+        // child before it is known to be a running testee.
+        let mut live = LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner());
         let mut child = Command::new(first)
             .args(rest)
             .stdin(Stdio::piped())
@@ -235,7 +241,8 @@ impl Process {
             // Its own process group, so that killing it kills what it started.
             .process_group(0)
             .spawn()?;
-        LIVE_TESTEES.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+        live.push(child.id());
+        drop(live);
         let stdin = child.stdin.take();
         let (tx, lines) = channel();
         let stdout_closed = Arc::new(AtomicBool::new(false));

@@ -177,8 +177,12 @@ impl Testee {
                 let last = if intact { InstallEvent::Done } else { InstallEvent::Failed };
                 let events = [InstallEvent::Step, InstallEvent::Step, last];
                 if self.install_ms == 0 {
-                    for event in events {
-                        let _ = tx.send(Message::Engine(generation, Input::Install(event)));
+                    // Installed at once, before anything else is read: no
+                    // call can meet this install under way.
+                    if let Some(engine) = self.engine.as_mut() {
+                        for event in events {
+                            engine.handle(Input::Install(event));
+                        }
                     }
                 } else {
                     // The install takes `install_ms`, spread over its steps,
