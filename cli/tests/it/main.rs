@@ -12,6 +12,7 @@ mod isolation;
 mod output_safety;
 mod python_engine;
 mod repeat;
+mod report_diff;
 mod robustness;
 mod snapshots;
 mod stress;
