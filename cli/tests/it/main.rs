@@ -3,6 +3,7 @@
 
 mod architecture;
 mod bad_input;
+mod certificate;
 mod certify;
 mod check_io;
 mod cli;
