@@ -1,13 +1,16 @@
 //! Criterion benchmarks, one group per question so every ratio comes from one
 //! run on one machine: `check_jsonl` (the check path against two baselines on
-//! the same bytes), `monitor` (the checker alone), `engine` (scenarios) and
-//! `adversarial` (time per record on traces built to be slow, at three sizes).
+//! the same bytes), `reader` (the record reader and `indiv check` against JSON
+//! validation with serde_json and sonic-rs), `monitor` (the checker alone),
+//! `engine` (scenarios) and `adversarial` (time per record on traces built to
+//! be slow, at three sizes).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use indiv_benches as w;
+use indiv_spec::reader::Decoder;
 
 /// Records in the `check_jsonl` trace (override with INDIV_BENCH_RECORDS).
 fn records() -> u64 {
@@ -30,6 +33,30 @@ fn check_jsonl(c: &mut Criterion) {
         bytes.len(),
         bytes.len() as f64 / lines as f64
     );
+}
+
+/// Checking at the speed of validation: the record reader with its fast
+/// decoder, and `indiv check` (reader and monitor), against two baselines
+/// that only validate each line's JSON (serde_json into `IgnoredAny`, sonic-rs
+/// skipping it lazily) and against serde_json decoding the records, all on
+/// the same bytes in one run.
+fn reader(c: &mut Criterion) {
+    let bytes = w::legal_jsonl(records(), 1);
+    let (fast, lines) = w::fast_path_lines(&bytes);
+    let mut group = c.benchmark_group("reader");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(8));
+    group.warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("serde_ignored_any", |b| b.iter(|| black_box(w::serde_ignored_any(black_box(&bytes)))));
+    group.bench_function("sonic_skip", |b| b.iter(|| black_box(w::sonic_skip(black_box(&bytes)))));
+    group.bench_function("read_serde", |b| b.iter(|| black_box(w::read_records(black_box(&bytes), Decoder::Serde))));
+    group.bench_function("read_fast", |b| b.iter(|| black_box(w::read_records(black_box(&bytes), Decoder::Fast))));
+    group.bench_function("check_serde", |b| {
+        b.iter(|| black_box(w::check_jsonl_with(black_box(&bytes), Decoder::Serde)))
+    });
+    group.bench_function("check", |b| b.iter(|| black_box(w::check_jsonl(black_box(&bytes)))));
+    group.finish();
+    println!("reader: {lines} lines in {} bytes, {fast} read on the fast path", bytes.len());
 }
 
 fn monitor(c: &mut Criterion) {
@@ -85,5 +112,5 @@ fn adversarial(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, check_jsonl, monitor, engine, adversarial);
+criterion_group!(benches, check_jsonl, reader, monitor, engine, adversarial);
 criterion_main!(benches);

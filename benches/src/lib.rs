@@ -7,6 +7,10 @@
 //!   a plain derive, no checking.
 //! - [`count_lines`]: baseline (b): `memchr` over every byte, the floor.
 //! - [`monitor_only`]: the checker on records parsed beforehand.
+//! - [`read_records`]: the trace reader alone (no checking), with either
+//!   decoder: the fast one `indiv check` uses, or serde_json's.
+//! - [`serde_ignored_any`] and [`sonic_skip`]: baselines of the `reader`
+//!   group, validating each line's JSON without decoding it.
 //! - [`engine_runs`]: the reference engine running scenarios.
 //! - [`Adversary`], [`adversarial_jsonl`] and [`check_quoted`]: traces built
 //!   to make a checker slow (many open sessions, cancels and completions
@@ -16,6 +20,7 @@
 use std::borrow::Cow;
 
 use indiv_engine::Scenario;
+use indiv_spec::reader::Decoder;
 use indiv_spec::{CheckOptions, Monitor, Record, Spec, TraceReader};
 use serde::Deserialize;
 
@@ -38,8 +43,13 @@ fn builtin() -> &'static Spec {
 
 /// `indiv check` over `bytes`: returns (records, violations).
 pub fn check_jsonl(bytes: &[u8]) -> (u64, u64) {
+    check_jsonl_with(bytes, Decoder::Fast)
+}
+
+/// [`check_jsonl`] with a chosen record decoder.
+pub fn check_jsonl_with(bytes: &[u8], decoder: Decoder) -> (u64, u64) {
     let spec = builtin();
-    let mut reader = TraceReader::new(bytes);
+    let mut reader = TraceReader::with_decoder(bytes, decoder);
     let mut monitor = Monitor::new(spec, CheckOptions::default());
     let mut violations = 0u64;
     while let Ok(Some((line, record))) = reader.next_record() {
@@ -109,6 +119,55 @@ pub fn parse_only(bytes: &[u8]) -> u64 {
         }
     }
     parsed
+}
+
+/// The trace reader alone: every record read with `decoder`, none checked;
+/// returns records read.
+pub fn read_records(bytes: &[u8], decoder: Decoder) -> u64 {
+    let mut reader = TraceReader::with_decoder(bytes, decoder);
+    while let Ok(Some(_)) = reader.next_record() {}
+    reader.records()
+}
+
+/// The non-empty lines of `bytes` that end in `\n`, without it, found with
+/// `memchr` as the trace reader finds them.
+pub fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes)
+        .map(move |end| {
+            let line = &bytes[start..end];
+            start = end + 1;
+            line
+        })
+        .filter(|l| !l.is_empty())
+}
+
+/// Baseline of the `reader` group: serde_json validates each line (syntax,
+/// and UTF-8 inside strings) into `IgnoredAny`, decoding nothing; returns
+/// lines that are valid JSON.
+pub fn serde_ignored_any(bytes: &[u8]) -> u64 {
+    lines(bytes).filter(|l| serde_json::from_slice::<serde::de::IgnoredAny>(l).is_ok()).count() as u64
+}
+
+/// Baseline of the `reader` group: sonic-rs skips each line as one lazy value
+/// (SIMD, checked, UTF-8 validated), decoding nothing; returns lines it
+/// skipped without error.
+pub fn sonic_skip(bytes: &[u8]) -> u64 {
+    lines(bytes).filter(|l| sonic_rs::get(*l, std::iter::empty::<&str>()).is_ok()).count() as u64
+}
+
+/// Lines the fast decoder reads itself, of all lines (the rest it leaves to
+/// serde_json).
+pub fn fast_path_lines(bytes: &[u8]) -> (u64, u64) {
+    let mut fast = 0;
+    let mut all = 0;
+    for line in lines(bytes) {
+        all += 1;
+        if std::str::from_utf8(line).ok().and_then(indiv_spec::record::decode_line_fast).is_some() {
+            fast += 1;
+        }
+    }
+    (fast, all)
 }
 
 /// Baseline (b): count the lines with `memchr`.
@@ -259,6 +318,14 @@ mod tests {
         broken.extend_from_slice(b"{\"kind\":\"status\",\"status\":\"WMT_NO_RIGHTS_EX\"}\n{\"kind\":\"event\",\"event\":\"MEWMDRMIndividualizationCompleted\"}\n");
         assert!(check_jsonl(&broken).1 > 0, "the check path really checks");
         assert!(engine_runs(&scenarios(50)) > 50);
+        assert_eq!(read_records(&bytes, Decoder::Fast), lines);
+        assert_eq!(read_records(&bytes, Decoder::Serde), lines);
+        assert_eq!(check_jsonl_with(&bytes, Decoder::Serde), (lines, 0));
+        assert_eq!(serde_ignored_any(&bytes), lines);
+        assert_eq!(sonic_skip(&bytes), lines);
+        assert_eq!(fast_path_lines(&bytes), (lines, lines), "generated lines never leave the fast path");
+        assert_eq!(serde_ignored_any(b"{\"a\":}\n"), 0, "the baselines validate");
+        assert_eq!(sonic_skip(b"{\"a\":}\n"), 0, "the baselines validate");
     }
 
     #[test]

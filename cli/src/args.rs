@@ -188,6 +188,16 @@ pub struct CertifyArgs {
     /// reproduce command.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub shrink: usize,
+    /// Known failures: a TOML file of `[[expect]]` entries (case, rule, reason, owner, until).
+    ///
+    /// A failure it lists is XFAIL and does not fail the run; a listed
+    /// failure that no longer occurs (XPASS) fails it, and so does an entry
+    /// past its `until` date. See README.md, "Known failures".
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Rewrite the --expect file from this run's failures, keeping reasons, owners and dates.
+    #[arg(long, requires = "expect")]
+    pub update_expectations: bool,
     /// Write report.json, junit.xml, summary.md and the traces into DIR.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

@@ -3,7 +3,9 @@
 //! from regression cases. Every function panics exactly when it found a bug.
 
 use arbitrary::{Arbitrary, Unstructured};
+use indiv_spec::reader::Decoder;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, to_jsonl};
+use indiv_spec::record::{decode_line_fast, decode_line_serde};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
 
@@ -28,6 +30,44 @@ pub fn parse_trace(data: &[u8]) {
                 assert!(!message.contains('\n'), "one-line message: {message}");
                 break;
             }
+        }
+    }
+}
+
+/// `reader_agree`: arbitrary bytes into the trace reader twice, with the fast
+/// record decoder and with serde_json alone (the reference). Both must read
+/// the same records, line for line, and stop at the same error (variant,
+/// line, column, message); and wherever the fast decoder reads a line itself,
+/// serde_json must read the same record from it.
+pub fn reader_agree(data: &[u8]) {
+    let fast = read_all(data, Decoder::Fast);
+    let serde = read_all(data, Decoder::Serde);
+    assert_eq!(fast, serde, "the readers disagree on {:?}", String::from_utf8_lossy(data));
+    for line in data.split(|b| *b == b'\n') {
+        let Ok(text) = std::str::from_utf8(line) else { continue };
+        if let Some(record) = decode_line_fast(text) {
+            match decode_line_serde(text) {
+                Ok(reference) => assert_eq!(record, reference, "decoded differently: {text:?}"),
+                Err(e) => panic!("the fast decoder reads what serde_json refuses ({e}): {text:?}"),
+            }
+        }
+    }
+}
+
+/// Every record a reader reads from `data` with `decoder` (with its line),
+/// then how it stopped: `None` at the end, or the error as (line, column,
+/// message), with `Io` (impossible for bytes in memory) as a message.
+type ReadAll = (Vec<(usize, Record<'static>)>, Option<(usize, usize, String)>);
+
+fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
+    let mut reader = TraceReader::with_decoder(data, decoder);
+    let mut records = Vec::new();
+    loop {
+        match reader.next_record() {
+            Ok(Some((line, record))) => records.push((line, record.into_owned())),
+            Ok(None) => return (records, None),
+            Err(Error::Input { line, column, message }) => return (records, Some((line, column, message))),
+            Err(other) => return (records, Some((0, 0, format!("not an input error: {other}")))),
         }
     }
 }
@@ -96,7 +136,7 @@ pub fn compare_with_oracle(records: &[Record<'static>], partial: bool) {
 }
 
 /// The fuzz targets, by name.
-pub const TARGETS: [&str; 4] = ["parse_trace", "check_records", "engine_scenario", "roundtrip"];
+pub const TARGETS: [&str; 5] = ["parse_trace", "check_records", "engine_scenario", "roundtrip", "reader_agree"];
 
 /// Why a fuzz input could not be handled.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +153,7 @@ pub fn run_target(target: &str, input: &[u8]) -> Result<(), FuzzError> {
         "check_records" => check_records(input),
         "engine_scenario" => engine_scenario(input),
         "roundtrip" => roundtrip(input),
+        "reader_agree" => reader_agree(input),
         other => return Err(FuzzError::UnknownTarget(other.to_string())),
     }
     Ok(())

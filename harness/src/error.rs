@@ -35,6 +35,18 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An expectations file (`--expect`) is not valid.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Expectations {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (bytes).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A `--case` glob matches no named case.
     #[error("no case matches `{0}`; `indiv certify --list` lists them")]
     NoCaseMatches(String),
@@ -91,6 +103,7 @@ impl Error {
             Error::Io { .. }
                 | Error::ReportDir { .. }
                 | Error::CaseFile { .. }
+                | Error::Expectations { .. }
                 | Error::NoCaseMatches(_)
                 | Error::UnknownCase(_)
                 | Error::NoCase

@@ -23,6 +23,7 @@ pub mod certificate;
 pub mod coverage;
 pub mod diff;
 mod error;
+pub mod expect;
 pub mod goals;
 pub mod loopback;
 pub mod process;

@@ -21,6 +21,7 @@ use serde_json::json;
 use indiv_spec::text::{markdown_code, markdown_escape, xml_escape};
 
 use crate::error::Error;
+use crate::expect::EntryStatus;
 use crate::run::RunSummary;
 use crate::runner::Verdict;
 
@@ -92,7 +93,7 @@ fn new_file(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)>
 
 /// Writes `bytes` as `dir/name` without following a link at that name: into
 /// a new file, then renamed over the name (a planted link is replaced).
-pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
     let target = dir.join(name);
     let (temporary, mut file) = new_file(dir, name).map_err(io(&target))?;
     let written = file.write_all(bytes).and_then(|()| {
@@ -142,6 +143,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
             "stderr_excerpt": r.stderr,
             "reproduce": reproduce,
             "round": outcome.round,
+            "expected": outcome.expected,
             "reproduces": outcome.reproduces.map(|(failed, played)| json!({"failed": failed, "played": played})),
         }));
     }
@@ -158,7 +160,19 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         "strict": summary.strict,
         "program": summary.program.iter().map(|w| w.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "testee": testee,
-        "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "inconclusive": counts.inconclusive, "fail": counts.fail, "error": counts.error, "skip": counts.skip},
+        "counts": {"pass": counts.pass, "nonstrict": counts.nonstrict, "inconclusive": counts.inconclusive, "fail": counts.fail, "error": counts.error, "skip": counts.skip, "xfail": counts.xfail},
+        "expectations": summary.expectations.as_ref().map(|x| json!({
+            "file": x.path.to_string_lossy(),
+            "entries": x.statuses().iter().map(|(e, status)| json!({
+                "line": e.line,
+                "case": e.case,
+                "rule": e.rule.map(|r| r.id()),
+                "reason": e.reason,
+                "owner": e.owner,
+                "until": e.until.map(|d| d.to_string()),
+                "status": entry_status_name(status),
+            })).collect::<Vec<_>>(),
+        })),
         "cases": cases,
         "flaky": summary.flaky().iter().map(|f| json!({
             "name": f.name,
@@ -178,6 +192,16 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         write_file(&traces, &name, trace)?;
     }
     Ok(())
+}
+
+/// How report.json names what became of an expectation.
+fn entry_status_name(status: &EntryStatus) -> String {
+    match status {
+        EntryStatus::Met => "met".into(),
+        EntryStatus::NoLongerFails => "XPASS: the failure no longer occurs".into(),
+        EntryStatus::Expired(until) => format!("expired on {until}"),
+        EntryStatus::NotPlayed => "not played".into(),
+    }
 }
 
 fn junit(summary: &RunSummary) -> String {
@@ -227,6 +251,15 @@ fn junit(summary: &RunSummary) -> String {
             Verdict::Skip => {
                 let _ = write!(cases, "<skipped message=\"{}\"/>", xml_escape(r.error.as_deref().unwrap_or("")));
             }
+            Verdict::Xfail => {
+                let why = outcome.expected.as_deref().unwrap_or_default().join("; ");
+                let _ = write!(
+                    cases,
+                    "<skipped message=\"expected failure: {}\">{}</skipped>",
+                    xml_escape(&why),
+                    xml_escape(&details)
+                );
+            }
             Verdict::Nonstrict | Verdict::Inconclusive => {
                 let _ = write!(cases, "<system-out>{}</system-out>", xml_escape(&details));
             }
@@ -266,9 +299,22 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
     }
     let _ = writeln!(
         out,
-        "| pass | nonstrict | inconclusive | fail | error | skip |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} |\n",
-        counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip
+        "| pass | nonstrict | inconclusive | fail | error | skip | xfail |\n|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} |\n",
+        counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip, counts.xfail
     );
+    if let Some(x) = &summary.expectations {
+        let failing: Vec<String> = x
+            .statuses()
+            .iter()
+            .filter(|(_, s)| s.fails_run())
+            .map(|(e, s)| format!("- {}: {}\n", markdown_escape(&e.describe()), entry_status_name(s)))
+            .collect();
+        if !failing.is_empty() {
+            out.push_str("**Expectations that fail the run:**\n\n");
+            out.push_str(&failing.concat());
+            out.push('\n');
+        }
+    }
     let flaky = summary.flaky();
     if !flaky.is_empty() {
         out.push_str("**Flaky: these cases came to different verdicts across plays.**\n\n");

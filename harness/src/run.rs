@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::expect::Expectations;
 use crate::protocol::{Capability, Implementation};
 use crate::runner::{
     Case, CaseResult, DEFAULT_ANSWER_TIMEOUT_SECONDS, Harness, MAX_RECORDS_LIMIT, MAX_RECORDS_PER_CASE, ProtocolLimits,
@@ -91,6 +92,8 @@ pub struct RunOptions {
     /// Shrink at most this many distinct failures of generated cases
     /// (failures that broke the same set of rules count as one).
     pub shrink: usize,
+    /// The known failures (`--expect`).
+    pub expectations: Option<Expectations>,
     /// Set (by a signal handler) to stop the run after the current case.
     pub interrupted: Arc<AtomicBool>,
 }
@@ -181,6 +184,8 @@ pub struct CaseOutcome {
     /// For a shrunk generated case: how many of [`CONFIRM_RUNS`] plays of
     /// the minimal case failed again, and how many there were.
     pub reproduces: Option<(usize, usize)>,
+    /// For an XFAIL play: the reasons of the expectations that covered it.
+    pub expected: Option<Vec<String>>,
 }
 
 /// Everything a run produced, for the console and the reports.
@@ -200,6 +205,8 @@ pub struct RunSummary {
     pub strict: bool,
     /// The run played its cases more than once (`--repeat`, `--until-fail`).
     pub repeated: bool,
+    /// The expectations file, with what became of each entry.
+    pub expectations: Option<Expectations>,
 }
 
 /// A case whose plays came to different verdicts.
@@ -226,6 +233,8 @@ pub struct Counts {
     pub error: usize,
     /// SKIP.
     pub skip: usize,
+    /// XFAIL.
+    pub xfail: usize,
 }
 
 impl Counts {
@@ -240,6 +249,7 @@ impl Counts {
                 Verdict::Fail => &mut counts.fail,
                 Verdict::Error => &mut counts.error,
                 Verdict::Skip => &mut counts.skip,
+                Verdict::Xfail => &mut counts.xfail,
             } += 1;
         }
         counts
@@ -247,7 +257,7 @@ impl Counts {
 
     /// All cases.
     pub fn total(&self) -> usize {
-        self.pass + self.nonstrict + self.inconclusive + self.fail + self.error + self.skip
+        self.pass + self.nonstrict + self.inconclusive + self.fail + self.error + self.skip + self.xfail
     }
 }
 
@@ -319,7 +329,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
     let mut outcomes = Vec::new();
     let command = reproduce_suffix(options);
     let stopped = |harness: &Harness| options.interrupted.load(Ordering::SeqCst) || harness.protocol_mismatch();
-    let mut held = Held::default();
+    let mut held = Held { outcomes: Vec::new(), expectations: options.expectations.clone(), strict: options.strict };
     let mut budget = ShrinkBudget::new(options.shrink);
     'rounds: for round in 1..=rounds {
         for case in &cases {
@@ -332,7 +342,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
             };
             let result = harness.run(case);
             let previous = harness.take_settlement();
-            let outcome = CaseOutcome { result, reproduce, round, reproduces: None };
+            let outcome = CaseOutcome { result, reproduce, round, reproduces: None, expected: None };
             if held.played(outcome, previous, true, &harness, observer, &mut outcomes, options)? {
                 break 'rounds;
             }
@@ -361,6 +371,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         protocol_mismatch: harness.protocol_mismatch(),
         strict: options.strict,
         repeated: rounds > 1,
+        expectations: held.expectations,
     })
 }
 
@@ -370,9 +381,11 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
 /// has stopped; the others (skipped cases) came after it and wait their turn,
 /// so that the observer sees every case once, with its final verdict, in run
 /// order.
-#[derive(Default)]
 struct Held {
     outcomes: Vec<CaseOutcome>,
+    /// Applied to each play as it is reported.
+    expectations: Option<Expectations>,
+    strict: bool,
 }
 
 impl Held {
@@ -425,6 +438,9 @@ impl Held {
     /// or `--until-fail` run holds a few hundred bytes per such play.
     fn flush(&mut self, observer: &mut dyn RunObserver, outcomes: &mut Vec<CaseOutcome>) -> std::io::Result<()> {
         for mut outcome in self.outcomes.drain(..) {
+            if let Some(expectations) = &mut self.expectations {
+                outcome.expected = expectations.apply(&mut outcome.result, self.strict);
+            }
             observer.case_done(&outcome)?;
             if outcome.round > 1 && outcome.result.verdict == Verdict::Pass {
                 outcome.result.trace = String::new();
@@ -508,7 +524,7 @@ fn run_generated(
         reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
         observer.case_file_written(&file, &reproduce, confirmed)?;
     }
-    Ok((CaseOutcome { result, reproduce, round: play.round, reproduces }, previous, owns))
+    Ok((CaseOutcome { result, reproduce, round: play.round, reproduces, expected: None }, previous, owns))
 }
 
 /// Plays the shrunk case `best` [`CONFIRM_RUNS`] times more and counts the
@@ -819,6 +835,7 @@ mod tests {
             until_fail: false,
             fail_fast: false,
             shrink: 1,
+            expectations: None,
             interrupted: Arc::new(AtomicBool::new(false)),
         }
     }

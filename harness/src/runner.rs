@@ -91,6 +91,8 @@ pub enum Verdict {
     Error,
     /// The case needs a capability the testee lacks.
     Skip,
+    /// It failed, as the expectations file (`--expect`) says it does.
+    Xfail,
 }
 
 impl Verdict {
@@ -103,6 +105,7 @@ impl Verdict {
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
             Verdict::Skip => "SKIP",
+            Verdict::Xfail => "XFAIL",
         }
     }
 }

@@ -5,11 +5,15 @@
 //! CRLF line ends (Windows tools write both). Refused with a positioned error:
 //! an empty trace, an empty line, a line over [`MAX_LINE_BYTES`], invalid
 //! UTF-8, and anything the record grammar refuses.
+//!
+//! Each line's record comes from [`crate::record::decode_line`] (the fast
+//! decoder, serde_json for what it leaves); [`Decoder::Serde`] reads every
+//! line with serde_json alone, the reference the fast path is held to.
 
 use std::io::BufRead;
 
 use crate::Error;
-use crate::record::{Body, Record};
+use crate::record::{self, Body, Record};
 
 /// The longest line read, in bytes without the line end. Longer lines are an
 /// input error rather than a reason to grow memory without bound.
@@ -28,18 +32,40 @@ pub struct Line<'a> {
     pub record: Record<'a>,
 }
 
+/// How a [`TraceReader`] decodes a line's record. Both read the same
+/// records and report the same errors; they differ in speed only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decoder {
+    /// [`record::decode_line`]: the fast decoder, serde_json for the lines it
+    /// leaves (what `indiv check` uses).
+    #[default]
+    Fast,
+    /// [`record::decode_line_serde`]: serde_json for every line, the
+    /// reference.
+    Serde,
+}
+
 /// A streaming reader of trace records.
 pub struct TraceReader<R> {
     inner: R,
     buf: Vec<u8>,
     line: usize,
     records: u64,
+    decoder: Decoder,
+    /// Bytes of `inner`'s buffer that the last line was read from in place,
+    /// consumed at the next call (the record borrows them until then).
+    in_place: usize,
 }
 
 impl<R: BufRead> TraceReader<R> {
     /// Reads from `inner`.
     pub fn new(inner: R) -> TraceReader<R> {
-        TraceReader { inner, buf: Vec::with_capacity(4096), line: 0, records: 0 }
+        TraceReader::with_decoder(inner, Decoder::Fast)
+    }
+
+    /// Reads from `inner`, decoding each line with `decoder`.
+    pub fn with_decoder(inner: R, decoder: Decoder) -> TraceReader<R> {
+        TraceReader { inner, buf: Vec::with_capacity(4096), line: 0, records: 0, decoder, in_place: 0 }
     }
 
     /// The 1-based line of the record returned last.
@@ -59,16 +85,41 @@ impl<R: BufRead> TraceReader<R> {
 
     /// The next record with its line number and text, or `None` at the end.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
+        self.inner.consume(std::mem::take(&mut self.in_place));
         self.buf.clear();
         let line = self.line + 1;
-        if !self.read_line(line)? {
-            if self.records == 0 {
-                return Err(input(1, 1, "empty trace: no records"));
+        // A line wholly in `inner`'s buffer is read where it is; one that is
+        // not (it crosses the buffer's end, or ends the input without a line
+        // end) is copied into `buf`.
+        let whole = loop {
+            match self.inner.fill_buf() {
+                Ok(available) => break memchr::memchr(b'\n', available).map(|at| at + 1),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(Error::Io { line, source }),
             }
-            return Ok(None);
-        }
+        };
+        let mut bytes = match whole {
+            Some(len) => {
+                self.in_place = len;
+                // Nothing was consumed since the look above, so the buffer is
+                // the same one (a `BufRead` refills only an empty buffer).
+                let available = self.inner.fill_buf().map_err(|source| Error::Io { line, source })?;
+                available.get(..len).ok_or_else(|| Error::Io {
+                    line,
+                    source: std::io::Error::other("the reader's buffer shrank without a read"),
+                })?
+            }
+            None => {
+                if !self.read_line(line)? {
+                    if self.records == 0 {
+                        return Err(input(1, 1, "empty trace: no records"));
+                    }
+                    return Ok(None);
+                }
+                self.buf.as_slice()
+            }
+        };
         self.line = line;
-        let mut bytes = self.buf.as_slice();
         if let Some(rest) = bytes.strip_suffix(b"\n") {
             bytes = rest;
         }
@@ -88,9 +139,19 @@ impl<R: BufRead> TraceReader<R> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(input(line, offset + 1, "empty line: every line must hold one JSON object"));
         }
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| input(line, offset + e.valid_up_to() + 1, "invalid UTF-8"))?;
-        let record: Record<'_> = serde_json::from_str(text).map_err(|e| {
+        // SIMD validation first; the standard library's names the position of
+        // an invalid byte.
+        let text = match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                std::str::from_utf8(bytes).map_err(|e| input(line, offset + e.valid_up_to() + 1, "invalid UTF-8"))?
+            }
+        };
+        let decoded = match self.decoder {
+            Decoder::Fast => record::decode_line(text),
+            Decoder::Serde => record::decode_line_serde(text),
+        };
+        let record = decoded.map_err(|e| {
             let message = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();

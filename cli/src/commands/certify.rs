@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use indiv_harness::expect::{Date, EntryStatus, Expectations};
 use indiv_harness::run::{CaseOutcome, Counts, MAX_REPEAT, RunObserver, RunOptions, RunSummary};
 use indiv_harness::runner::{MAX_RECORDS_LIMIT, ProtocolLimits, named_cases};
 use indiv_harness::{CaseResult, Verdict};
@@ -76,6 +77,12 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         until_fail: args.until_fail,
         fail_fast: args.fail_fast,
         shrink: args.shrink,
+        expectations: match (&args.expect, args.update_expectations) {
+            // Updating may start from a file that is not there yet.
+            (Some(path), true) if !path.exists() => None,
+            (Some(path), _) => Some(Expectations::load(path, Date::today())?),
+            (None, _) => None,
+        },
         interrupted: interrupt_flag(),
     };
     if let Some(dir) = &args.report {
@@ -98,11 +105,26 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     // the console lines are then written as far as they can be.
     let printed = writeln!(
         console.out,
-        "{}{}{}",
+        "{}{}{}{}",
         counts_line(&counts, &summary),
+        expectations_line(&summary),
         flaky_line(&summary),
         unexercised_line(spec, &summary)
     );
+    if let (Some(path), true) = (&args.expect, args.update_expectations) {
+        let failing = summary
+            .cases
+            .iter()
+            .filter(|c| failing_play(&c.result, summary.strict))
+            .map(|c| (c.result.name.as_str(), c.result.findings.iter().map(|f| f.rule).collect::<BTreeSet<_>>()));
+        let text = indiv_harness::expect::updated(summary.expectations.as_ref(), failing);
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        indiv_harness::report::write_file(dir, &name, text.as_bytes())?;
+    }
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
         let generated = options.random.map(|count| indiv_harness::certificate::Generated { seed: options.seed, count });
@@ -113,7 +135,14 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     } else {
         console.tolerate(printed)?;
     }
-    Ok(exit_status(&counts, summary.strict, summary.incomplete))
+    let expectations_fail = summary
+        .expectations
+        .as_ref()
+        .is_some_and(|x| !args.update_expectations && x.statuses().iter().any(|(_, s)| s.fails_run()));
+    Ok(match exit_status(&counts, summary.strict, summary.incomplete) {
+        ExitStatus::Ok | ExitStatus::ErrorOnly if expectations_fail => ExitStatus::Violation,
+        status => status,
+    })
 }
 
 /// The duration a seconds option gives: a positive number of at most
@@ -164,7 +193,7 @@ impl Console<'_> {
     fn show(&mut self, outcome: &CaseOutcome) -> std::io::Result<()> {
         let result = &outcome.result;
         let round = self.repeated.then_some(outcome.round);
-        let text = case_block(result, round);
+        let text = case_block(outcome, round);
         match &self.bar {
             Some(bar) => {
                 if result.verdict != Verdict::Pass {
@@ -225,7 +254,8 @@ impl RunObserver for Console<'_> {
 /// What the testee wrote, and names from case files, reach the terminal with
 /// their control characters escaped: a testee cannot print a fake verdict
 /// line or drive the terminal.
-fn case_block(result: &CaseResult, round: Option<u32>) -> String {
+fn case_block(outcome: &CaseOutcome, round: Option<u32>) -> String {
+    let result = &outcome.result;
     let name = one_line(&result.name);
     let round = round.map_or(String::new(), |r| format!(", round {r}"));
     let mut text = format!("{:9} {name} ({:.2} s{round})\n", result.verdict.as_str(), result.duration.as_secs_f64());
@@ -248,6 +278,9 @@ fn case_block(result: &CaseResult, round: Option<u32>) -> String {
     }
     if let Some(error) = &result.error {
         let _ = writeln!(text, "  {}", one_line(error));
+    }
+    for why in outcome.expected.iter().flatten() {
+        let _ = writeln!(text, "  expected: {}", one_line(why));
     }
     if !result.stderr.trim().is_empty() {
         for line in stderr_excerpt(&result.stderr) {
@@ -301,7 +334,7 @@ fn plural<'w>(n: usize, one: &'w str, many: &'w str) -> &'w str {
 
 fn counts_line(c: &Counts, summary: &RunSummary) -> String {
     format!(
-        "{} cases: {} pass, {} nonstrict, {} inconclusive, {} fail, {} error, {} skip{}{}",
+        "{} cases: {} pass, {} nonstrict, {} inconclusive, {} fail, {} error, {} skip{}{}{}",
         c.total(),
         c.pass,
         c.nonstrict,
@@ -309,6 +342,7 @@ fn counts_line(c: &Counts, summary: &RunSummary) -> String {
         c.fail,
         c.error,
         c.skip,
+        if summary.expectations.is_some() { format!(", {} xfail", c.xfail) } else { String::new() },
         if summary.incomplete { " (interrupted: incomplete)" } else { "" },
         if summary.protocol_mismatch { " (stopped at the first protocol mismatch)" } else { "" }
     )
@@ -329,6 +363,36 @@ fn flaky_line(summary: &RunSummary) -> String {
         })
         .collect();
     format!("\nflaky: verdicts differ across plays ({}): {}", flaky.len(), cases.join("; "))
+}
+
+/// Whether a play fails (or, as XFAIL, would have failed) the run.
+fn failing_play(result: &CaseResult, strict: bool) -> bool {
+    matches!(result.verdict, Verdict::Fail | Verdict::Error | Verdict::Xfail)
+        || (strict && matches!(result.verdict, Verdict::Nonstrict | Verdict::Inconclusive))
+}
+
+/// What became of the expectations, as a line of its own, or nothing
+/// without `--expect`.
+fn expectations_line(summary: &RunSummary) -> String {
+    let Some(x) = &summary.expectations else { return String::new() };
+    let statuses = x.statuses();
+    let count = |f: &dyn Fn(&EntryStatus) -> bool| statuses.iter().filter(|(_, s)| f(s)).count();
+    let mut line = format!(
+        "\nexpectations ({}): {} met, {} no longer failing (XPASS), {} expired, {} not played",
+        one_line(&x.path.to_string_lossy()),
+        count(&|s| *s == EntryStatus::Met),
+        count(&|s| *s == EntryStatus::NoLongerFails),
+        count(&|s| matches!(s, EntryStatus::Expired(_))),
+        count(&|s| *s == EntryStatus::NotPlayed),
+    );
+    for (entry, status) in statuses.iter().filter(|(_, s)| s.fails_run()) {
+        let why = match status {
+            EntryStatus::Expired(until) => format!("expired on {until}; fix it or move the date"),
+            _ => "XPASS: the failure no longer occurs; remove the entry".to_string(),
+        };
+        line.push_str(&format!("\n  {}: {why}", one_line(&entry.describe())));
+    }
+    line
 }
 
 /// The rules no case exercised (see `indiv_harness::coverage`), as a line

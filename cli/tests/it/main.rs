@@ -8,6 +8,7 @@ mod certify;
 mod check_io;
 mod cli;
 mod docs;
+mod expectations;
 mod goals;
 mod isolation;
 mod output_safety;

@@ -4,6 +4,11 @@
 //! Reading is strict: an unknown key, a key that does not belong to the
 //! record's kind, a repeated key, an unknown name or a number out of range is
 //! an input error whose position serde_json fills in.
+//!
+//! What each key's value means lives here once, as the seeds below (one
+//! constant per key): serde_json drives them through `Deserialize`, and the
+//! fast decoder (`super::fast`) calls the same visitor methods with the
+//! scalars it read ([`Scalar`]), so the two read every value alike.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -17,7 +22,7 @@ use super::{Body, Call, Event, IndividualizeStatus, Record, Status, TRACE_FORMAT
 use crate::vocab::{Api, Hresult, HttpStatus, IndiStatus, MfEvent, RequiredVersion, SecurityVersion, WmtStatus};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
+pub(super) enum Kind {
     Header,
     Call,
     Status,
@@ -27,7 +32,7 @@ enum Kind {
 /// The keys a record may have, as bits so that "present but not allowed for
 /// this kind" is one mask test.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Field {
+pub(super) enum Field {
     Kind = 0,
     Format,
     ComponentVersion,
@@ -76,17 +81,78 @@ impl Field {
         Field::Ts,
     ];
 
-    fn bit(self) -> u16 {
+    pub(super) fn bit(self) -> u16 {
         1 << self as u16
     }
 
     fn name(self) -> &'static str {
         FIELD_NAMES[self as usize]
     }
+
+    /// The field a key names (one `match`, as both decoders look up every key).
+    pub(super) fn from_key(key: &str) -> Option<Field> {
+        Some(match key {
+            "kind" => Field::Kind,
+            "format" => Field::Format,
+            "component_version" => Field::ComponentVersion,
+            "service_version" => Field::ServiceVersion,
+            "api" => Field::Api,
+            "required_version" => Field::RequiredVersion,
+            "flags" => Field::Flags,
+            "hr" => Field::Hr,
+            "version" => Field::Version,
+            "status" => Field::Status,
+            "value" => Field::Value,
+            "event" => Field::Event,
+            "ts" => Field::Ts,
+            _ => return None,
+        })
+    }
 }
 
 fn mask(fields: &[Field]) -> u16 {
     fields.iter().fold(0, |m, f| m | f.bit())
+}
+
+/// A JSON scalar as the fast decoder reads it: a string without escapes
+/// (borrowed from the line), an integer serde_json reads as `u64` or `i64`,
+/// or null. Every other value (floats, escaped strings, arrays, objects
+/// where a scalar belongs) is left to serde_json.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Scalar<'de> {
+    /// A string, its text between the quotes.
+    Str(&'de str),
+    /// A non-negative integer.
+    U64(u64),
+    /// A negative integer.
+    I64(i64),
+    /// `null`.
+    Null,
+}
+
+/// What `deserialize_any` of serde_json calls on `visitor` for `scalar`.
+pub(super) fn visit_any<'de, V: Visitor<'de>, E: de::Error>(visitor: V, scalar: Scalar<'de>) -> Result<V::Value, E> {
+    match scalar {
+        Scalar::Str(s) => visitor.visit_borrowed_str(s),
+        Scalar::U64(v) => visitor.visit_u64(v),
+        Scalar::I64(v) => visitor.visit_i64(v),
+        Scalar::Null => visitor.visit_unit(),
+    }
+}
+
+/// What `deserialize_str` of serde_json calls on `visitor` for `scalar`: a
+/// string visits; anything else is the invalid-type error serde_json reports
+/// (with the same message, so that this path never needs a second one).
+pub(super) fn visit_str_only<'de, V: Visitor<'de>, E: de::Error>(
+    visitor: V,
+    scalar: Scalar<'de>,
+) -> Result<V::Value, E> {
+    match scalar {
+        Scalar::Str(s) => visitor.visit_borrowed_str(s),
+        Scalar::U64(v) => Err(E::invalid_type(de::Unexpected::Unsigned(v), &visitor)),
+        Scalar::I64(v) => Err(E::invalid_type(de::Unexpected::Signed(v), &visitor)),
+        Scalar::Null => Err(E::invalid_type(de::Unexpected::Unit, &visitor)),
+    }
 }
 
 /// Reads a key of a record object.
@@ -105,10 +171,7 @@ impl Visitor<'_> for FieldSeed {
         f.write_str("a record field name")
     }
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
-        match FIELD_NAMES.iter().position(|n| *n == key) {
-            Some(i) => Ok(Field::ALL[i]),
-            None => Err(E::custom(format_args!("unknown field `{key}`"))),
-        }
+        Field::from_key(key).ok_or_else(|| E::custom(format_args!("unknown field `{key}`")))
     }
 }
 
@@ -292,14 +355,17 @@ struct WmtStatusSeed;
 impl<'de> DeserializeSeed<'de> for WmtStatusSeed {
     type Value = WmtStatus;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<WmtStatus, D::Error> {
-        let value = EnumSeed { what: "WMT_STATUS", by_name: |n| WmtStatus::from_name(n).map(WmtStatus::value) }
-            .deserialize(d)?;
-        WmtStatus::from_value(value).ok_or_else(|| {
-            de::Error::custom(format_args!(
-                "WMT_STATUS {value} is not an individualization status (expected 24, 25 or 26)"
-            ))
-        })
+        wmt_status(WMT_STATUS.deserialize(d)?)
     }
+}
+
+/// The `WMT_STATUS` a raw value names, if it is one a record may carry.
+/// (serde_json positions this error after the whole record, as it does any
+/// error raised outside its own `deserialize_*` calls.)
+fn wmt_status<E: de::Error>(value: u32) -> Result<WmtStatus, E> {
+    WmtStatus::from_value(value).ok_or_else(|| {
+        de::Error::custom(format_args!("WMT_STATUS {value} is not an individualization status (expected 24, 25 or 26)"))
+    })
 }
 
 /// Reads a version string and parses it with `parse`.
@@ -355,6 +421,73 @@ impl Visitor<'_> for FormatSeed {
     }
 }
 
+/// `kind`.
+const KIND: NameSeed<Kind> =
+    NameSeed { what: "record kind", lookup: kind_by_name, expected: "header, call, status or event" };
+/// `component_version`.
+const COMPONENT_VERSION: VersionSeed<SecurityVersion> =
+    VersionSeed { what: "component_version", parse: component_version, form: COMPONENT_VERSION_FORM };
+/// `service_version`.
+const SERVICE_VERSION: VersionSeed<SecurityVersion> =
+    VersionSeed { what: "service_version", parse: service_version, form: OFFER_VERSION_FORM };
+/// `api`.
+const API: NameSeed<Api> = NameSeed {
+    what: "api",
+    lookup: Api::from_name,
+    expected: "Open, Individualize, CancelIndividualization, PerformSecurityUpdate, CancelAsyncOperation or GetSecurityVersion",
+};
+/// `required_version`.
+const REQUIRED_VERSION: VersionSeed<RequiredVersion> =
+    VersionSeed { what: "required_version", parse: RequiredVersion::parse, form: "major.minor, e.g. \"2.2\"" };
+/// `flags`.
+const FLAGS: DwordSeed = DwordSeed("flags");
+/// `version`.
+const VERSION: CowStrSeed = CowStrSeed("version");
+/// `status`, before [`wmt_status`] keeps the three a record may carry.
+const WMT_STATUS: EnumSeed = EnumSeed { what: "WMT_STATUS", by_name: wmt_status_by_name };
+/// `event`.
+const EVENT: NameSeed<MfEvent> = NameSeed {
+    what: "event",
+    lookup: MfEvent::from_name,
+    expected: "MEWMDRMIndividualizationProgress, MEWMDRMIndividualizationCompleted or MEWMDRMRevocationDownloadCompleted",
+};
+/// `value.enIndiStatus`.
+const INDI: EnumSeed = EnumSeed { what: "enIndiStatus", by_name: indi_by_name };
+/// `value.pszIndiRespUrl`.
+const URL: NullableStrSeed = NullableStrSeed("pszIndiRespUrl");
+/// `value.enHTTPStatus`.
+const HTTP: EnumSeed = EnumSeed { what: "enHTTPStatus", by_name: http_by_name };
+
+fn component_version(v: &str) -> Option<SecurityVersion> {
+    SecurityVersion::parse(v).filter(|v| v.is_component_form())
+}
+
+fn service_version(v: &str) -> Option<SecurityVersion> {
+    SecurityVersion::parse(v).filter(|v| v.is_offer_form())
+}
+
+fn wmt_status_by_name(n: &str) -> Option<u32> {
+    WmtStatus::from_name(n).map(WmtStatus::value)
+}
+
+fn indi_by_name(n: &str) -> Option<u32> {
+    IndiStatus::from_name(n).map(IndiStatus::value)
+}
+
+fn http_by_name(n: &str) -> Option<u32> {
+    HttpStatus::from_name(n).map(HttpStatus::value)
+}
+
+/// What serde_json names a scalar in an invalid-type message.
+fn scalar_unexpected(scalar: Scalar<'_>) -> de::Unexpected<'_> {
+    match scalar {
+        Scalar::Str(s) => de::Unexpected::Str(s),
+        Scalar::U64(v) => de::Unexpected::Unsigned(v),
+        Scalar::I64(v) => de::Unexpected::Signed(v),
+        Scalar::Null => de::Unexpected::Unit,
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Record<'a>, D::Error> {
         d.deserialize_map(RecordVisitor(PhantomData))
@@ -371,19 +504,14 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordVisitor<'a> {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Record<'a>, M::Error> {
-        let fields = Fields::read(&mut map)?;
-        let Some(kind) = fields.kind else {
-            return Err(de::Error::custom("missing field `kind`"));
-        };
-        fields.check_keys(kind)?;
-        fields.into_record(kind)
+        Fields::read(&mut map)?.finish()
     }
 }
 
 /// The keys of one record object as read, before its kind says which of them
 /// belong.
 #[derive(Default)]
-struct Fields<'de> {
+pub(super) struct Fields<'de> {
     /// The keys present, as [`Field::bit`]s.
     seen: u16,
     kind: Option<Kind>,
@@ -417,57 +545,74 @@ impl<'de> Fields<'de> {
     /// Reads the value of `field`.
     fn read_value<M: MapAccess<'de>>(&mut self, field: Field, map: &mut M) -> Result<(), M::Error> {
         match field {
-            Field::Kind => {
-                self.kind = Some(map.next_value_seed(NameSeed {
-                    what: "record kind",
-                    lookup: kind_by_name,
-                    expected: "header, call, status or event",
-                })?)
-            }
+            Field::Kind => self.kind = Some(map.next_value_seed(KIND)?),
             Field::Format => map.next_value_seed(FormatSeed)?,
-            Field::ComponentVersion => {
-                self.component_version = Some(map.next_value_seed(VersionSeed {
-                    what: "component_version",
-                    parse: |v| SecurityVersion::parse(v).filter(|v| v.is_component_form()),
-                    form: COMPONENT_VERSION_FORM,
-                })?)
-            }
-            Field::ServiceVersion => {
-                self.service_version = Some(map.next_value_seed(VersionSeed {
-                    what: "service_version",
-                    parse: |v| SecurityVersion::parse(v).filter(|v| v.is_offer_form()),
-                    form: OFFER_VERSION_FORM,
-                })?)
-            }
-            Field::Api => {
-                self.api = Some(map.next_value_seed(NameSeed {
-                    what: "api",
-                    lookup: Api::from_name,
-                    expected: "Open, Individualize, CancelIndividualization, PerformSecurityUpdate, CancelAsyncOperation or GetSecurityVersion",
-                })?)
-            }
-            Field::RequiredVersion => {
-                self.required_version = Some(map.next_value_seed(VersionSeed {
-                    what: "required_version",
-                    parse: RequiredVersion::parse,
-                    form: "major.minor, e.g. \"2.2\"",
-                })?)
-            }
-            Field::Flags => self.flags = Some(map.next_value_seed(DwordSeed("flags"))?),
+            Field::ComponentVersion => self.component_version = Some(map.next_value_seed(COMPONENT_VERSION)?),
+            Field::ServiceVersion => self.service_version = Some(map.next_value_seed(SERVICE_VERSION)?),
+            Field::Api => self.api = Some(map.next_value_seed(API)?),
+            Field::RequiredVersion => self.required_version = Some(map.next_value_seed(REQUIRED_VERSION)?),
+            Field::Flags => self.flags = Some(map.next_value_seed(FLAGS)?),
             Field::Hr => self.hr = Some(map.next_value_seed(HresultSeed)?),
-            Field::Version => self.version = Some(map.next_value_seed(CowStrSeed("version"))?),
+            Field::Version => self.version = Some(map.next_value_seed(VERSION)?),
             Field::Status => self.status = Some(map.next_value_seed(WmtStatusSeed)?),
             Field::Value => self.value = Some(map.next_value_seed(StatusValueSeed)?),
-            Field::Event => {
-                self.event = Some(map.next_value_seed(NameSeed {
-                    what: "event",
-                    lookup: MfEvent::from_name,
-                    expected: "MEWMDRMIndividualizationProgress, MEWMDRMIndividualizationCompleted or MEWMDRMRevocationDownloadCompleted",
-                })?)
-            }
+            Field::Event => self.event = Some(map.next_value_seed(EVENT)?),
             Field::Ts => self.ts = Some(map.next_value::<Number>()?),
         }
         Ok(())
+    }
+
+    /// Sets `field` (not `value`, an object) from a scalar, as
+    /// [`Fields::read_value`] would from the same JSON, with the same seeds.
+    /// A float `ts` is not a [`Scalar`]; the fast decoder leaves it to serde_json.
+    #[inline]
+    pub(super) fn set_scalar<E: de::Error>(&mut self, field: Field, scalar: Scalar<'de>) -> Result<(), E> {
+        match field {
+            Field::Kind => self.kind = Some(visit_str_only(KIND, scalar)?),
+            Field::Format => visit_str_only(FormatSeed, scalar)?,
+            Field::ComponentVersion => self.component_version = Some(visit_str_only(COMPONENT_VERSION, scalar)?),
+            Field::ServiceVersion => self.service_version = Some(visit_str_only(SERVICE_VERSION, scalar)?),
+            Field::Api => self.api = Some(visit_str_only(API, scalar)?),
+            Field::RequiredVersion => self.required_version = Some(visit_str_only(REQUIRED_VERSION, scalar)?),
+            Field::Flags => self.flags = Some(visit_any(FLAGS, scalar)?),
+            Field::Hr => self.hr = Some(visit_any(HresultSeed, scalar)?),
+            Field::Version => self.version = Some(visit_str_only(VERSION, scalar)?),
+            Field::Status => self.status = Some(wmt_status(visit_any(WMT_STATUS, scalar)?)?),
+            Field::Value => return Err(E::invalid_type(scalar_unexpected(scalar), &StatusValueSeed)),
+            Field::Event => self.event = Some(visit_str_only(EVENT, scalar)?),
+            Field::Ts => {
+                self.ts = Some(match scalar {
+                    Scalar::U64(v) => Number::from(v),
+                    Scalar::I64(v) => Number::from(v),
+                    Scalar::Str(_) | Scalar::Null => {
+                        return Err(E::invalid_type(scalar_unexpected(scalar), &"a JSON number"));
+                    }
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a `value` object read by the fast decoder.
+    pub(super) fn set_value(&mut self, value: IndividualizeStatus<'de>) {
+        self.value = Some(value);
+    }
+
+    /// Sets the keys present (as [`Field::bit`]s), for a decoder that kept
+    /// them itself while it read the values (a repeated key is an error it
+    /// reports or leaves, as `duplicate field`).
+    pub(super) fn set_seen(&mut self, seen: u16) {
+        self.seen = seen;
+    }
+
+    /// The record these keys make, or why they make none: the checks
+    /// [`RecordVisitor`] runs once every key is read.
+    pub(super) fn finish<E: de::Error>(self) -> Result<Record<'de>, E> {
+        let Some(kind) = self.kind else {
+            return Err(de::Error::custom("missing field `kind`"));
+        };
+        self.check_keys(kind)?;
+        self.into_record(kind)
     }
 
     /// The keys a record of `kind` may have and the keys it must have, as
@@ -520,11 +665,15 @@ impl<'de> Fields<'de> {
             _ => "a header".to_string(),
         };
         let allowed = allowed | mask(&[Field::Kind, Field::Ts]);
-        if let Some(f) = Field::ALL.iter().find(|f| self.seen & f.bit() != 0 && allowed & f.bit() == 0) {
-            return Err(E::custom(format_args!("field `{}` does not belong in {}", f.name(), what())));
+        // The first field in `Field::ALL` order is the lowest bit.
+        let first = |bits: u16| Field::ALL[bits.trailing_zeros() as usize];
+        let foreign = self.seen & !allowed;
+        if foreign != 0 {
+            return Err(E::custom(format_args!("field `{}` does not belong in {}", first(foreign).name(), what())));
         }
-        if let Some(f) = Field::ALL.iter().find(|f| required & f.bit() != 0 && self.seen & f.bit() == 0) {
-            return Err(E::custom(format_args!("missing field `{}` in {}", f.name(), what())));
+        let missing = required & !self.seen;
+        if missing != 0 {
+            return Err(E::custom(format_args!("missing field `{}` in {}", first(missing).name(), what())));
         }
         Ok(())
     }
@@ -594,10 +743,7 @@ impl Visitor<'_> for ValueFieldSeed {
         f.write_str("a WM_INDIVIDUALIZE_STATUS field name")
     }
     fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
-        VALUE_FIELDS
-            .iter()
-            .position(|n| *n == key)
-            .ok_or_else(|| E::custom(format_args!("unknown WM_INDIVIDUALIZE_STATUS field `{key}`")))
+        value_field(key).ok_or_else(|| E::custom(format_args!("unknown WM_INDIVIDUALIZE_STATUS field `{key}`")))
     }
 }
 
@@ -617,15 +763,7 @@ impl<'de> Visitor<'de> for StatusValueSeed {
     }
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut seen = 0u8;
-        let mut out = IndividualizeStatus {
-            hr: Hresult::S_OK,
-            indi: 0,
-            url: None,
-            http_request: 0,
-            http: 0,
-            progress: 0,
-            total: 0,
-        };
+        let mut out = empty_value();
         while let Some(i) = map.next_key_seed(ValueFieldSeed)? {
             if seen & (1 << i) != 0 {
                 return Err(de::Error::custom(format_args!("duplicate field `{}`", VALUE_FIELDS[i])));
@@ -633,31 +771,85 @@ impl<'de> Visitor<'de> for StatusValueSeed {
             seen |= 1 << i;
             match i {
                 0 => out.hr = map.next_value_seed(HresultSeed)?,
-                1 => {
-                    out.indi = map.next_value_seed(EnumSeed {
-                        what: "enIndiStatus",
-                        by_name: |n| IndiStatus::from_name(n).map(IndiStatus::value),
-                    })?
-                }
-                2 => out.url = map.next_value_seed(NullableStrSeed("pszIndiRespUrl"))?,
+                1 => out.indi = map.next_value_seed(INDI)?,
+                2 => out.url = map.next_value_seed(URL)?,
                 3 => out.http_request = map.next_value_seed(DwordSeed("dwHTTPRequest"))?,
-                4 => {
-                    out.http = map.next_value_seed(EnumSeed {
-                        what: "enHTTPStatus",
-                        by_name: |n| HttpStatus::from_name(n).map(HttpStatus::value),
-                    })?
-                }
+                4 => out.http = map.next_value_seed(HTTP)?,
                 5 => out.progress = map.next_value_seed(DwordSeed("dwHTTPReadProgress"))?,
                 _ => out.total = map.next_value_seed(DwordSeed("dwHTTPReadTotal"))?,
             }
         }
-        // hr (0) and pszIndiRespUrl (2) may be omitted; the rest are required.
-        if let Some(i) = [1usize, 3, 4, 5, 6].into_iter().find(|i| seen & (1 << i) == 0) {
-            return Err(de::Error::custom(format_args!(
-                "missing field `{}` in WM_INDIVIDUALIZE_STATUS",
-                VALUE_FIELDS[i]
-            )));
-        }
+        value_complete(seen)?;
         Ok(out)
+    }
+}
+
+/// A `WM_INDIVIDUALIZE_STATUS` before its fields are read: `hr` and
+/// `pszIndiRespUrl` may be omitted, and then are `S_OK` and null.
+pub(super) fn empty_value<'de>() -> IndividualizeStatus<'de> {
+    IndividualizeStatus { hr: Hresult::S_OK, indi: 0, url: None, http_request: 0, http: 0, progress: 0, total: 0 }
+}
+
+/// The index in `WM_INDIVIDUALIZE_STATUS` of a key, if it is one of its
+/// fields.
+pub(super) fn value_field(key: &str) -> Option<usize> {
+    Some(match key {
+        "hr" => 0,
+        "enIndiStatus" => 1,
+        "pszIndiRespUrl" => 2,
+        "dwHTTPRequest" => 3,
+        "enHTTPStatus" => 4,
+        "dwHTTPReadProgress" => 5,
+        "dwHTTPReadTotal" => 6,
+        _ => return None,
+    })
+}
+
+/// Sets field `i` of a `WM_INDIVIDUALIZE_STATUS` from a scalar, with the seeds
+/// [`StatusValueSeed`] uses.
+#[inline]
+pub(super) fn set_value_field<'de, E: de::Error>(
+    out: &mut IndividualizeStatus<'de>,
+    i: usize,
+    scalar: Scalar<'de>,
+) -> Result<(), E> {
+    match i {
+        0 => out.hr = visit_any(HresultSeed, scalar)?,
+        1 => out.indi = visit_any(INDI, scalar)?,
+        2 => out.url = visit_any(URL, scalar)?,
+        3 => out.http_request = visit_any(DwordSeed("dwHTTPRequest"), scalar)?,
+        4 => out.http = visit_any(HTTP, scalar)?,
+        5 => out.progress = visit_any(DwordSeed("dwHTTPReadProgress"), scalar)?,
+        _ => out.total = visit_any(DwordSeed("dwHTTPReadTotal"), scalar)?,
+    }
+    Ok(())
+}
+
+/// Refuses a `WM_INDIVIDUALIZE_STATUS` whose keys (`seen`, one bit per
+/// field index) miss a required one.
+pub(super) fn value_complete<E: de::Error>(seen: u8) -> Result<(), E> {
+    // hr (0) and pszIndiRespUrl (2) may be omitted; the rest are required.
+    match [1usize, 3, 4, 5, 6].into_iter().find(|i| seen & (1 << i) == 0) {
+        Some(i) => {
+            Err(de::Error::custom(format_args!("missing field `{}` in WM_INDIVIDUALIZE_STATUS", VALUE_FIELDS[i])))
+        }
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_looks_up_the_field_it_names() {
+        for field in Field::ALL {
+            assert_eq!(Field::from_key(field.name()), Some(field));
+        }
+        for (i, name) in VALUE_FIELDS.iter().enumerate() {
+            assert_eq!(value_field(name), Some(i));
+        }
+        assert_eq!(Field::from_key("Kind"), None);
+        assert_eq!(value_field("hr "), None);
     }
 }

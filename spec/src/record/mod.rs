@@ -2,10 +2,13 @@
 //! read from one JSON object (borrowing strings from the line where it can),
 //! and how they are written back (names, never numbers, where a name exists).
 //!
-//! This file holds the record types; `de` reads them (the hand-written,
-//! borrowing deserializer) and `ser` writes them.
+//! This file holds the record types and [`decode_line`], the one reader of a
+//! line's record; `fast` decodes the lines a trace writer produces in one
+//! pass of its own, `de` is the hand-written, borrowing serde deserializer
+//! that reads the rest (and reports every error), and `ser` writes records.
 
 mod de;
+mod fast;
 mod ser;
 
 use std::borrow::Cow;
@@ -205,6 +208,32 @@ impl Record<'_> {
     pub fn new(body: Body<'_>) -> Record<'_> {
         Record { ts: None, body }
     }
+}
+
+/// The record one line holds (without its line end): the fast decoder's
+/// reading, or serde_json's where the fast decoder leaves the line to it
+/// (a rare form such as an escaped string or a float, and every error).
+/// Returns what [`decode_line_serde`] returns, for every input.
+pub fn decode_line(text: &str) -> Result<Record<'_>, serde_json::Error> {
+    match fast::decode(text) {
+        Some(record) => Ok(record),
+        None => decode_line_serde(text),
+    }
+}
+
+/// The record one line holds, read by serde_json alone: the reference
+/// [`decode_line`] is held to (by a property test and the fuzz target
+/// `reader_agree`), and the reader of the lines it leaves.
+pub fn decode_line_serde(text: &str) -> Result<Record<'_>, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// The fast decoder alone: the record of a line it reads itself, `None` for a
+/// line it leaves to serde_json. For the agreement checks and benchmarks;
+/// readers call [`decode_line`].
+#[doc(hidden)]
+pub fn decode_line_fast(text: &str) -> Option<Record<'_>> {
+    fast::decode(text)
 }
 
 /// A trace as JSON Lines, one record a line, each line ending in `\n`: the
