@@ -160,6 +160,7 @@ fn counts(report: &ReportFile) -> Counts {
             crate::Verdict::Fail => &mut c.fail,
             crate::Verdict::Error => &mut c.error,
             crate::Verdict::Skip => &mut c.skip,
+            crate::Verdict::Xfail => &mut c.xfail,
         } += 1;
     }
     c
@@ -192,7 +193,7 @@ fn claims(report: &ReportFile) -> Vec<(&'static str, Value)> {
         ),
         (
             "counts",
-            json!({"pass": c.pass, "nonstrict": c.nonstrict, "inconclusive": c.inconclusive, "fail": c.fail, "error": c.error, "skip": c.skip}),
+            json!({"pass": c.pass, "nonstrict": c.nonstrict, "inconclusive": c.inconclusive, "fail": c.fail, "error": c.error, "skip": c.skip, "xfail": c.xfail}),
         ),
         ("flaky", report.flaky.iter().map(|f| json!(f.name)).collect()),
         ("coverage", report.coverage.clone().unwrap_or(Value::Null)),
@@ -345,8 +346,8 @@ fn text_width(text: &str) -> f64 {
 
 /// The badge's colour: green when every play passed, red when the run
 /// failed (a FAIL or ERROR; with `strict`, also NONSTRICT or
-/// INCONCLUSIVE), yellow otherwise (only NONSTRICT, INCONCLUSIVE or SKIP
-/// beside PASS), grey when nothing was played.
+/// INCONCLUSIVE), yellow otherwise (only NONSTRICT, INCONCLUSIVE, SKIP or
+/// XFAIL beside PASS), grey when nothing was played.
 fn colour(c: &Counts, strict: bool) -> &'static str {
     if c.total() == 0 {
         "#9f9f9f"

@@ -10,8 +10,10 @@
 //!   report lists under `flaky`, is **flaky**: in OLD or in NEW, it is shown
 //!   apart with the verdict counts of each side, never compared, and never a
 //!   regression. Every other case has one verdict.
-//! - **Verdicts are ranked** PASS < NONSTRICT < INCONCLUSIVE < FAIL = ERROR.
-//!   SKIP (the testee lacks a capability) is no rank: the case was not played.
+//! - **Verdicts are ranked** PASS < NONSTRICT < INCONCLUSIVE < FAIL = ERROR
+//!   = XFAIL (a failure the expectations file lists still failed: it ranks
+//!   as one, though it does not fail a run). SKIP (the testee lacks a
+//!   capability) is no rank: the case was not played.
 //! - **A regression** is a case, not flaky, that
 //!   - has a verdict of higher rank in NEW than in OLD (PASS → NONSTRICT,
 //!     NONSTRICT → FAIL, ...);
@@ -24,7 +26,8 @@
 //! - **An improvement** is a case, not flaky and not a regression, whose
 //!   verdict has a lower rank in NEW, that no longer breaks a rule it broke,
 //!   or that was SKIP in OLD and is played in NEW.
-//! - FAIL ↔ ERROR with the same rules broken is a **change** (neither); a new
+//! - FAIL ↔ ERROR ↔ XFAIL with the same rules broken is a **change**
+//!   (neither); a new
 //!   case that does not fail is **new** (neither).
 //! - **Per rule**: the cases (played, not SKIP, and not flaky in both
 //!   reports) in which it fires in NEW and not in OLD, and the reverse. A
@@ -91,7 +94,7 @@ fn rank(verdict: Verdict) -> Option<u8> {
         Verdict::Pass => Some(0),
         Verdict::Nonstrict => Some(1),
         Verdict::Inconclusive => Some(2),
-        Verdict::Fail | Verdict::Error => Some(3),
+        Verdict::Fail | Verdict::Error | Verdict::Xfail => Some(3),
         Verdict::Skip => None,
     }
 }
@@ -101,7 +104,7 @@ fn fails(verdict: Verdict, strict: bool) -> bool {
     match verdict {
         Verdict::Fail | Verdict::Error => true,
         Verdict::Nonstrict | Verdict::Inconclusive => strict,
-        Verdict::Pass | Verdict::Skip => false,
+        Verdict::Pass | Verdict::Skip | Verdict::Xfail => false,
     }
 }
 
@@ -149,7 +152,7 @@ pub struct Diff {
     pub worse: Vec<CaseChange>,
     /// The improvements.
     pub better: Vec<CaseChange>,
-    /// FAIL ↔ ERROR, the same rules broken.
+    /// FAIL ↔ ERROR ↔ XFAIL, the same rules broken.
     pub changed: Vec<CaseChange>,
     /// New cases that do not fail.
     pub new: Vec<CaseChange>,
@@ -472,6 +475,20 @@ mod tests {
         assert_eq!(d.regressions(), 0, "{d:?}");
         assert_eq!(names(&d.better), ["fixed", "now-played", "fewer"]);
         assert_eq!(names(&d.changed), ["swap"]);
+    }
+
+    #[test]
+    fn an_expected_failure_ranks_as_a_failure_but_a_new_one_does_not_fail() {
+        let old = report(
+            serde_json::json!({"cases": [play("was-passing", "PASS", &[]), play("was-failing", "FAIL", &["A"])]}),
+        );
+        let new = report(serde_json::json!({"cases": [
+            play("was-passing", "XFAIL", &[]), play("was-failing", "XFAIL", &["A"]), play("fresh", "XFAIL", &["A"]),
+        ]}));
+        let d = diff(&old, &new);
+        assert_eq!(names(&d.worse), ["was-passing"]);
+        assert_eq!(names(&d.changed), ["was-failing"]);
+        assert_eq!(names(&d.new), ["fresh"]);
     }
 
     #[test]

@@ -21,8 +21,15 @@ use crate::runner::Verdict;
 pub const MAX_REPORT_BYTES: u64 = 1 << 30;
 
 /// Every verdict, in [`Verdict`]'s order.
-pub const VERDICTS: [Verdict; 6] =
-    [Verdict::Pass, Verdict::Nonstrict, Verdict::Inconclusive, Verdict::Fail, Verdict::Error, Verdict::Skip];
+pub const VERDICTS: [Verdict; 7] = [
+    Verdict::Pass,
+    Verdict::Nonstrict,
+    Verdict::Inconclusive,
+    Verdict::Fail,
+    Verdict::Error,
+    Verdict::Skip,
+    Verdict::Xfail,
+];
 
 /// The verdict named `name` (`PASS`, `FAIL`, ...), if any.
 pub fn verdict_named(name: &str) -> Option<Verdict> {
@@ -114,7 +121,7 @@ fn verdict<'de, D: Deserializer<'de>>(d: D) -> Result<Verdict, D::Error> {
     let name = String::deserialize(d)?;
     verdict_named(&name).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "unknown verdict `{}`, expected one of PASS, NONSTRICT, INCONCLUSIVE, FAIL, ERROR, SKIP",
+            "unknown verdict `{}`, expected one of PASS, NONSTRICT, INCONCLUSIVE, FAIL, ERROR, SKIP, XFAIL",
             indiv_spec::text::shorten(&name, 40)
         ))
     })
