@@ -71,6 +71,9 @@ pub enum Command {
     /// Exit status: 0 nothing failed or errored, 1 a case failed (with
     /// --strict, also NONSTRICT), 3 only errors, 2 usage error, 130 interrupted.
     Certify(CertifyArgs),
+    /// Compare two certification reports, or verify a certificate.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Run the reference engine as a testee on stdin/stdout (indiv-testee/1).
     Testee,
     /// Generate a large legal trace (for benchmarks and soak tests of checkers).
@@ -334,4 +337,38 @@ impl From<DiagramArg> for indiv_specdoc::diagram::Diagram {
             DiagramArg::Http => indiv_specdoc::diagram::Diagram::Http,
         }
     }
+}
+
+/// `indiv report diff|verify`.
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Print what got better and what got worse between two `report.json`.
+    ///
+    /// Per case and per rule; cases that are flaky in either report are
+    /// listed apart and never compared. The README says exactly what counts
+    /// as a regression. Exit status: 0 no regression, 1 a regression, 2 an
+    /// unreadable report or one that is not an indiv report.
+    Diff {
+        /// The earlier report.json.
+        old: PathBuf,
+        /// The later report.json.
+        new: PathBuf,
+        /// Output format (markdown: for a pull-request comment).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
+    },
+    /// Check that a certificate.json matches the report.json and traces next to it.
+    ///
+    /// Exit status: 0 it matches, 1 it does not (the first file that does
+    /// not is named), 2 an unreadable or malformed certificate or report.
+    Verify {
+        /// The certificate.json of a report directory.
+        certificate: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormat {
+    Human,
+    Markdown,
 }

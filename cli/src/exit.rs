@@ -5,10 +5,12 @@
 pub enum ExitStatus {
     /// 0: the input conformed, every case passed, or the command succeeded.
     Ok,
-    /// 1: a `must` rule was broken (with `--strict`, also a `should` rule), or
-    /// a certified case failed.
+    /// 1: a `must` rule was broken (with `--strict`, also a `should` rule), a
+    /// certified case failed, `indiv report diff` found a regression, or
+    /// `indiv report verify` found a certificate that does not match.
     Violation,
-    /// 2: usage error, or an input that is not a readable trace or case file.
+    /// 2: usage error, or an input that is not a readable trace, case file,
+    /// report or certificate.
     Input,
     /// 3: `indiv certify` only: cases errored (crash, hang, protocol breach)
     /// and none failed.

@@ -67,6 +67,28 @@ pub enum Error {
     /// The loopback service could not start.
     #[error("cannot start the loopback service: {0}")]
     Service(std::io::Error),
+    /// A report or certificate is not JSON, or not of the expected shape.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (bytes).
+        column: usize,
+        /// What is wrong: `not JSON: ...` or `not an indiv report: ...`.
+        message: String,
+    },
+    /// A report or certificate is JSON of the right shape but says something
+    /// it cannot (a trace file outside `traces/`, a digest that is not hex),
+    /// or is too large.
+    #[error("{}: {message}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Writing the console output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -87,6 +109,8 @@ impl Error {
                 | Error::NoCase
                 | Error::Generate(_)
                 | Error::CaseFileWrite(_)
+                | Error::Json { .. }
+                | Error::Malformed { .. }
         )
     }
 }

@@ -14,10 +14,15 @@
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
 //! - [`sarif`]: `results.sarif` and GitHub workflow commands for a run's findings.
+//! - [`report_file`]: `report.json` read back; [`diff`] compares two
+//!   (`indiv report diff`), [`certificate`] writes `certificate.json` and
+//!   `badge.svg` and verifies a certificate (`indiv report verify`).
 //! - [`reference`](mod@reference): the reference engine behind the testee protocol (`indiv
 //!   testee`).
 
+pub mod certificate;
 pub mod coverage;
+pub mod diff;
 mod error;
 pub mod expect;
 pub mod goals;
@@ -26,6 +31,7 @@ pub mod process;
 pub mod protocol;
 pub mod reference;
 pub mod report;
+pub mod report_file;
 pub mod run;
 pub mod runner;
 pub mod sarif;

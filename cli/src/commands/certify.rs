@@ -135,6 +135,8 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     }
     if let Some(dir) = &args.report {
         indiv_harness::report::write(spec, dir, &summary)?;
+        let generated = options.random.map(|count| indiv_harness::certificate::Generated { seed: options.seed, count });
+        indiv_harness::certificate::write(dir, generated)?;
         console.tolerate(printed)?;
         let written = writeln!(console.out, "report written to {}", dir.display());
         console.tolerate(written)?;

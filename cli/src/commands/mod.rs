@@ -4,6 +4,7 @@ mod certify;
 mod check;
 mod fuzz_case;
 mod generate;
+mod report;
 mod simulate;
 mod spec;
 
@@ -32,6 +33,7 @@ pub fn execute(command: Command) -> Result<ExitStatus, Error> {
         }
         Command::Gen { records, seed, out: file } => generate::run(spec, records, seed, file.as_deref(), &mut out),
         Command::Certify(args) => certify::run(spec, args, &mut out),
+        Command::Report(command) => report::run(command, &mut out),
         Command::FuzzCase { target, file } => fuzz_case::run(&target, &file, &mut out),
         Command::Schema { which } => schema(which, &mut out),
     }

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod bad_input;
+mod certificate;
 mod certify;
 mod check_io;
 mod cli;
@@ -14,6 +15,7 @@ mod jobs;
 mod output_safety;
 mod python_engine;
 mod repeat;
+mod report_diff;
 mod robustness;
 mod sarif;
 mod snapshots;
