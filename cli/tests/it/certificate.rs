@@ -250,7 +250,8 @@ fn the_badge_is_well_formed_xml_saying_passes_of_all_in_the_colour_of_the_run() 
     assert!(svg.contains("fill=\"#4c1\""), "green: {svg}");
     // Every second case errs: busy is ERROR, the run fails.
     let indiv = env!("CARGO_BIN_EXE_indiv");
-    let (o, failing) = certify_python(&["--case", "reader-happy", "--case", "busy"], "flaky.py", &["2", indiv]);
+    let (o, failing) =
+        certify_python(&["--jobs", "1", "--case", "reader-happy", "--case", "busy"], "flaky.py", &["2", indiv]);
     assert_eq!(o.status.code(), Some(3), "{}", output_text(&o));
     let svg = std::fs::read_to_string(failing.path().join("badge.svg")).expect("badge.svg");
     assert_eq!(well_formed_texts(&svg), [label.as_str(), &label, "1/2", "1/2"]);
