@@ -949,10 +949,10 @@ mod tests {
             (options(d, false, false, &["it's"]), " -- 'it'\\''s'"),
             (
                 RunOptions {
-                    limits: ProtocolLimits { answer_timeout: Duration::from_secs_f64(30.0), max_records: 7 },
+                    limits: ProtocolLimits { answer_timeout: Duration::from_secs_f64(45.0), max_records: 7 },
                     ..options(d, false, false, &["e"])
                 },
-                " --answer-timeout 30 --max-records 7 -- e",
+                " --answer-timeout 45 --max-records 7 -- e",
             ),
         ];
         for (options, expected) in cases {

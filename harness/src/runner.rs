@@ -35,8 +35,10 @@ pub const MAX_RECORDS_PER_CASE: usize = 100_000;
 /// The highest `--max-records` (and `after_statuses` of a case file).
 pub const MAX_RECORDS_LIMIT: usize = 1_000_000;
 /// How long a testee has to answer, when `--answer-timeout` is not given, in
-/// seconds.
-pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: f64 = 5.0;
+/// seconds: generous, because starting an interpreter on a loaded machine
+/// (several certifications at once, `--jobs`) can take seconds, and a slow
+/// machine is not a failing engine.
+pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: f64 = 30.0;
 
 /// The protocol's limits: how long the testee has to answer the harness's
 /// messages, and how many records a case may bring. Both change verdicts (a
