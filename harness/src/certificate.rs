@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::Error;
+use crate::expect::EntryState;
 use crate::report::write_file;
 use crate::report_file::{self, ReportFile};
 use crate::run::Counts;
@@ -196,6 +197,12 @@ fn claims(report: &ReportFile) -> Vec<(&'static str, Value)> {
             json!({"pass": c.pass, "nonstrict": c.nonstrict, "inconclusive": c.inconclusive, "fail": c.fail, "error": c.error, "skip": c.skip, "xfail": c.xfail}),
         ),
         ("flaky", report.flaky.iter().map(|f| json!(f.name)).collect()),
+        (
+            "expectations",
+            report.expectations.as_ref().map_or(Value::Null, |x| {
+                Value::Object(x.tally().into_iter().map(|(state, n)| (state_name(state), json!(n))).collect())
+            }),
+        ),
         ("coverage", report.coverage.clone().unwrap_or(Value::Null)),
     ]
 }
@@ -226,7 +233,21 @@ pub fn write(dir: &Path, generated: Option<Generated>) -> Result<(), Error> {
     let text = ordered_object(&fields)?;
     write_file(dir, CERTIFICATE, text.as_bytes())?;
     let version = report.spec.as_ref().map_or("?", |s| s.version.as_str());
-    write_file(dir, BADGE, badge(version, &counts(&report), report.strict).as_bytes())
+    write_file(
+        dir,
+        BADGE,
+        badge(version, &counts(&report), report.strict, report.expectations.as_ref().is_some_and(|x| x.fail_run()))
+            .as_bytes(),
+    )
+}
+
+/// An expectation state's name in `report.json`.
+fn state_name(state: EntryState) -> String {
+    match json!(state) {
+        Value::String(name) => name,
+        // A unit variant serializes to a string; this arm is not reached.
+        other => other.to_string(),
+    }
 }
 
 /// `fields` as one pretty-printed JSON object, in their order (a
@@ -346,12 +367,13 @@ fn text_width(text: &str) -> f64 {
 
 /// The badge's colour: green when every play passed, red when the run
 /// failed (a FAIL or ERROR; with `strict`, also NONSTRICT or
-/// INCONCLUSIVE), yellow otherwise (only NONSTRICT, INCONCLUSIVE, SKIP or
-/// XFAIL beside PASS), grey when nothing was played.
-fn colour(c: &Counts, strict: bool) -> &'static str {
+/// INCONCLUSIVE; or an expectations entry no longer failing or expired:
+/// `expectations_failed`), yellow otherwise (only NONSTRICT, INCONCLUSIVE,
+/// SKIP or XFAIL beside PASS), grey when nothing was played.
+fn colour(c: &Counts, strict: bool, expectations_failed: bool) -> &'static str {
     if c.total() == 0 {
         "#9f9f9f"
-    } else if c.fail > 0 || c.error > 0 || (strict && (c.nonstrict > 0 || c.inconclusive > 0)) {
+    } else if c.fail > 0 || c.error > 0 || expectations_failed || (strict && (c.nonstrict > 0 || c.inconclusive > 0)) {
         "#e05d44"
     } else if c.pass == c.total() {
         "#4c1"
@@ -361,14 +383,14 @@ fn colour(c: &Counts, strict: bool) -> &'static str {
 }
 
 /// The badge (shields.io "flat" style, self-contained SVG): `indiv spec
-/// VERSION | PASS/ALL`, counting plays.
-pub fn badge(spec_version: &str, counts: &Counts, strict: bool) -> String {
+/// VERSION | PASS/ALL`, counting plays; coloured as [`colour`] says.
+pub fn badge(spec_version: &str, counts: &Counts, strict: bool, expectations_failed: bool) -> String {
     let label = format!("indiv spec {spec_version}");
     let message = format!("{}/{}", counts.pass, counts.total());
     let (lw, mw) = ((text_width(&label) + 10.0).ceil(), (text_width(&message) + 10.0).ceil());
     let width = lw + mw;
     let (label, message) = (indiv_spec::text::xml_escape(&label), indiv_spec::text::xml_escape(&message));
-    let colour = colour(counts, strict);
+    let colour = colour(counts, strict, expectations_failed);
     let (lx, mx) = (lw / 2.0, lw + mw / 2.0);
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" aria-label="{label}: {message}"><title>{label}: {message}</title><linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient><clipPath id="r"><rect width="{width}" height="20" rx="3" fill="#fff"/></clipPath><g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{mw}" height="20" fill="{colour}"/><rect width="{width}" height="20" fill="url(#s)"/></g><g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="11"><text x="{lx}" y="15" fill="#010101" fill-opacity=".3">{label}</text><text x="{lx}" y="14">{label}</text><text x="{mx}" y="15" fill="#010101" fill-opacity=".3">{message}</text><text x="{mx}" y="14">{message}</text></g></svg>
@@ -383,17 +405,22 @@ mod tests {
     #[test]
     fn the_badge_is_green_only_when_every_play_passed_and_red_when_the_run_failed() {
         let all = Counts { pass: 3, ..Counts::default() };
-        assert_eq!(colour(&all, false), "#4c1");
+        assert_eq!(colour(&all, false, false), "#4c1");
         let soft = Counts { pass: 2, nonstrict: 1, ..Counts::default() };
-        assert_eq!(colour(&soft, false), "#dfb317");
-        assert_eq!(colour(&soft, true), "#e05d44");
-        assert_eq!(colour(&Counts { pass: 2, error: 1, ..Counts::default() }, false), "#e05d44");
-        assert_eq!(colour(&Counts::default(), false), "#9f9f9f");
+        assert_eq!(colour(&soft, false, false), "#dfb317");
+        assert_eq!(colour(&soft, true, false), "#e05d44");
+        assert_eq!(colour(&Counts { pass: 2, error: 1, ..Counts::default() }, false, false), "#e05d44");
+        assert_eq!(colour(&Counts::default(), false, false), "#9f9f9f");
+        // An XPASS or expired entry fails the run even when every play passed.
+        assert_eq!(colour(&all, false, true), "#e05d44");
+        let xfail = Counts { pass: 2, xfail: 1, ..Counts::default() };
+        assert_eq!(colour(&xfail, false, false), "#dfb317");
+        assert_eq!(colour(&xfail, false, true), "#e05d44");
     }
 
     #[test]
     fn a_badge_escapes_the_spec_version() {
-        let svg = badge("2.0.0\"<x>&", &Counts { pass: 1, ..Counts::default() }, false);
+        let svg = badge("2.0.0\"<x>&", &Counts { pass: 1, ..Counts::default() }, false, false);
         assert!(svg.contains("indiv spec 2.0.0&quot;&lt;x&gt;&amp;: 1/1"), "{svg}");
         assert!(!svg.contains("<x>"));
     }

@@ -180,7 +180,39 @@ pub enum EntryStatus {
 impl EntryStatus {
     /// Whether the status fails the run.
     pub fn fails_run(&self) -> bool {
-        matches!(self, EntryStatus::NoLongerFails | EntryStatus::Expired(_))
+        self.state().fails_run()
+    }
+
+    /// The status without its date: what `report.json` records as `state`.
+    pub fn state(&self) -> EntryState {
+        match self {
+            EntryStatus::Met => EntryState::Met,
+            EntryStatus::NoLongerFails => EntryState::Xpass,
+            EntryStatus::Expired(_) => EntryState::Expired,
+            EntryStatus::NotPlayed => EntryState::NotPlayed,
+        }
+    }
+}
+
+/// An entry's [`EntryStatus`] as `report.json` records it (`state`), and as
+/// the certificate and the badge read it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    /// It covered a failure.
+    Met,
+    /// No longer fails (XPASS): fails the run.
+    Xpass,
+    /// Past its date: fails the run.
+    Expired,
+    /// No case it matches played.
+    NotPlayed,
+}
+
+impl EntryState {
+    /// Whether an entry in this state fails the run.
+    pub fn fails_run(self) -> bool {
+        matches!(self, EntryState::Xpass | EntryState::Expired)
     }
 }
 

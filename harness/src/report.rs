@@ -184,6 +184,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
                 "owner": e.owner,
                 "until": e.until.map(|d| d.to_string()),
                 "status": entry_status_name(status),
+                "state": status.state(),
             })).collect::<Vec<_>>(),
         })),
         "cases": cases,

@@ -14,6 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::Error;
+use crate::expect::EntryState;
 use crate::runner::Verdict;
 
 /// The largest `report.json` read, in bytes (a report of 100,000 plays with
@@ -69,6 +70,38 @@ pub struct ReportFile {
     /// The rule coverage matrix.
     #[serde(default)]
     pub coverage: Option<serde_json::Value>,
+    /// What became of the `--expect` file's entries, when one was given.
+    #[serde(default)]
+    pub expectations: Option<ExpectationsFile>,
+}
+
+/// The `expectations` of a report: only each entry's `state` is read.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ExpectationsFile {
+    /// Every entry of the file, in its order.
+    #[serde(default)]
+    pub entries: Vec<EntryOutcome>,
+}
+
+/// What became of one expectations entry.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EntryOutcome {
+    /// Its state (absent from reports written before it was recorded).
+    #[serde(default)]
+    pub state: Option<EntryState>,
+}
+
+impl ExpectationsFile {
+    /// How many entries are in each state: met, XPASS, expired, not played.
+    pub fn tally(&self) -> [(EntryState, usize); 4] {
+        [EntryState::Met, EntryState::Xpass, EntryState::Expired, EntryState::NotPlayed]
+            .map(|s| (s, self.entries.iter().filter(|e| e.state == Some(s)).count()))
+    }
+
+    /// Whether an entry fails the run (XPASS or expired).
+    pub fn fail_run(&self) -> bool {
+        self.entries.iter().any(|e| e.state.is_some_and(EntryState::fails_run))
+    }
 }
 
 /// Which spec a report was judged against.

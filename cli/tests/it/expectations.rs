@@ -45,17 +45,43 @@ fn a_listed_failure_is_xfail_and_one_that_no_longer_occurs_fails_the_run() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("expected: the total is announced before the head"), "{out}");
     assert_eq!(report["counts"]["xfail"], 1);
+    let (certificate, badge) = certificate_and_badge(&dir.path().join("report"));
+    let met = certificate["expectations"]["met"].as_u64().expect("met count");
+    assert_eq!(certificate["expectations"]["xpass"], 0);
+    assert!(met >= 1, "{certificate}");
+    assert!(badge.contains("fill=\"#dfb317\""), "an XFAIL run is yellow: {badge}");
     // Fixed: the entries no longer hold, and the run fails until they go.
     let (o, report) = certify(None, "reader-happy", &["--expect", &file_arg], dir.path());
     let out = output_text(&o);
     assert_eq!(verdicts(&report), [("reader-happy", "PASS")], "{out}");
     assert_eq!(o.status.code(), Some(1), "an XPASS fails the run: {out}");
     assert!(out.contains("XPASS: the failure no longer occurs; remove the entry"), "{out}");
+    // Every play passed, yet the run failed: the certificate says why, and
+    // the badge is red, not green.
+    let (certificate, badge) = certificate_and_badge(&dir.path().join("report"));
+    assert_eq!(certificate["expectations"]["xpass"], met, "{certificate}");
+    assert!(badge.contains("fill=\"#e05d44\"") && !badge.contains("#4c1"), "{badge}");
+    assert_eq!(report["expectations"]["entries"][0]["state"], "xpass", "{report}");
     // Updating from the fixed run keeps no entry for it.
     let (o, _) = certify(None, "reader-happy", &["--expect", &file_arg, "--update-expectations"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
     let rewritten = std::fs::read_to_string(&file).expect("the file is rewritten");
     assert!(!rewritten.contains("[[expect]]"), "{rewritten}");
+}
+
+/// The certificate.json and badge.svg of a report directory, after checking
+/// that the certificate verifies.
+fn certificate_and_badge(report: &Path) -> (serde_json::Value, String) {
+    let certificate = report.join("certificate.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["report", "verify"])
+        .arg(&certificate)
+        .output()
+        .expect("verify");
+    assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+    let text = std::fs::read_to_string(&certificate).expect("certificate.json");
+    let svg = std::fs::read_to_string(report.join("badge.svg")).expect("badge.svg");
+    (serde_json::from_str(&text).expect("certificate is JSON"), svg)
 }
 
 #[test]
@@ -69,6 +95,8 @@ fn an_entry_past_its_date_covers_nothing_and_fails_the_run() {
     assert_eq!(verdicts(&report), [("reader-happy", "FAIL")], "{out}");
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("line 1: case `reader-happy`: expired on 2000-01-01"), "{out}");
+    let (certificate, _) = certificate_and_badge(&dir.path().join("report"));
+    assert_eq!(certificate["expectations"]["expired"], 1, "{certificate}");
     // The same entry with a date to come covers the failure.
     std::fs::write(&file, entries.replace("2000-01-01", "\"2999-12-31\"")).expect("write");
     let (o, report) = certify(Some(BUG), "reader-happy", &["--expect", &file.to_string_lossy()], dir.path());

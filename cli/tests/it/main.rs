@@ -1,6 +1,7 @@
 //! The integration tests of `indiv-cli`: the `indiv` binary end to end, one
 //! module per behaviour area.
 
+mod action;
 mod architecture;
 mod bad_input;
 mod certificate;
