@@ -129,7 +129,7 @@ fn service(fault: Option<Fault>) -> ServiceBehavior {
     ServiceBehavior {
         offered_version: OFFERED,
         package_size: 65536,
-        pace: Pace { chunk_size: 16384, delay_ms: 0 },
+        pace: Pace { chunk_size: 16384, delay_ms: 0, hold: false },
         fault,
     }
 }
@@ -146,10 +146,11 @@ fn at(phase: Phase, call: AppCall) -> Step {
     Step { trigger: Trigger::AtStatus(phase), call }
 }
 
-/// `scenario` with a package written in 4 chunks half a second apart, so
+/// `scenario` with a package written in 4 chunks half a second apart, the
+/// last 3 held until the script's calls are made (see [`Pace::hold`]), so
 /// that a call made when the download starts meets it under way.
 fn slow_package(scenario: Scenario) -> Scenario {
-    let service = ServiceBehavior { pace: Pace { chunk_size: 16384, delay_ms: 500 }, ..scenario.service };
+    let service = ServiceBehavior { pace: Pace { chunk_size: 16384, delay_ms: 500, hold: true }, ..scenario.service };
     Scenario { service, ..scenario }
 }
 
@@ -349,7 +350,7 @@ fn fault_scenarios() -> Vec<Named> {
     let mut trickle = faulted(Fault::DropAfter(u32::MAX));
     trickle.service.fault = None;
     trickle.service.package_size = 8192;
-    trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5 };
+    trickle.service.pace = Pace { chunk_size: 512, delay_ms: 5, hold: false };
     vec![
         n(
             "fault-unavailable",
@@ -462,7 +463,12 @@ impl<'a> Arbitrary<'a> for Scenario {
         }
         Ok(Scenario {
             component_version,
-            service: ServiceBehavior { offered_version, package_size, pace: Pace { chunk_size, delay_ms: 0 }, fault },
+            service: ServiceBehavior {
+                offered_version,
+                package_size,
+                pace: Pace { chunk_size, delay_ms: 0, hold: false },
+                fault,
+            },
             steps,
             install_ms: 0,
         })

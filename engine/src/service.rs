@@ -132,6 +132,15 @@ pub struct Pace {
     /// Wall-clock pause between writes, for the loopback service only; the
     /// simulation's time is virtual.
     pub delay_ms: u32,
+    /// The loopback service writes the package's first chunk, then holds
+    /// the rest until the harness has made every call before the script's
+    /// first `when_idle` step (or every call, when there is none) and read
+    /// its record, or until the case ends. A call that waits for a status
+    /// of the download then meets the download under way however slowly the
+    /// engine or the machine runs. The simulation needs no hold: it makes
+    /// each call at its trigger before it delivers the next input.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
 }
 
 /// The service, as one value.

@@ -31,6 +31,16 @@
 //!   that takes no time) has not shown what the case is for, and the case
 //!   is INCONCLUSIVE for it rather than a PASS. The scenario's `install_ms`
 //!   asks an engine that simulates its installer to take long enough.
+//! - [`Goal::MetRunning`]: a start call made while an accepted session
+//!   surely runs finds it running when its record comes. "Surely" needs the
+//!   service's help: the package is held after its first chunk
+//!   ([`Pace::hold`](indiv_engine::service::Pace::hold)) until the harness
+//!   has made the calls before the script's first `when_idle` step, the
+//!   package is longer than one chunk, no fault can end the session early,
+//!   and an accepted start before it surely fetches the package, with no
+//!   cancel and no `when_idle` step between. `busy` is such a case: without
+//!   this goal an engine that finished its session before the second start
+//!   came would pass it without showing that it refuses a start while busy.
 //! - [`Goal::FaultMet`]: the service's fault was played to a request of the
 //!   exchange it strikes (in the service's log), when the script has no
 //!   cancel (which could stop a session before its requests) and a start
@@ -75,6 +85,13 @@ pub enum Goal {
         /// The phase.
         phase: Phase,
     },
+    /// The call of this step (1-based) must come while a session runs.
+    MetRunning {
+        /// The step, counted from 1.
+        step: usize,
+        /// Its API.
+        api: Api,
+    },
     /// The service's fault was played to a request of the exchange it strikes.
     FaultMet {
         /// The fault.
@@ -96,6 +113,9 @@ impl Goal {
             }
             Goal::CancelDuring { step, api, phase } => {
                 format!("call {step} of {steps} ({api}) was accepted while {} was under way", phase.name())
+            }
+            Goal::MetRunning { step, api } => {
+                format!("call {step} of {steps} ({api}) came while an accepted session ran")
             }
             Goal::FaultMet { fault, query } => format!(
                 "the service played its fault ({}) to a {} request",
@@ -119,6 +139,9 @@ pub struct CallSeen {
     /// For a cancel: the `enIndiStatus` of the last status that session
     /// reported before the cancel's record.
     pub target_phase: Option<u32>,
+    /// A session (reader or security update) had been accepted and had not
+    /// reported a terminal status before the call's record.
+    pub session_running: bool,
 }
 
 /// The goals of a scenario.
@@ -128,9 +151,27 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
     let mut final_before = false;
     // Whether an accepted start surely sends its query, and fetches the package.
     let (mut queries, mut fetches) = (false, false);
+    // Whether a session surely runs now: see `Goal::MetRunning`.
+    let service = &scenario.service;
+    let held = service.pace.hold && service.package_size > service.pace.chunk_size && service.fault.is_none();
+    let mut surely_running = false;
     for (i, step) in scenario.steps.iter().enumerate() {
         let idle = !started_before || step.trigger == Trigger::WhenIdle;
         let step_no = i + 1;
+        if step.trigger == Trigger::WhenIdle {
+            surely_running = false;
+        }
+        let start_api = match step.call {
+            AppCall::Individualize { flags } if ReaderFlag::from_value(flags).is_some() => Some(Api::Individualize),
+            AppCall::PerformSecurityUpdate { flags } if SecurityFlag::from_value(flags).is_some() => {
+                Some(Api::PerformSecurityUpdate)
+            }
+            _ => None,
+        };
+        if let (Some(api), true) = (start_api, surely_running) {
+            goals.push(Goal::MetRunning { step: step_no, api });
+        }
+        let fetched_before = fetches;
         match step.call {
             AppCall::Individualize { flags } if ReaderFlag::from_value(flags).is_some() => {
                 if idle && !final_before {
@@ -161,8 +202,14 @@ pub fn derive(scenario: &Scenario) -> Vec<Goal> {
                     Trigger::AtStatus(phase) => Goal::CancelDuring { step: step_no, api, phase },
                     _ => Goal::CancelAccepted { step: step_no, api },
                 });
+                surely_running = false;
             }
             _ => {}
+        }
+        // This step's start was accepted on an idle engine and fetches the
+        // package, which the service holds.
+        if held && fetches && !fetched_before {
+            surely_running = true;
         }
     }
     let cancels = scenario
@@ -190,6 +237,7 @@ pub fn unreached(goals: &[Goal], calls: &[CallSeen], log: &CaseLog, steps: usize
             Goal::CancelDuring { step, phase, .. } => !calls
                 .get(step - 1)
                 .is_some_and(|c| c.accepted && c.target_running && c.target_phase == Some(phase.indi().value())),
+            Goal::MetRunning { step, .. } => !calls.get(step - 1).is_some_and(|c| c.session_running),
             Goal::FaultMet { query, .. } => {
                 let kind = if *query { ExchangeKind::Query } else { ExchangeKind::Package };
                 !log.exchanges.iter().any(|e| e.kind == kind)
@@ -215,8 +263,39 @@ mod tests {
     }
 
     #[test]
-    fn a_second_start_while_one_runs_asks_nothing() {
-        assert_eq!(goals_of("busy"), vec![Goal::StartAccepted { step: 1, api: Api::Individualize }]);
+    fn a_second_start_while_a_held_session_runs_must_meet_it_running() {
+        assert_eq!(
+            goals_of("busy"),
+            vec![
+                Goal::StartAccepted { step: 1, api: Api::Individualize },
+                Goal::MetRunning { step: 2, api: Api::Individualize },
+                Goal::MetRunning { step: 3, api: Api::PerformSecurityUpdate },
+            ]
+        );
+        let call = |session_running| CallSeen {
+            api: Api::Individualize,
+            accepted: false,
+            target_running: false,
+            target_phase: None,
+            session_running,
+        };
+        let goal = [Goal::MetRunning { step: 2, api: Api::Individualize }];
+        let log = CaseLog::default();
+        let start = CallSeen { accepted: true, ..call(false) };
+        assert!(unreached(&goal, &[start, call(true)], &log, 2).is_empty());
+        assert_eq!(unreached(&goal, &[start, call(false)], &log, 2).len(), 1, "the session had ended");
+        assert_eq!(unreached(&goal, &[start], &log, 2).len(), 1, "never made");
+    }
+
+    #[test]
+    fn without_a_hold_a_second_start_asks_nothing() {
+        let mut busy = by_name("busy").expect("busy").scenario;
+        busy.service.pace.hold = false;
+        assert_eq!(derive(&busy), vec![Goal::StartAccepted { step: 1, api: Api::Individualize }]);
+        // Nor with a package of one chunk, which the hold cannot stop.
+        busy.service.pace.hold = true;
+        busy.service.package_size = busy.service.pace.chunk_size;
+        assert_eq!(derive(&busy), vec![Goal::StartAccepted { step: 1, api: Api::Individualize }]);
     }
 
     #[test]
@@ -233,10 +312,20 @@ mod tests {
     #[test]
     fn a_cancel_is_a_goal_only_while_its_session_runs() {
         let goals = [Goal::CancelAccepted { step: 1, api: Api::CancelIndividualization }];
-        let refused_running =
-            CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: true, target_phase: None };
-        let refused_idle =
-            CallSeen { api: Api::CancelIndividualization, accepted: false, target_running: false, target_phase: None };
+        let refused_running = CallSeen {
+            api: Api::CancelIndividualization,
+            accepted: false,
+            target_running: true,
+            target_phase: None,
+            session_running: true,
+        };
+        let refused_idle = CallSeen {
+            api: Api::CancelIndividualization,
+            accepted: false,
+            target_running: false,
+            target_phase: None,
+            session_running: false,
+        };
         let log = CaseLog::default();
         assert_eq!(unreached(&goals, &[refused_running], &log, 1).len(), 1);
         assert!(unreached(&goals, &[refused_idle], &log, 1).is_empty());
@@ -253,6 +342,7 @@ mod tests {
             accepted,
             target_running,
             target_phase,
+            session_running: target_running,
         };
         let start = call(true, false, None);
         let log = CaseLog::default();

@@ -8,6 +8,12 @@
 //! write it describes, so that what the harness reads when a status arrives is
 //! a safe upper bound of what the testee can have seen.
 //!
+//! A package paced with [`Pace::hold`] stops after its first chunk until the
+//! harness [releases](LoopbackService::release) its case (or forgets it):
+//! the harness does so once it has made the script's calls that must meet
+//! the download under way, so their timing does not depend on the machine's
+//! speed.
+//!
 //! Whatever a testee sends, the service's memory and threads stay bounded:
 //! a request line over [`MAX_REQUEST_LINE`] is answered 414, a head over
 //! [`MAX_HEAD_BYTES`] 431, a declared body over [`MAX_BODY_BYTES`] 413, a
@@ -23,11 +29,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use indiv_engine::service::{Exchange, Fault, Plan, ServiceBehavior};
+use indiv_engine::service::{Exchange, Fault, Pace, Plan, ServiceBehavior};
 use indiv_service_rules::{CaseLog, ExchangeKind, ExchangeRecord};
 
 /// The longest request line, in bytes.
@@ -40,16 +46,23 @@ pub const MAX_BODY_BYTES: u64 = 1 << 20;
 pub const MAX_CONNECTIONS: usize = 64;
 /// How long a connection may stay silent.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a held package waits for its release: a bound on the
+/// connection's thread should the harness never release or forget its case.
+const MAX_HOLD: Duration = Duration::from_secs(600);
 
 struct CaseState {
     behavior: ServiceBehavior,
     base_url: String,
     log: CaseLog,
+    /// The harness has released the case's held package.
+    released: bool,
 }
 
 #[derive(Default)]
 struct Shared {
     cases: Mutex<HashMap<u64, CaseState>>,
+    /// Signalled when a case is released or forgotten.
+    release: Condvar,
     /// A port nothing listens on, for the connection-refused faults.
     closed_port: u16,
     /// Connections being served.
@@ -91,7 +104,7 @@ impl LoopbackService {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let closed_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
-        let shared = Arc::new(Shared { cases: Mutex::default(), closed_port, connections: AtomicUsize::new(0) });
+        let shared = Arc::new(Shared { closed_port, ..Shared::default() });
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
             let shared = Arc::clone(&shared);
@@ -145,7 +158,9 @@ impl LoopbackService {
             base_url.clone()
         };
         let response_url = behavior.offer(&base_url).response_url;
-        self.shared.cases().insert(id, CaseState { behavior: *behavior, base_url, log: CaseLog::default() });
+        self.shared
+            .cases()
+            .insert(id, CaseState { behavior: *behavior, base_url, log: CaseLog::default(), released: false });
         CaseHandle { id, service_url, response_url }
     }
 
@@ -154,15 +169,28 @@ impl LoopbackService {
         self.shared.cases().get(&id).map(|c| c.log.clone()).unwrap_or_default()
     }
 
-    /// Forgets case `id`.
+    /// Lets case `id`'s held package (see [`Pace::hold`]) go on; a package
+    /// requested later is not held.
+    pub fn release(&self, id: u64) {
+        if let Some(case) = self.shared.cases().get_mut(&id) {
+            case.released = true;
+        }
+        self.shared.release.notify_all();
+    }
+
+    /// Forgets case `id` (and releases its held package).
     pub fn unregister(&self, id: u64) {
         self.shared.cases().remove(&id);
+        self.shared.release.notify_all();
     }
 }
 
 impl Drop for LoopbackService {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        // Held packages go on, and their connections end.
+        self.shared.cases().clear();
+        self.shared.release.notify_all();
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
         if let Some(handle) = self.accept.take() {
@@ -333,7 +361,7 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
     };
     let what = segments.next().unwrap_or("");
     let local_port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
-    let Some((plan, pace_ms, index)) = log_exchange(shared, id, (head.method.as_str(), what), offer_tag, local_port)
+    let Some((plan, pace, index)) = log_exchange(shared, id, (head.method.as_str(), what), offer_tag, local_port)
     else {
         return respond_plain(writer, 404);
     };
@@ -347,22 +375,42 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
     match plan {
         Plan::Refuse | Plan::Reset => false,
         Plan::Respond { status, content_length, body, chunk_size, .. } => {
-            let response = Response { status, content_length, body: &body, chunk_size, pace_ms };
-            write_response(&response, writer, &update)
+            let response = Response { status, content_length, body: &body, chunk_size, pace_ms: pace.delay_ms };
+            let hold = || {
+                if pace.hold {
+                    wait_for_release(shared, id);
+                }
+            };
+            write_response(&response, writer, &update, &hold)
         }
     }
 }
 
+/// Waits until case `id` is released or forgotten (at most [`MAX_HOLD`]).
+fn wait_for_release(shared: &Shared, id: u64) {
+    let until = Instant::now() + MAX_HOLD;
+    let mut cases = shared.cases();
+    while cases.get(&id).is_some_and(|c| !c.released) {
+        let Some(left) = until.checked_duration_since(Instant::now()) else { return };
+        cases = match shared.release.wait_timeout(cases, left) {
+            Ok((guard, _)) => guard,
+            // As in `Shared::cases`: the data stays meaningful.
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+    }
+}
+
 /// Plans the answer to `request` (method and last path segment) of case
-/// `id` and opens its record in the case's log: the plan, the pace between
-/// body chunks, and the record's index. `None` for an unknown case.
+/// `id` and opens its record in the case's log: the plan, the pace of the
+/// body (none but for a package), and the record's index. `None` for an
+/// unknown case.
 fn log_exchange(
     shared: &Shared,
     id: u64,
     request: (&str, &str),
     offer_tag: Option<usize>,
     local_port: u16,
-) -> Option<(Plan, u32, usize)> {
+) -> Option<(Plan, Pace, usize)> {
     let mut cases = shared.cases();
     let case = cases.get_mut(&id)?;
     let (kind, plan) = match request {
@@ -398,7 +446,11 @@ fn log_exchange(
         status: None,
         offer_of,
     });
-    let pace = if kind == ExchangeKind::Package { case.behavior.pace.delay_ms } else { 0 };
+    let pace = if kind == ExchangeKind::Package {
+        case.behavior.pace
+    } else {
+        Pace { chunk_size: 1, delay_ms: 0, hold: false }
+    };
     Some((plan, pace, case.log.exchanges.len() - 1))
 }
 
@@ -415,8 +467,15 @@ struct Response<'b> {
 }
 
 /// Writes `response`, raising each figure of its record (through `update`)
-/// before the write it describes; false when the connection must be closed.
-fn write_response(response: &Response<'_>, writer: &mut TcpStream, update: UpdateRecord<'_>) -> bool {
+/// before the write it describes, and calling `after_first_chunk` between
+/// the first chunk of the body and the second; false when the connection
+/// must be closed.
+fn write_response(
+    response: &Response<'_>,
+    writer: &mut TcpStream,
+    update: UpdateRecord<'_>,
+    after_first_chunk: &dyn Fn(),
+) -> bool {
     let Response { status, content_length, body, chunk_size, pace_ms } = *response;
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",
@@ -433,6 +492,9 @@ fn write_response(response: &Response<'_>, writer: &mut TcpStream, update: Updat
     }
     let chunks: Vec<&[u8]> = body.chunks(chunk_size.max(1) as usize).collect();
     for (i, chunk) in chunks.iter().enumerate() {
+        if i == 1 {
+            after_first_chunk();
+        }
         if pace_ms > 0 && i > 0 {
             std::thread::sleep(Duration::from_millis(u64::from(pace_ms)));
         }

@@ -570,7 +570,11 @@ impl Harness {
                     let target = run.statuses + n as usize;
                     self.pump(run, handle, deadline, |r| r.statuses >= target || r.idle())?
                 }
-                Trigger::WhenIdle => self.pump(run, handle, deadline, CaseRun::idle)?,
+                Trigger::WhenIdle => {
+                    // A held package (`Pace::hold`) must go on for the engine to go idle.
+                    self.service.release(handle.id);
+                    self.pump(run, handle, deadline, CaseRun::idle)?
+                }
                 Trigger::AtStatus(phase) => {
                     let target = run.phase_count(phase) + 1;
                     self.pump(run, handle, deadline, |r| r.phase_count(phase) >= target || r.idle())?
@@ -601,6 +605,7 @@ impl Harness {
                 )));
             }
         }
+        self.service.release(handle.id);
         if run.timed_out.is_none() && !self.pump(run, handle, deadline, CaseRun::idle)? {
             run.timed_out = Some(format!("timed out after {within} waiting for every session to end"));
         }
@@ -832,7 +837,13 @@ impl CaseRun {
                     Call::CancelAsyncOperation => self.security_phase,
                     _ => None,
                 };
-                self.calls.push(CallSeen { api: call.api(), accepted: hr.is_success(), target_running, target_phase });
+                self.calls.push(CallSeen {
+                    api: call.api(),
+                    accepted: hr.is_success(),
+                    target_running,
+                    target_phase,
+                    session_running: self.reader_running || self.security_running,
+                });
                 if hr.is_failure() {
                     return;
                 }

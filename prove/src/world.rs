@@ -95,7 +95,7 @@ impl World {
         ServiceBehavior {
             offered_version: offered,
             package_size: self.package_size,
-            pace: Pace { chunk_size: self.chunk_size, delay_ms: 0 },
+            pace: Pace { chunk_size: self.chunk_size, delay_ms: 0, hold: false },
             fault,
         }
     }

@@ -168,3 +168,45 @@ fn a_cancel_that_misses_the_phase_it_is_made_for_is_inconclusive() {
     assert_eq!(report["cases"][2]["goals"][1], serde_json::json!({"goal": goal, "reached": false}), "{out}");
     assert_eq!(o.status.code(), Some(0), "INCONCLUSIVE fails only under --strict: {out}");
 }
+
+#[test]
+fn a_held_package_lets_slow_calls_meet_the_download_under_way() {
+    // Every call after the first reaches the engine 5 s late, long after
+    // the 1.5 s the rest of the package takes: only the hold keeps the
+    // download under way (and the session running) until they come.
+    let indiv = env!("CARGO_BIN_EXE_indiv");
+    let cases = ["--case", "reader-cancel-download", "--case", "security-cancel-download", "--case", "busy"];
+    let options = [&cases[..], &["--timeout", "120"]].concat();
+    let (o, dir) = certify(&options, "slow_calls.py", &[indiv, "5"]);
+    let out = text(&o);
+    let report = report(dir.path());
+    let expected = [("busy", "PASS"), ("reader-cancel-download", "PASS"), ("security-cancel-download", "PASS")];
+    assert_eq!(crate::verdicts(&report), expected, "{out}");
+    let busy_goals = &report["cases"][0]["goals"];
+    let goal = "call 2 of 4 (Individualize) came while an accepted session ran";
+    assert_eq!(busy_goals[1], serde_json::json!({"goal": goal, "reached": true}), "{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}
+
+#[test]
+fn without_the_hold_a_slow_cancel_misses_the_download() {
+    // The same case with the hold taken out of its case file: the cancel,
+    // 8 s late, comes after the 1.5 s rest of the package, the goal is
+    // missed and the case proves nothing. (The margin is wide so that a
+    // loaded machine cannot make the package slower than the cancel.)
+    let indiv = env!("CARGO_BIN_EXE_indiv");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shown = std::process::Command::new(indiv)
+        .args(["certify", "--show", "reader-cancel-download"])
+        .output()
+        .expect("indiv certify --show");
+    let case = String::from_utf8(shown.stdout).expect("UTF-8");
+    assert!(case.contains("hold = true\n"), "{case}");
+    let file = dir.path().join("no-hold.toml");
+    std::fs::write(&file, case.replace("hold = true\n", "")).expect("write the case file");
+    let (o, report_dir) =
+        certify(&["--case-file", &file.to_string_lossy(), "--timeout", "120"], "slow_calls.py", &[indiv, "8"]);
+    let out = text(&o);
+    assert_eq!(crate::verdicts(&report(report_dir.path())), [("reader-cancel-download", "INCONCLUSIVE")], "{out}");
+    assert!(out.contains("goal not reached: call 2 of 3 (CancelIndividualization)"), "{out}");
+}

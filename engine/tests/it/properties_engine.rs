@@ -288,7 +288,7 @@ impl ReferenceStateMachine for EngineModel {
                 service: ServiceBehavior {
                     offered_version,
                     package_size,
-                    pace: Pace { chunk_size: 8192, delay_ms: 0 },
+                    pace: Pace { chunk_size: 8192, delay_ms: 0, hold: false },
                     fault,
                 },
                 session: None,

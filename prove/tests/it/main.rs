@@ -37,7 +37,7 @@ pub fn healthy(offered: SecurityVersion) -> ServiceBehavior {
     ServiceBehavior {
         offered_version: offered,
         package_size: 2,
-        pace: Pace { chunk_size: 1, delay_ms: 0 },
+        pace: Pace { chunk_size: 1, delay_ms: 0, hold: false },
         fault: None,
     }
 }
