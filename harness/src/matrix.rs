@@ -203,10 +203,8 @@ impl Matrix {
                 };
             }
         }
-        let coverage: Vec<Vec<crate::coverage::RuleCoverage>> = runs
-            .iter()
-            .map(|run| crate::coverage::matrix(spec, run.summary.cases.iter().map(|c| &c.result)))
-            .collect();
+        let coverage: Vec<Vec<crate::coverage::RuleCoverage>> =
+            runs.iter().map(|run| crate::coverage::matrix(spec, run.summary.cases.iter().map(|c| &c.result))).collect();
         let rules = indiv_spec::Rule::ALL
             .iter()
             .enumerate()
@@ -221,9 +219,11 @@ impl Matrix {
             .map(|run| EngineColumn {
                 name: run.name.to_string(),
                 command: run.command.clone(),
-                implementation: run.summary.testee.as_ref().map(|(i, _)| {
-                    (i.name.clone(), i.version.clone(), i.language.clone())
-                }),
+                implementation: run
+                    .summary
+                    .testee
+                    .as_ref()
+                    .map(|(i, _)| (i.name.clone(), i.version.clone(), i.language.clone())),
                 counts: run.summary.counts(),
                 exit_status: run.exit_status,
                 incomplete: run.summary.incomplete,

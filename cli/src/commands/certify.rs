@@ -212,7 +212,12 @@ fn certify_engine(
 /// to `DIR` and summed up. The exit status is the worst of the engines'
 /// (130 before 1 before 3 before 0); an engine that did not run (after an
 /// interrupt) makes it 130.
-fn matrix(spec: &'static Spec, args: &CertifyArgs, checked: &Checked, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+fn matrix(
+    spec: &'static Spec,
+    args: &CertifyArgs,
+    checked: &Checked,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
     let engines = parse_engines(&args.engine)?;
     let expects = parse_expects(&args.expect, &engines)?;
     // clap makes --engine require --report.
