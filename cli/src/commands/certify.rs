@@ -673,7 +673,51 @@ fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
 #[cfg(test)]
 mod tests {
     use super::Excerpt::{Line, Skipped};
-    use super::{Excerpt, stderr_excerpt};
+    use super::{EngineSpec, Excerpt, parse_engines, stderr_excerpt, worst};
+    use crate::exit::ExitStatus;
+
+    #[test]
+    fn an_engine_command_is_split_as_a_shell_splits_words_and_builtin_is_the_reference_engine() {
+        let values: Vec<String> = [
+            "ref=builtin",
+            "py=python3 'my engine.py' --bug \"stale total\"",
+            "x=a\\ b c=d",
+            "quoted='builtin'",
+            "spaced=  builtin  ",
+        ]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+        let engines = parse_engines(&values).expect("valid engines");
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            engines,
+            [
+                EngineSpec { name: "ref".into(), words: vec![] },
+                EngineSpec { name: "py".into(), words: words(&["python3", "my engine.py", "--bug", "stale total"]) },
+                EngineSpec { name: "x".into(), words: words(&["a b", "c=d"]) },
+                EngineSpec { name: "quoted".into(), words: vec![] },
+                EngineSpec { name: "spaced".into(), words: vec![] },
+            ]
+        );
+        assert_eq!(engines[1].command_line(), "python3 'my engine.py' --bug 'stale total'");
+        assert_eq!(engines[0].command_line(), "builtin");
+    }
+
+    #[test]
+    fn the_exit_status_of_several_engines_is_the_worst_as_one_run_ranks_them() {
+        use ExitStatus::{ErrorOnly, Interrupted, Ok, Violation};
+        let cases: &[(&[ExitStatus], ExitStatus)] = &[
+            (&[Ok, Ok], Ok),
+            (&[Ok, ErrorOnly], ErrorOnly),
+            (&[ErrorOnly, Violation, Ok], Violation),
+            (&[Violation, Interrupted], Interrupted),
+            (&[], Ok),
+        ];
+        for (statuses, expected) in cases {
+            assert_eq!(worst(statuses), *expected, "{statuses:?}");
+        }
+    }
 
     #[test]
     fn the_stderr_excerpt_shows_the_first_error_line_and_the_last_lines_once() {
