@@ -151,6 +151,14 @@ impl EngineColumn {
         }
         self.command.iter().map(|w| crate::run::shell_word(w)).collect::<Vec<_>>().join(" ")
     }
+
+    /// The testee's hello as `NAME VERSION (LANGUAGE)`, each part escaped
+    /// by `escape`, or `-` when it never said hello.
+    fn testee(&self, escape: fn(&str) -> String) -> String {
+        self.implementation.as_ref().map_or(String::from("-"), |(name, version, language)| {
+            format!("{} {} ({})", escape(name), escape(version), escape(language))
+        })
+    }
 }
 
 /// The whole matrix.
@@ -253,9 +261,7 @@ impl Matrix {
         }
         out.push_str("| engine | command | testee | exit status | report |\n|---|---|---|---|---|\n");
         for e in &self.engines {
-            let testee = e.implementation.as_ref().map_or(String::from("-"), |(name, version, language)| {
-                format!("{} {} ({})", markdown_escape(name), markdown_escape(version), markdown_escape(language))
-            });
+            let testee = e.testee(markdown_escape);
             let _ = writeln!(
                 out,
                 "| {name} | {} | {testee} | {} | [report.json]({name}/report.json), [report.html]({name}/report.html) |",
@@ -264,13 +270,8 @@ impl Matrix {
                 name = markdown_escape(&e.name),
             );
         }
-        out.push_str("\n## Cases\n\n| case |");
-        for e in &self.engines {
-            let _ = write!(out, " {} |", markdown_escape(&e.name));
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(self.engines.len()));
-        out.push('\n');
+        out.push_str("\n## Cases\n\n");
+        self.markdown_head(&mut out, &["case"]);
         for row in &self.cases {
             let _ = write!(out, "| {} |", markdown_escape(&row.name));
             for cell in &row.cells {
@@ -282,13 +283,8 @@ impl Matrix {
         for e in &self.engines {
             let _ = write!(out, " {} |", counts_text(&e.counts));
         }
-        out.push_str("\n\n## Rules\n\nEach cell: in how many cases the rule was exercised / in how many it fired.\n\n| rule | level |");
-        for e in &self.engines {
-            let _ = write!(out, " {} |", markdown_escape(&e.name));
-        }
-        out.push_str("\n|---|---|");
-        out.push_str(&"---|".repeat(self.engines.len()));
-        out.push('\n');
+        out.push_str("\n\n## Rules\n\nEach cell: in how many cases the rule was exercised / in how many it fired.\n\n");
+        self.markdown_head(&mut out, &["rule", "level"]);
         for row in &self.rules {
             let _ = write!(out, "| {} | {} |", markdown_escape(&row.rule), row.level);
             for (exercised, fired) in &row.cells {
@@ -302,6 +298,18 @@ impl Matrix {
         }
         out.push('\n');
         out
+    }
+
+    /// A Markdown table's head: the `first` columns, then one per engine.
+    fn markdown_head(&self, out: &mut String, first: &[&str]) {
+        let names = self.engines.iter().map(|e| markdown_escape(&e.name));
+        let columns: Vec<String> = first.iter().map(|c| c.to_string()).chain(names).collect();
+        let _ = writeln!(out, "| {} |\n|{}", columns.join(" | "), "---|".repeat(columns.len()));
+    }
+
+    /// `values`, one per engine in engine order, keyed by engine name.
+    fn by_engine(&self, values: impl Iterator<Item = Value>) -> serde_json::Map<String, Value> {
+        self.engines.iter().map(|e| e.name.clone()).zip(values).collect()
     }
 
     /// How many rules engine `e`'s cases exercised, and how many fired.
@@ -335,23 +343,15 @@ impl Matrix {
             .cases
             .iter()
             .map(|row| {
-                let cells: serde_json::Map<String, Value> = self
-                    .engines
-                    .iter()
-                    .zip(row.cells.iter().zip(&row.rules))
-                    .map(|(e, (cell, rules))| {
-                        let value = match cell {
-                            Cell::NotPlayed => Value::Null,
-                            Cell::Verdict(v, n) => json!({"verdict": v.as_str(), "plays": {v.as_str(): n}, "rules": rules}),
-                            Cell::Flaky(seen) => json!({
-                                "verdict": "FLAKY",
-                                "plays": seen.iter().map(|(v, n)| (v.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                                "rules": rules,
-                            }),
-                        };
-                        (e.name.clone(), value)
-                    })
-                    .collect();
+                let cells = self.by_engine(row.cells.iter().zip(&row.rules).map(|(cell, rules)| match cell {
+                    Cell::NotPlayed => Value::Null,
+                    Cell::Verdict(v, n) => json!({"verdict": v.as_str(), "plays": {v.as_str(): n}, "rules": rules}),
+                    Cell::Flaky(seen) => json!({
+                        "verdict": "FLAKY",
+                        "plays": seen.iter().map(|(v, n)| (v.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                        "rules": rules,
+                    }),
+                }));
                 json!({"name": row.name, "engines": cells})
             })
             .collect();
@@ -359,12 +359,9 @@ impl Matrix {
             .rules
             .iter()
             .map(|row| {
-                let cells: serde_json::Map<String, Value> = self
-                    .engines
-                    .iter()
-                    .zip(&row.cells)
-                    .map(|(e, (exercised, fired))| (e.name.clone(), json!({"exercised": exercised, "fired": fired})))
-                    .collect();
+                let cells = self.by_engine(
+                    row.cells.iter().map(|(exercised, fired)| json!({"exercised": exercised, "fired": fired})),
+                );
                 json!({"rule": row.rule, "level": row.level, "engines": cells})
             })
             .collect();
@@ -394,9 +391,7 @@ impl Matrix {
         }
         out.push_str("<h2>Engines</h2>\n<table>\n<tr><th>engine</th><th>command</th><th>testee</th><th>exit status</th><th>counts</th><th>report</th></tr>\n");
         for e in &self.engines {
-            let testee = e.implementation.as_ref().map_or(String::from("-"), |(name, version, language)| {
-                format!("{} {} ({})", xml_escape(name), xml_escape(version), xml_escape(language))
-            });
+            let testee = e.testee(xml_escape);
             let name = xml_escape(&e.name);
             let _ = writeln!(
                 out,
