@@ -140,7 +140,7 @@ pub struct CertifyArgs {
     /// `--random 1 --seed SEED` generates. The output is what --case-file
     /// reads (docs/CASES.md): `indiv certify --show CASE > case.toml` and
     /// `indiv certify --case-file case.toml` play the same case.
-    #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "case_file", "report"])]
+    #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "case_file", "report", "engine"])]
     pub show: Option<String>,
     /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
     #[arg(long, value_name = "GLOB")]
@@ -199,8 +199,11 @@ pub struct CertifyArgs {
     /// A failure it lists is XFAIL and does not fail the run; a listed
     /// failure that no longer occurs (XPASS) fails it, and so does an entry
     /// past its `until` date. See README.md, "Known failures".
+    ///
+    /// With --engine, `--expect NAME=FILE` gives engine NAME its file;
+    /// repeat it for more engines (at most one file per engine).
     #[arg(long, value_name = "FILE")]
-    pub expect: Option<PathBuf>,
+    pub expect: Vec<PathBuf>,
     /// Play cases on N testee processes at once (default: the number of cores, or 1 with --validate-protocol; at most 64).
     ///
     /// Each process, with a loopback service of its own, plays a share of
@@ -242,6 +245,18 @@ pub struct CertifyArgs {
     /// located at the case's trace file under --report DIR and its line.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub annotations: Option<AnnotationsFormat>,
+    /// Certify several engines in one run and write their matrix: NAME=COMMAND, repeatable.
+    ///
+    /// NAME (letters, digits, `-` and `_`, at most 64, starting with a letter
+    /// or a digit; unique) names the engine's column and its report
+    /// directory `DIR/NAME/`. COMMAND is split into words as a POSIX shell
+    /// splits them (quotes and backslashes; nothing expanded), so quote it
+    /// once for your shell: `--engine py='python3 engine.py --bug X'`.
+    /// `builtin` is the built-in reference engine. Every engine plays the same
+    /// cases, one engine after the other; needs --report, and excludes a
+    /// program after `--`. See README.md, "Several engines: the matrix".
+    #[arg(long, value_name = "NAME=COMMAND", conflicts_with = "program", requires = "report")]
+    pub engine: Vec<String>,
     /// The engine's program and arguments, after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub program: Vec<std::ffi::OsString>,

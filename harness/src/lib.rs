@@ -9,6 +9,8 @@
 //! - [`runner`]: plays cases against a testee and judges them as records
 //!   arrive ([`Harness`], [`CaseResult`], [`Verdict`]).
 //! - [`coverage`]: the rule coverage matrix: where each rule was exercised and fired.
+//! - [`matrix`]: several engines side by side (`indiv certify --engine`):
+//!   `matrix.md`, `matrix.json` and `report.html`.
 //! - [`goals`]: the facts each case must show, derived from its scenario.
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
@@ -27,6 +29,7 @@ mod error;
 pub mod expect;
 pub mod goals;
 pub mod loopback;
+pub mod matrix;
 pub mod process;
 pub mod protocol;
 pub mod reference;

@@ -677,7 +677,8 @@ fn reproduce_suffix(options: &RunOptions) -> String {
     suffix
 }
 
-fn shell_word(word: &str) -> String {
+/// `word` quoted for a POSIX shell when it needs quoting.
+pub(crate) fn shell_word(word: &str) -> String {
     if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c)) {
         word.to_string()
     } else {

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use indiv_harness::expect::{Date, EntryStatus, Expectations};
+use indiv_harness::matrix::{EngineRun, Matrix};
 use indiv_harness::run::{CaseOutcome, Counts, MAX_JOBS, MAX_REPEAT, RunObserver, RunOptions, RunSummary};
 use indiv_harness::runner::{MAX_RECORDS_LIMIT, ProtocolLimits, named_cases};
 use indiv_harness::{CaseResult, Verdict};
@@ -63,37 +64,80 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
             args.max_records
         )));
     }
-    let program = if args.program.is_empty() {
+    let checked = Checked { timeout, limits: ProtocolLimits { answer_timeout, max_records: args.max_records }, jobs };
+    if !args.engine.is_empty() {
+        return matrix(spec, &args, &checked, out);
+    }
+    let expect = match args.expect.as_slice() {
+        [] => None,
+        [path] => Some(path.as_path()),
+        _ => return Err(Error::Usage("--expect is given once, unless each is NAME=FILE for an --engine".into())),
+    };
+    let engine = EngineCommand { name: None, program_as_given: args.program.clone() };
+    let run = certify_engine(spec, &args, &checked, &engine, args.report.as_deref(), expect, interrupt_flag(), out)?;
+    Ok(run.0)
+}
+
+/// The options every engine of a run shares, checked.
+struct Checked {
+    timeout: Duration,
+    limits: ProtocolLimits,
+    jobs: usize,
+}
+
+/// An engine to certify: its name under `--engine`, and its program as
+/// given (empty: the built-in reference engine).
+struct EngineCommand {
+    name: Option<String>,
+    program_as_given: Vec<OsString>,
+}
+
+/// Certifies one engine as `indiv certify` without `--engine` does: plays
+/// the cases, prints them, writes the reports into `report` and updates the
+/// expectations; its exit status and run. Under `--engine`, the counts line
+/// and the progress bar name the engine.
+#[allow(clippy::too_many_arguments)]
+fn certify_engine(
+    spec: &'static Spec,
+    args: &CertifyArgs,
+    checked: &Checked,
+    engine: &EngineCommand,
+    report: Option<&Path>,
+    expect: Option<&Path>,
+    interrupted: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> Result<(ExitStatus, RunSummary), Error> {
+    let program = if engine.program_as_given.is_empty() {
         vec![std::env::current_exe()?.into_os_string(), OsString::from("testee")]
     } else {
-        args.program.clone()
+        engine.program_as_given.clone()
     };
     let options = RunOptions {
         program,
-        program_as_given: args.program,
-        case_globs: args.case,
+        program_as_given: engine.program_as_given.clone(),
+        case_globs: args.case.clone(),
         random: args.random,
         seed: args.seed,
-        case_file: args.case_file,
-        timeout,
+        case_file: args.case_file.clone(),
+        timeout: checked.timeout,
         strict: args.strict,
-        case_dir: args.report.clone(),
+        case_dir: report.map(Path::to_path_buf),
         validate_protocol: args.validate_protocol,
-        limits: ProtocolLimits { answer_timeout, max_records: args.max_records },
+        limits: checked.limits,
         repeat: args.repeat,
         until_fail: args.until_fail,
         fail_fast: args.fail_fast,
         shrink: args.shrink,
-        jobs,
-        expectations: match (&args.expect, args.update_expectations) {
+        jobs: checked.jobs,
+        expectations: match (expect, args.update_expectations) {
             // Updating may start from a file that is not there yet.
             (Some(path), true) if !path.exists() => None,
             (Some(path), _) => Some(Expectations::load(path, Date::today())?),
             (None, _) => None,
         },
-        interrupted: interrupt_flag(),
+        interrupted,
     };
-    if let Some(dir) = &args.report {
+    if let Some(dir) = report {
         // Before the first case: a run whose report cannot be written is not
         // worth starting.
         indiv_harness::report::prepare(dir)?;
@@ -103,7 +147,8 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     // the run is still worth doing.
     let _ = indiv_harness::process::adopt_orphans();
     let repeated = options.repeat.is_some_and(|n| n > 1) || options.until_fail;
-    let mut console = Console { out, bar: None, interrupted: Arc::clone(&options.interrupted), repeated };
+    let label = engine.name.clone();
+    let mut console = Console { out, bar: None, interrupted: Arc::clone(&options.interrupted), repeated, label };
     let summary = indiv_harness::run::certify(spec, &options, &mut console)?;
     if let Some(bar) = console.bar.take() {
         bar.finish_and_clear();
@@ -113,13 +158,14 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     // the console lines are then written as far as they can be.
     let printed = writeln!(
         console.out,
-        "{}{}{}{}",
+        "{}{}{}{}{}",
+        engine.name.as_ref().map_or(String::new(), |name| format!("{name}: ")),
         counts_line(&counts, &summary),
         expectations_line(&summary),
         flaky_line(&summary),
         unexercised_line(spec, &summary)
     );
-    if let (Some(path), true) = (&args.expect, args.update_expectations) {
+    if let (Some(path), true) = (expect, args.update_expectations) {
         let failing = summary
             .cases
             .iter()
@@ -133,7 +179,7 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         indiv_harness::report::write_file(dir, &name, text.as_bytes())?;
     }
-    if let Some(dir) = &args.report {
+    if let Some(dir) = report {
         indiv_harness::report::write(spec, dir, &summary)?;
         let generated = options.random.map(|count| indiv_harness::certificate::Generated { seed: options.seed, count });
         indiv_harness::certificate::write(dir, generated)?;
@@ -145,7 +191,7 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     }
     if args.annotations == Some(AnnotationsFormat::Github) {
         let paths = indiv_harness::report::trace_paths(&summary);
-        let commands = indiv_harness::sarif::annotations(&summary, args.report.as_deref(), &paths);
+        let commands = indiv_harness::sarif::annotations(&summary, report, &paths);
         let written = console.out.write_all(commands.as_bytes());
         console.tolerate(written)?;
     }
@@ -153,10 +199,194 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         .expectations
         .as_ref()
         .is_some_and(|x| !args.update_expectations && x.statuses().iter().any(|(_, s)| s.fails_run()));
-    Ok(match exit_status(&counts, summary.strict, summary.incomplete) {
+    let status = match exit_status(&counts, summary.strict, summary.incomplete) {
         ExitStatus::Ok | ExitStatus::ErrorOnly if expectations_fail => ExitStatus::Violation,
         status => status,
-    })
+    };
+    Ok((status, summary))
+}
+
+/// `indiv certify --engine NAME=COMMAND ...`: every engine plays the same
+/// cases, one engine after the other (each with `--jobs` processes, as it
+/// would alone), its full report in `DIR/NAME/`; then the matrix is written
+/// to `DIR` and summed up. The exit status is the worst of the engines'
+/// (130 before 1 before 3 before 0); an engine that did not run (after an
+/// interrupt) makes it 130.
+fn matrix(
+    spec: &'static Spec,
+    args: &CertifyArgs,
+    checked: &Checked,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let engines = parse_engines(&args.engine)?;
+    let expects = parse_expects(&args.expect, &engines)?;
+    // clap makes --engine require --report.
+    let dir = args.report.as_deref().ok_or_else(|| Error::Usage("--engine needs --report DIR".into()))?;
+    // Every engine's directory, before the first case of the first engine.
+    for engine in &engines {
+        indiv_harness::report::prepare(&dir.join(&engine.name))?;
+    }
+    let interrupted = interrupt_flag();
+    let mut runs: Vec<(ExitStatus, RunSummary)> = Vec::new();
+    for (engine, expect) in engines.iter().zip(&expects) {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        writeln!(out, "engine {}: {}", engine.name, one_line(&engine.command_line()))?;
+        let command = EngineCommand {
+            name: Some(engine.name.clone()),
+            program_as_given: engine.words.iter().map(OsString::from).collect(),
+        };
+        let engine_dir = dir.join(&engine.name);
+        let run = certify_engine(
+            spec,
+            args,
+            checked,
+            &command,
+            Some(&engine_dir),
+            expect.as_deref(),
+            Arc::clone(&interrupted),
+            out,
+        )?;
+        runs.push(run);
+    }
+    let not_run = runs.len() < engines.len();
+    let columns: Vec<EngineRun<'_>> = engines
+        .iter()
+        .zip(&runs)
+        .map(|(engine, (status, summary))| EngineRun {
+            name: &engine.name,
+            command: engine.words.clone(),
+            summary,
+            exit_status: status.code(),
+        })
+        .collect();
+    let matrix = Matrix::new(spec, &columns, not_run);
+    indiv_harness::matrix::write(spec, dir, &matrix)?;
+    let written = out.write_all(matrix_summary(&matrix, dir).as_bytes());
+    if !interrupted.load(Ordering::SeqCst) {
+        written?;
+    }
+    let statuses: Vec<ExitStatus> = runs.iter().map(|(status, _)| *status).collect();
+    Ok(if not_run { ExitStatus::Interrupted } else { worst(&statuses) })
+}
+
+/// The worst of the engines' exit statuses, as one run would rank them:
+/// interrupted, then a failure, then only errors, then success.
+fn worst(statuses: &[ExitStatus]) -> ExitStatus {
+    [ExitStatus::Interrupted, ExitStatus::Violation, ExitStatus::ErrorOnly]
+        .into_iter()
+        .find(|s| statuses.contains(s))
+        .unwrap_or(ExitStatus::Ok)
+}
+
+/// An engine of `--engine NAME=COMMAND`.
+#[derive(Debug, PartialEq, Eq)]
+struct EngineSpec {
+    name: String,
+    /// The command's words; empty for `builtin`, the built-in reference engine.
+    words: Vec<String>,
+}
+
+impl EngineSpec {
+    /// The command as given, quoted for a POSIX shell, or `builtin`.
+    fn command_line(&self) -> String {
+        match self.words.is_empty() {
+            true => "builtin".into(),
+            false => shlex::try_join(self.words.iter().map(String::as_str)).unwrap_or_else(|_| self.words.join(" ")),
+        }
+    }
+}
+
+/// Reads every `--engine NAME=COMMAND`: a valid, unique NAME and a COMMAND
+/// split as a POSIX shell splits words.
+fn parse_engines(values: &[String]) -> Result<Vec<EngineSpec>, Error> {
+    let mut engines: Vec<EngineSpec> = Vec::new();
+    for value in values {
+        let Some((name, command)) = value.split_once('=') else {
+            return Err(Error::Usage(format!("--engine takes NAME=COMMAND, not `{value}`")));
+        };
+        if !indiv_harness::matrix::valid_engine_name(name) {
+            return Err(Error::Usage(format!(
+                "engine name `{name}` must be 1 to {} letters, digits, `-` or `_`, starting with a letter or a digit",
+                indiv_harness::matrix::MAX_ENGINE_NAME_BYTES
+            )));
+        }
+        if engines.iter().any(|e| e.name == name) {
+            return Err(Error::Usage(format!("engine name `{name}` is given twice")));
+        }
+        let words = shlex::split(command).ok_or_else(|| {
+            Error::Usage(format!("--engine {name}: cannot split `{command}` into words (an unclosed quote?)"))
+        })?;
+        let words = match words.as_slice() {
+            [] => {
+                return Err(Error::Usage(format!(
+                    "--engine {name}: no command (`{name}=builtin` is the built-in reference engine)"
+                )));
+            }
+            [only] if only == "builtin" => Vec::new(),
+            _ => words,
+        };
+        engines.push(EngineSpec { name: name.to_string(), words });
+    }
+    Ok(engines)
+}
+
+/// Reads every `--expect NAME=FILE` under `--engine`: the file of each
+/// engine, in engine order.
+fn parse_expects(values: &[std::path::PathBuf], engines: &[EngineSpec]) -> Result<Vec<Option<PathBuf>>, Error> {
+    let mut files: Vec<Option<PathBuf>> = engines.iter().map(|_| None).collect();
+    for value in values {
+        let text = value.to_string_lossy();
+        let Some((name, file)) = text.split_once('=') else {
+            return Err(Error::Usage(format!("with --engine, --expect takes NAME=FILE, not `{text}`")));
+        };
+        let Some(at) = engines.iter().position(|e| e.name == name) else {
+            return Err(Error::Usage(format!("--expect {name}=...: no engine is named `{name}`")));
+        };
+        if files[at].replace(PathBuf::from(file)).is_some() {
+            return Err(Error::Usage(format!("--expect: engine `{name}` is given two files")));
+        }
+    }
+    Ok(files)
+}
+
+/// The console's summary of the matrix: each engine's counts and exit
+/// status, the cases on which not every engine passed, and where the
+/// matrix was written.
+fn matrix_summary(matrix: &Matrix, dir: &Path) -> String {
+    let mut text = format!("matrix of {} engines:\n", matrix.engines.len());
+    let width = matrix.engines.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for e in &matrix.engines {
+        let _ = writeln!(
+            text,
+            "  {:width$}  {} (exit status {})",
+            e.name,
+            indiv_harness::matrix::counts_text(&e.counts),
+            e.exit_status
+        );
+    }
+    let differing: Vec<String> = matrix
+        .differing()
+        .map(|row| {
+            let cells: Vec<String> =
+                matrix.engines.iter().zip(&row.cells).map(|(e, c)| format!("{} {}", e.name, c.label())).collect();
+            format!("  {}: {}\n", one_line(&row.name), cells.join(", "))
+        })
+        .collect();
+    let _ = writeln!(text, "cases not passing in every engine ({}):", differing.len());
+    text.push_str(&differing.concat());
+    if matrix.incomplete {
+        text.push_str("(interrupted: incomplete)\n");
+    }
+    let _ = writeln!(
+        text,
+        "matrix written to {}, {} and {}",
+        dir.join("matrix.md").display(),
+        dir.join("matrix.json").display(),
+        dir.join("report.html").display()
+    );
+    text
 }
 
 /// The duration a seconds option gives: a positive number of at most
@@ -192,6 +422,8 @@ struct Console<'o> {
     interrupted: Arc<AtomicBool>,
     /// The run plays its cases more than once: each play says its round.
     repeated: bool,
+    /// The engine's name under `--engine`, for the progress bar.
+    label: Option<String>,
 }
 
 impl Console<'_> {
@@ -213,7 +445,10 @@ impl Console<'_> {
                 if result.verdict != Verdict::Pass {
                     bar.suspend(|| self.out.write_all(text.as_bytes()))?;
                 }
-                bar.set_message(one_line(&result.name));
+                bar.set_message(match &self.label {
+                    Some(engine) => format!("{engine}: {}", one_line(&result.name)),
+                    None => one_line(&result.name),
+                });
                 bar.inc(1);
             }
             None => self.out.write_all(text.as_bytes())?,
@@ -438,7 +673,51 @@ fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {
 #[cfg(test)]
 mod tests {
     use super::Excerpt::{Line, Skipped};
-    use super::{Excerpt, stderr_excerpt};
+    use super::{EngineSpec, Excerpt, parse_engines, stderr_excerpt, worst};
+    use crate::exit::ExitStatus;
+
+    #[test]
+    fn an_engine_command_is_split_as_a_shell_splits_words_and_builtin_is_the_reference_engine() {
+        let values: Vec<String> = [
+            "ref=builtin",
+            "py=python3 'my engine.py' --bug \"stale total\"",
+            "x=a\\ b c=d",
+            "quoted='builtin'",
+            "spaced=  builtin  ",
+        ]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+        let engines = parse_engines(&values).expect("valid engines");
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            engines,
+            [
+                EngineSpec { name: "ref".into(), words: vec![] },
+                EngineSpec { name: "py".into(), words: words(&["python3", "my engine.py", "--bug", "stale total"]) },
+                EngineSpec { name: "x".into(), words: words(&["a b", "c=d"]) },
+                EngineSpec { name: "quoted".into(), words: vec![] },
+                EngineSpec { name: "spaced".into(), words: vec![] },
+            ]
+        );
+        assert_eq!(engines[1].command_line(), "python3 'my engine.py' --bug 'stale total'");
+        assert_eq!(engines[0].command_line(), "builtin");
+    }
+
+    #[test]
+    fn the_exit_status_of_several_engines_is_the_worst_as_one_run_ranks_them() {
+        use ExitStatus::{ErrorOnly, Interrupted, Ok, Violation};
+        let cases: &[(&[ExitStatus], ExitStatus)] = &[
+            (&[Ok, Ok], Ok),
+            (&[Ok, ErrorOnly], ErrorOnly),
+            (&[ErrorOnly, Violation, Ok], Violation),
+            (&[Violation, Interrupted], Interrupted),
+            (&[], Ok),
+        ];
+        for (statuses, expected) in cases {
+            assert_eq!(worst(statuses), *expected, "{statuses:?}");
+        }
+    }
 
     #[test]
     fn the_stderr_excerpt_shows_the_first_error_line_and_the_last_lines_once() {

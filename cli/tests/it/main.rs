@@ -13,6 +13,7 @@ mod expectations;
 mod goals;
 mod isolation;
 mod jobs;
+mod matrix;
 mod output_safety;
 mod python_engine;
 mod repeat;
