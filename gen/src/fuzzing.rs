@@ -72,10 +72,29 @@ fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
     }
 }
 
-/// `engine_scenario`: an arbitrary scenario into the reference engine; its
-/// trace must conform, must and should.
+/// The most chunks (and so download progress statuses) the service of a
+/// fuzzed scenario sends its package in. `Scenario`'s own `Arbitrary` allows
+/// up to 100 (a 100-byte package in 1-byte writes); past a handful of
+/// chunks a download only repeats the same statuses, and the trace's length,
+/// which the fuzz target writes, reads and checks, is what its speed is made
+/// of. The scenarios of `indiv simulate --seed`, the property tests and the
+/// benchmarks are not capped.
+pub const MAX_CHUNKS: u32 = 16;
+
+/// The scenario a fuzz input of `engine_scenario` stands for:
+/// `Scenario::from_bytes`, with the package sent in at most [`MAX_CHUNKS`]
+/// chunks.
+pub fn fuzz_scenario(data: &[u8]) -> indiv_engine::Scenario {
+    let mut scenario = indiv_engine::Scenario::from_bytes(data);
+    let service = &mut scenario.service;
+    service.pace.chunk_size = service.pace.chunk_size.max(service.package_size.div_ceil(MAX_CHUNKS));
+    scenario
+}
+
+/// `engine_scenario`: an arbitrary scenario ([`fuzz_scenario`]) into the
+/// reference engine; its trace must conform, must and should.
 pub fn engine_scenario(data: &[u8]) {
-    let scenario = indiv_engine::Scenario::from_bytes(data);
+    let scenario = fuzz_scenario(data);
     let trace = indiv_engine::simulate(&scenario);
     let text = to_jsonl(&trace);
     let spec = builtin();
@@ -167,7 +186,7 @@ pub fn input_trace(target: &str, input: &[u8]) -> Option<(Vec<Record<'static>>, 
             let trace = FuzzTrace::arbitrary(&mut Unstructured::new(input)).ok()?;
             Some((trace.records(), trace.partial))
         }
-        "engine_scenario" => Some((indiv_engine::simulate(&indiv_engine::Scenario::from_bytes(input)), false)),
+        "engine_scenario" => Some((indiv_engine::simulate(&fuzz_scenario(input)), false)),
         _ => None,
     }
 }
@@ -208,8 +227,17 @@ fn builtin() -> &'static Spec {
     Spec::builtin().expect("the built-in spec loads")
 }
 
+/// The most records of a [`FuzzTrace`] (after its header): the records the
+/// input describes past these are dropped. Every rule's violations show in a
+/// few records (the longest rule fixture has 19 lines); longer traces only
+/// make each run slower (`check_records` writes, reads and judges the trace
+/// twice), and the fuzz targets' `-max_len` (`fuzz/options/`) keeps inputs
+/// near this size anyway.
+pub const MAX_RECORDS: usize = 64;
+
 /// A trace the fuzzer builds record by record; values lean towards the ones
 /// the rules care about so that rules are reached, with raw numbers mixed in.
+/// At most [`MAX_RECORDS`] records after the header.
 #[derive(Arbitrary, Debug)]
 pub struct FuzzTrace {
     header: Option<(FuzzVersion, Option<FuzzVersion>)>,
@@ -394,7 +422,8 @@ impl FuzzRecord {
 }
 
 impl FuzzTrace {
-    /// The records, header first when there is one.
+    /// The records, header first when there is one; at most [`MAX_RECORDS`]
+    /// after it.
     pub fn records(&self) -> Vec<Record<'static>> {
         let header = self.header.map(|(component, service)| Record {
             ts: None,
@@ -403,6 +432,6 @@ impl FuzzTrace {
                 service_version: service.map(FuzzVersion::offered),
             },
         });
-        header.into_iter().chain(self.records.iter().map(FuzzRecord::record)).collect()
+        header.into_iter().chain(self.records.iter().take(MAX_RECORDS).map(FuzzRecord::record)).collect()
     }
 }
