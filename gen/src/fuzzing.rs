@@ -72,29 +72,10 @@ fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
     }
 }
 
-/// The most chunks (and so download progress statuses) the service of a
-/// fuzzed scenario sends its package in. `Scenario`'s own `Arbitrary` allows
-/// up to 100 (a 100-byte package in 1-byte writes); past a handful of
-/// chunks a download only repeats the same statuses, and the trace's length,
-/// which the fuzz target writes, reads and checks, is what its speed is made
-/// of. The scenarios of `indiv simulate --seed`, the property tests and the
-/// benchmarks are not capped.
-pub const MAX_CHUNKS: u32 = 16;
-
-/// The scenario a fuzz input of `engine_scenario` stands for:
-/// `Scenario::from_bytes`, with the package sent in at most [`MAX_CHUNKS`]
-/// chunks.
-pub fn fuzz_scenario(data: &[u8]) -> indiv_engine::Scenario {
-    let mut scenario = indiv_engine::Scenario::from_bytes(data);
-    let service = &mut scenario.service;
-    service.pace.chunk_size = service.pace.chunk_size.max(service.package_size.div_ceil(MAX_CHUNKS));
-    scenario
-}
-
-/// `engine_scenario`: an arbitrary scenario ([`fuzz_scenario`]) into the
-/// reference engine; its trace must conform, must and should.
+/// `engine_scenario`: an arbitrary scenario into the reference engine; its
+/// trace must conform, must and should.
 pub fn engine_scenario(data: &[u8]) {
-    let scenario = fuzz_scenario(data);
+    let scenario = indiv_engine::Scenario::from_bytes(data);
     let trace = indiv_engine::simulate(&scenario);
     let text = to_jsonl(&trace);
     let spec = builtin();
@@ -186,7 +167,7 @@ pub fn input_trace(target: &str, input: &[u8]) -> Option<(Vec<Record<'static>>, 
             let trace = FuzzTrace::arbitrary(&mut Unstructured::new(input)).ok()?;
             Some((trace.records(), trace.partial))
         }
-        "engine_scenario" => Some((indiv_engine::simulate(&fuzz_scenario(input)), false)),
+        "engine_scenario" => Some((indiv_engine::simulate(&indiv_engine::Scenario::from_bytes(input)), false)),
         _ => None,
     }
 }
