@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ClusterFuzzLite build: compiles every cargo-fuzz target of fuzz/ and copies
-# it, its seed corpus and its dictionary into $OUT. Runs inside the
+# it, its seed corpus, its dictionary and its libFuzzer options (TARGET.options:
+# -max_len) into $OUT. Runs inside the
 # base-builder-rust image (batch and code-change modes alike), and anywhere
 # else with SRC and OUT set (SANITIZER defaults to none off the image).
 set -euo pipefail
@@ -26,5 +27,8 @@ for target in $(cargo fuzz list); do
   fi
   if [ -f "dicts/$target.dict" ]; then
     cp "dicts/$target.dict" "$OUT/$target.dict"
+  fi
+  if [ -f "options/$target.options" ]; then
+    cp "options/$target.options" "$OUT/$target.options"
   fi
 done

@@ -14,6 +14,9 @@
 #   FUZZ_SANITIZER none (default; the code forbids unsafe) or address
 #   FUZZ_TOOLCHAIN a rustup toolchain with nightly features (default: nightly if
 #                  installed, else stable with RUSTC_BOOTSTRAP=1)
+#
+# Each target's libFuzzer options (its -max_len) are in options/TARGET.options,
+# the file ClusterFuzzLite reads too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -37,23 +40,34 @@ mkdir -p logs corpus artifacts
 echo "== building (${toolchain}, sanitizer ${sanitizer})"
 for t in $targets; do fuzz build -O -s "$sanitizer" "$t"; done
 
+# The libFuzzer flags of options/TARGET.options ([libfuzzer] key = value), as
+# -key=value arguments.
+options() {
+  [ -f "options/$1.options" ] || return 0
+  sed -n 's/^ *\([a-z_]*\) *= *\([^ ]*\) *$/-\1=\2/p' "options/$1.options"
+}
+
 run_one() {
   t=$1
   mkdir -p "corpus/$t" "artifacts/$t"
   dict=()
   [ -f "dicts/$t.dict" ] && dict=("-dict=dicts/$t.dict")
+  mapfile -t opts < <(options "$t")
   # A crash ends the run early; the summary below picks it up from artifacts/.
   fuzz run -O -s "$sanitizer" "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" \
-    -print_final_stats=1 "${dict[@]}" >"logs/$t.log" 2>&1 || true
+    -print_final_stats=1 "${opts[@]}" "${dict[@]}" >"logs/$t.log" 2>&1 || true
 }
-export -f run_one fuzz
+export -f run_one fuzz options
 export seconds timeout rss sanitizer toolchain
 echo "== fuzzing: $targets (${seconds}s each, ${jobs} at once)"
 printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 
 echo "== merging and minimising corpora"
-for t in $targets; do fuzz cmin -O -s "$sanitizer" "$t" "corpus/$t" -- -rss_limit_mb="$rss" >>"logs/$t.log" 2>&1 || true; done
+for t in $targets; do
+  mapfile -t opts < <(options "$t")
+  fuzz cmin -O -s "$sanitizer" "$t" "corpus/$t" -- -rss_limit_mb="$rss" "${opts[@]}" >>"logs/$t.log" 2>&1 || true
+done
 
 echo "== results"
 printf '%-16s %10s %14s %8s %10s %8s\n' target exec/s executions corpus features crashes

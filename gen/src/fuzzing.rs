@@ -208,8 +208,17 @@ fn builtin() -> &'static Spec {
     Spec::builtin().expect("the built-in spec loads")
 }
 
+/// The most records of a [`FuzzTrace`] (after its header): the records the
+/// input describes past these are dropped. Every rule's violations show in a
+/// few records (the longest rule fixture has 19 lines); longer traces only
+/// make each run slower (`check_records` writes, reads and judges the trace
+/// twice), and the fuzz targets' `-max_len` (`fuzz/options/`) keeps inputs
+/// near this size anyway.
+pub const MAX_RECORDS: usize = 64;
+
 /// A trace the fuzzer builds record by record; values lean towards the ones
 /// the rules care about so that rules are reached, with raw numbers mixed in.
+/// At most [`MAX_RECORDS`] records after the header.
 #[derive(Arbitrary, Debug)]
 pub struct FuzzTrace {
     header: Option<(FuzzVersion, Option<FuzzVersion>)>,
@@ -394,7 +403,8 @@ impl FuzzRecord {
 }
 
 impl FuzzTrace {
-    /// The records, header first when there is one.
+    /// The records, header first when there is one; at most [`MAX_RECORDS`]
+    /// after it.
     pub fn records(&self) -> Vec<Record<'static>> {
         let header = self.header.map(|(component, service)| Record {
             ts: None,
@@ -403,6 +413,6 @@ impl FuzzTrace {
                 service_version: service.map(FuzzVersion::offered),
             },
         });
-        header.into_iter().chain(self.records.iter().map(FuzzRecord::record)).collect()
+        header.into_iter().chain(self.records.iter().take(MAX_RECORDS).map(FuzzRecord::record)).collect()
     }
 }

@@ -86,18 +86,23 @@ fn total_stable(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     // compared with that total"; "a trip is a run of consecutive statuses of
     // the session with the same round-trip number" (those with a place in the
     // HTTP order).
-    for (n, &i) in statuses.iter().enumerate() {
-        let Some(trip) = t.trip(i) else { continue };
-        let announced = statuses[..n]
-            .iter()
-            .rev()
-            .take_while(|&&j| t.trip(j) == Some(trip))
-            .filter_map(|&j| t.status(j).map(|v| v.total))
-            .filter(|total| *total != 0)
-            .last();
-        if announced.is_some_and(|total| t.status(i).is_some_and(|v| v.total != total)) {
+    // One pass, keeping the current run's trip and the first non-zero total
+    // announced in it; a status with no trip ends the run.
+    let mut run: Option<(i64, Option<u32>)> = None;
+    for &i in &statuses {
+        let Some(trip) = t.trip(i) else {
+            run = None;
+            continue;
+        };
+        let total = t.status(i).map(|v| v.total);
+        let announced = match run {
+            Some((run_trip, announced)) if run_trip == trip => announced,
+            _ => None,
+        };
+        if announced.is_some_and(|announced| total.is_some_and(|total| total != announced)) {
             t.flag(out, Rule::ProgressTotalStable, i);
         }
+        run = Some((trip, announced.or(total.filter(|&total| total != 0))));
     }
 }
 

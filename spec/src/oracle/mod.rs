@@ -8,8 +8,14 @@
 //! which session, which status belongs to which session, when each session
 //! closed), and then judges each rule (or small group of rules) with its own
 //! function that scans that structure, looking backwards and forwards and
-//! recomputing what it needs from scratch. It is slow (quadratic in places)
-//! and meant to be obviously correct, never fast.
+//! recomputing what it needs from scratch. It is meant to be obviously
+//! correct before fast; it is linear in the trace's length all the same
+//! (times the number of sessions in a few places), so that the fuzz target
+//! that compares it with the monitor stays fast on long inputs: what a rule
+//! asks of "every record before this one" is computed once, in a table over
+//! the whole trace (the component's version before each record, whether an
+//! install is under way at each record), each built in one pass that reads
+//! the reading it implements.
 //!
 //! This file holds the derived structure and what every rule may ask of the
 //! trace; the rules' functions live in one module per rule area of the spec
@@ -40,7 +46,17 @@ use crate::vocab::{IndiStatus, Path, SecurityFlag, SecurityVersion};
 /// with its 1-based line). With `partial`, the end-of-trace obligations are
 /// not judged.
 pub fn judge(spec: &Spec, records: &[(usize, Record<'_>)], partial: bool) -> BTreeSet<(Rule, usize)> {
-    let trace = Trace { spec, records, partial, sessions: derive_sessions(spec, records, partial) };
+    let mut trace = Trace {
+        spec,
+        records,
+        partial,
+        sessions: derive_sessions(spec, records, partial),
+        under_install: Vec::new(),
+        known_before: Vec::new(),
+        next_needs: reader::next_needs(records),
+    };
+    trace.under_install = trace.installs_under_way();
+    trace.known_before = trace.component_versions();
     let mut out = Found::default();
     values::value_rules(&trace, &mut out);
     http::value_rules(&trace, &mut out);
@@ -83,6 +99,15 @@ struct Trace<'t, 'r> {
     records: &'t [(usize, Record<'r>)],
     partial: bool,
     sessions: Structure,
+    /// For each record: whether an install is under way at it
+    /// ([`Trace::install_under_way`]).
+    under_install: Vec<bool>,
+    /// For each record index `at` (and the end, `records.len()`): the
+    /// component's version just before it ([`Trace::component_version_before`]).
+    known_before: Vec<Option<SecurityVersion>>,
+    /// For each record index (and the end): the first
+    /// WMT_NEEDS_INDIVIDUALIZATION at or after it (`records.len()` for none).
+    next_needs: Vec<usize>,
 }
 
 impl Trace<'_, '_> {
@@ -155,34 +180,69 @@ impl Trace<'_, '_> {
         (status == IndiStatus::Succeed && installed).then_some(t)
     }
 
-    /// The component's version just before record `at`, recomputed from the
-    /// start: "known from the header or, with none, from the first well-formed
-    /// GetSecurityVersion result that returned a success code outside an
-    /// install under way; a later report does not change it; it becomes the
-    /// service's version (or, with that unknown, an individualized version of
-    /// unknown number, which the next individualized report outside an
-    /// install under way tells) when a session installs and succeeds". A
-    /// version of unknown number is not known.
+    /// The component's version just before record `at`: "known from the
+    /// header or, with none, from the first well-formed GetSecurityVersion
+    /// result that returned a success code outside an install under way; a
+    /// later report does not change it; it becomes the service's version (or,
+    /// with that unknown, an individualized version of unknown number, which
+    /// the next individualized report outside an install under way tells)
+    /// when a session installs and succeeds". A version of unknown number is
+    /// not known. Read from the table [`Trace::component_versions`] built.
     fn component_version_before(&self, at: usize) -> Option<SecurityVersion> {
-        let mut known = self.header().and_then(|(component, _)| component);
-        let mut installed = false;
-        for i in 0..at {
-            if known.is_none() && !self.install_under_way(i) {
-                // "with that unknown, the first individualized report after
-                // the session becomes it"
-                if let Some(v) = self.well_formed_report(i).filter(|v| !installed || v.is_individualized()) {
-                    known = Some(v);
-                }
-            }
-            // A session opened at or after `at` does not count, even when its
-            // statuses came before its start call's record.
-            let sessions = &self.sessions.sessions;
-            if (0..sessions.len()).any(|k| sessions[k].opened_at < at && self.installed_success(k) == Some(i)) {
-                known = self.service_version();
-                installed = true;
+        self.known_before.get(at).copied().flatten()
+    }
+
+    /// The table behind [`Trace::component_version_before`], for every `at`
+    /// from 0 to the end, in one pass. The last session that installed and
+    /// succeeded before `at` decides: none, and the header's version holds,
+    /// or with none the first well-formed report before `at` (outside an
+    /// install under way); one at `l`, and the service's version holds, or
+    /// with that unknown the first individualized well-formed report between
+    /// `l` and `at` (outside an install under way). A session opened at or
+    /// after `at` does not count, even when its statuses came before its
+    /// start call's record: a success at `i` of a session opened at `o`
+    /// counts from `max(i, o) + 1` on.
+    fn component_versions(&self) -> Vec<Option<SecurityVersion>> {
+        let n = self.records.len();
+        // The latest success counting at each `at`: (from, success) pairs,
+        // then a running maximum.
+        let mut counts_from: Vec<Option<usize>> = vec![None; n + 1];
+        for (k, s) in self.sessions.sessions.iter().enumerate() {
+            if let Some(i) = self.installed_success(k) {
+                let from = (i.max(s.opened_at) + 1).min(n);
+                counts_from[from] = counts_from[from].max(Some(i));
             }
         }
-        known
+        // The first report at or after each index (any well-formed one, and
+        // an individualized one), outside an install under way.
+        let mut next_any = vec![None; n + 1];
+        let mut next_individualized = vec![None; n + 1];
+        for j in (0..n).rev() {
+            next_any[j] = next_any[j + 1];
+            next_individualized[j] = next_individualized[j + 1];
+            if self.under_install[j] {
+                continue;
+            }
+            if let Some(v) = self.well_formed_report(j) {
+                next_any[j] = Some((j, v));
+                if v.is_individualized() {
+                    next_individualized[j] = Some((j, v));
+                }
+            }
+        }
+        let header = self.header().and_then(|(component, _)| component);
+        let service = self.service_version();
+        let mut last: Option<usize> = None;
+        (0..=n)
+            .map(|at| {
+                last = last.max(counts_from[at]);
+                let (base, report) = match last {
+                    None => (header, next_any[0]),
+                    Some(l) => (service, next_individualized.get(l + 1).copied().flatten()),
+                };
+                base.or_else(|| report.filter(|&(j, _)| j < at).map(|(_, v)| v))
+            })
+            .collect()
     }
 
     /// The version GetSecurityVersion record `i` reported, when it returned a
@@ -197,14 +257,37 @@ impl Trace<'_, '_> {
 
     /// Whether an install is under way at record `i`: "a session that
     /// reported INDI_INSTALL has not reported its terminal status" (and is
-    /// still open).
+    /// still open). Read from the table [`Trace::installs_under_way`] built.
     fn install_under_way(&self, i: usize) -> bool {
-        (0..self.sessions.sessions.len()).any(|k| {
-            let s = &self.sessions.sessions[k];
-            s.is_open_at(i)
-                && self.statuses_in(k, IndiStatus::Install).any(|j| j < i)
-                && s.terminal.is_none_or(|(t, _)| t > i)
-        })
+        self.under_install.get(i).copied().unwrap_or(false)
+    }
+
+    /// The table behind [`Trace::install_under_way`]: session `k` has an
+    /// install under way at `i` when it is open at `i` (opened before `i`,
+    /// not closed at or before `i`), one of its INDI_INSTALL statuses came
+    /// before `i`, and its terminal status (if any) did not come at or before
+    /// `i`: the records strictly between the later of its start call and
+    /// first INDI_INSTALL, and the earlier of its closing and its terminal
+    /// status. Marked session by session with a difference array.
+    fn installs_under_way(&self) -> Vec<bool> {
+        let n = self.records.len();
+        let mut delta = vec![0i64; n + 2];
+        for (k, s) in self.sessions.sessions.iter().enumerate() {
+            let Some(first_install) = self.statuses_in(k, IndiStatus::Install).min() else { continue };
+            let from = s.opened_at.max(first_install) + 1;
+            let until = [s.closed_at, s.terminal.map(|(t, _)| t)].into_iter().flatten().min().unwrap_or(n).min(n);
+            if from < until {
+                delta[from] += 1;
+                delta[until] -= 1;
+            }
+        }
+        let mut open = 0i64;
+        (0..n)
+            .map(|i| {
+                open += delta[i];
+                open > 0
+            })
+            .collect()
     }
 
     /// The component's and the service's versions at session `k`'s start
@@ -241,21 +324,17 @@ impl Trace<'_, '_> {
         (!(self.finished_download_before(k, succeed) && installed)).then_some(succeed)
     }
 
-    /// The session's current phase after `statuses`: "the last phase it
-    /// entered legally"; the first status always becomes the current phase,
-    /// and "a status that is not in may_follow of the current phase ... leaves
-    /// the current phase unchanged".
-    fn current_phase(&self, statuses: &[usize]) -> Option<IndiStatus> {
-        let mut current: Option<IndiStatus> = None;
-        for &i in statuses {
-            let Some(phase) = self.phase(i) else { continue };
-            current = match current {
-                None => Some(phase),
-                Some(c) if self.spec.phases.may_follow(c, phase) => Some(phase),
-                Some(c) => Some(c),
-            };
+    /// The session's current phase once a status reporting `phase` came
+    /// when it was `current`: "the last phase it entered legally"; the first
+    /// status always becomes the current phase, and "a status that is not in
+    /// may_follow of the current phase ... leaves the current phase
+    /// unchanged".
+    fn current_phase_after(&self, current: Option<IndiStatus>, phase: IndiStatus) -> Option<IndiStatus> {
+        match current {
+            None => Some(phase),
+            Some(c) if self.spec.phases.may_follow(c, phase) => Some(phase),
+            Some(c) => Some(c),
         }
-        current
     }
 }
 

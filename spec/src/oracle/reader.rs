@@ -35,9 +35,7 @@ pub(super) fn lock_rule(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Foun
         .filter_map(|s| s.terminal.filter(|&(at, _)| at < i).map(|(at, indi)| (at, indi, s.flags)))
         .max_by_key(|&(at, _, _)| at);
     let locked = match last_ended {
-        Some((at, IndiStatus::Succeed, flags)) => {
-            flags == ReaderFlag::Final.value() && !(at + 1..i).any(|j| is_needs(&t.records[j].1))
-        }
+        Some((at, IndiStatus::Succeed, flags)) => flags == ReaderFlag::Final.value() && !needs_between(t, at + 1, i),
         _ => false,
     };
     // "accepted means a success code"
@@ -115,42 +113,74 @@ pub(super) fn needs_rules(t: &Trace<'_, '_>, out: &mut Found) {
     // A WMT_NEEDS_INDIVIDUALIZATION whose last call before it is no Open,
     // unless it is "the late NEEDS of an Open already reported as missing":
     // the first NEEDS after the window of the last Open, which owed one and
-    // got none.
-    for n in 0..records.len() {
-        if !is_needs(&records[n].1) {
+    // got none. One pass, keeping the last call and the last Open so far,
+    // and whether a NEEDS came since that Open.
+    let mut last_call: Option<usize> = None;
+    let mut last_open: Option<usize> = None;
+    let mut needs_since_open = false;
+    for (n, (_, record)) in records.iter().enumerate() {
+        if is_call(record) {
+            last_call = Some(n);
+            if matches!(record.body, Body::Call { call: Call::Open { .. }, .. }) {
+                last_open = Some(n);
+                needs_since_open = false;
+            }
             continue;
         }
-        let last_call = (0..n).rev().find(|&j| is_call(&records[j].1));
+        if !is_needs(record) {
+            continue;
+        }
         let owned = last_call.is_some_and(|j| matches!(records[j].1.body, Body::Call { call: Call::Open { .. }, .. }));
-        if !owned && !late_needs_of_an_open(t, n) {
+        if !owned && !last_open.is_some_and(|o| late_needs_of_an_open(t, o, needs_since_open)) {
             t.flag(out, Rule::ReaderNeedsWhenOutdated, n);
         }
+        needs_since_open = true;
     }
 }
 
-/// Whether the NEEDS at `n` is the first after the last Open before it, whose
+/// Whether a NEEDS whose last Open before it is `o` (with `needs_since` when
+/// another NEEDS came between them) is the first after that Open, whose
 /// window (up to its next call) had none although the component was
 /// outdated.
-fn late_needs_of_an_open(t: &Trace<'_, '_>, n: usize) -> bool {
-    let records = t.records;
-    let Some(o) = (0..n).rev().find(|&j| matches!(records[j].1.body, Body::Call { call: Call::Open { .. }, .. }))
-    else {
-        return false;
-    };
-    let Body::Call { call: Call::Open { required_version }, .. } = &records[o].1.body else { return false };
+fn late_needs_of_an_open(t: &Trace<'_, '_>, o: usize, needs_since: bool) -> bool {
+    let Body::Call { call: Call::Open { required_version }, .. } = &t.records[o].1.body else { return false };
     let outdated = t.component_version_before(o).is_some_and(|c| c.is_outdated_for(*required_version));
-    outdated && !stale_readers(t, o) && !(o + 1..n).any(|j| is_needs(&records[j].1))
+    outdated && !stale_readers(t, o) && !needs_since
+}
+
+/// Whether a WMT_NEEDS_INDIVIDUALIZATION is among the records `from..to`:
+/// whether the first at or after `from` comes before `to`.
+fn needs_between(t: &Trace<'_, '_>, from: usize, to: usize) -> bool {
+    t.next_needs.get(from).is_some_and(|&first| first < to)
+}
+
+/// For each record index (and the end): the index of the first
+/// WMT_NEEDS_INDIVIDUALIZATION at or after it, or the trace's length.
+pub(super) fn next_needs(records: &[(usize, Record<'_>)]) -> Vec<usize> {
+    let mut next = vec![records.len(); records.len() + 1];
+    for j in (0..records.len()).rev() {
+        next[j] = if is_needs(&records[j].1) { j } else { next[j + 1] };
+    }
+    next
 }
 
 /// READER-NO-RIGHTS-NOT-BEFORE and READER-NO-RIGHTS-AFTER-SUCCEED.
 pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     let records = t.records;
-    // The WMT_NEEDS_INDIVIDUALIZATION still waiting at `at`: not followed by a
-    // WMT_NO_RIGHTS_EX before `at` ("one WMT_NO_RIGHTS_EX satisfies every
-    // WMT_NEEDS_INDIVIDUALIZATION before it").
-    let waiting = |at: usize| -> Vec<usize> {
-        (0..at).filter(|&n| is_needs(&records[n].1) && !(n + 1..at).any(|j| is_no_rights(&records[j].1))).collect()
-    };
+    // The last WMT_NEEDS_INDIVIDUALIZATION still waiting at each `at`: not
+    // followed by a WMT_NO_RIGHTS_EX before `at` ("one WMT_NO_RIGHTS_EX
+    // satisfies every WMT_NEEDS_INDIVIDUALIZATION before it"), in one pass.
+    let mut last_waiting: Vec<Option<usize>> = Vec::with_capacity(records.len());
+    let mut waiting_now = None;
+    for (n, (_, record)) in records.iter().enumerate() {
+        last_waiting.push(waiting_now);
+        if is_needs(record) {
+            waiting_now = Some(n);
+        } else if is_no_rights(record) {
+            waiting_now = None;
+        }
+    }
+    let waiting = |at: usize| last_waiting[at];
     let successes = |reader_only: bool| -> Vec<usize> {
         t.sessions
             .sessions
@@ -173,7 +203,7 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
         if !is_no_rights(record) {
             continue;
         }
-        let Some(&last_waiting) = waiting(r).last() else { continue };
+        let Some(last_waiting) = waiting(r) else { continue };
         if !any_successes.iter().any(|&s| last_waiting < s && s < r) {
             t.flag(out, Rule::ReaderNoRightsNotBefore, r);
         }
@@ -187,13 +217,15 @@ pub(super) fn no_rights_rules(t: &Trace<'_, '_>, out: &mut Found) {
     if t.partial {
         return;
     }
+    // The last WMT_NO_RIGHTS_EX: a success before it is followed by one.
+    let last_no_rights = records.iter().rposition(|(_, r)| is_no_rights(r));
     let unanswered = reader_successes.iter().copied().filter(|&s| {
-        let followed = (s + 1..records.len()).any(|j| is_no_rights(&records[j].1));
+        let followed = last_no_rights.is_some_and(|j| j > s);
         // The component after the success: read after the session's start
         // call too, since a session's early statuses may come before it.
         let opened = t.sessions.sessions.iter().find(|k| k.terminal.is_some_and(|(at, _)| at == s));
         let after = opened.map_or(s, |k| k.opened_at.max(s)) + 1;
-        waiting(s).last().is_some_and(|&n| upgrade_meets_need(t, n, after)) && !followed
+        waiting(s).is_some_and(|n| upgrade_meets_need(t, n, after)) && !followed
     });
     if let Some(s) = unanswered.min() {
         t.flag(out, Rule::ReaderNoRightsAfterSucceed, s);

@@ -101,6 +101,9 @@ pub(super) fn completed_rules(t: &Trace<'_, '_>, out: &mut Found) {
 /// SECURITY-VERSION-STABLE on each GetSecurityVersion that returned a success
 /// code.
 pub(super) fn version_rules(t: &Trace<'_, '_>, out: &mut Found) {
+    // The first success of a session that installed: reports after it are
+    // "after a session that installed and succeeded".
+    let first_upgrade = (0..t.sessions.sessions.len()).filter_map(|k| t.installed_success(k)).min();
     for i in 0..t.records.len() {
         let Body::Call { call: Call::GetSecurityVersion { .. }, hr } = &t.records[i].1.body else { continue };
         if hr.is_failure() {
@@ -114,7 +117,7 @@ pub(super) fn version_rules(t: &Trace<'_, '_>, out: &mut Found) {
         // "after a session that installed and succeeded, GetSecurityVersion
         // reports the service's version when that is known, and otherwise a
         // version whose fourth number is 1"
-        let upgraded = (0..t.sessions.sessions.len()).any(|k| t.installed_success(k).is_some_and(|at| at < i));
+        let upgraded = first_upgrade.is_some_and(|at| at < i);
         if upgraded {
             let ok = match t.service_version() {
                 Some(service) => v == service,

@@ -80,8 +80,17 @@ fn busy_rule(t: &Trace<'_, '_>, i: usize, hr: Hresult, out: &mut Found) -> bool 
 /// session's statuses.
 pub(super) fn phase_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
     let s = &t.sessions.sessions[k];
-    for (n, &i) in s.statuses.iter().enumerate() {
+    // The current phase after the statuses before this one (as
+    // `Trace::current_phase_after` reads it), and whether one of them was
+    // INDI_BEGIN, kept up to date status by status.
+    let mut current: Option<IndiStatus> = None;
+    let mut began = false;
+    for &i in &s.statuses {
         let Some(phase) = t.phase(i) else { continue };
+        let before = current;
+        current = t.current_phase_after(current, phase);
+        let began_before = began;
+        began |= phase == t.spec.phases.first;
         if phase == t.spec.phases.first {
             // "INDI_BEGIN reports 0 round trips, HTTP_NOTINITIATED, progress 0
             // and total 0"
@@ -95,8 +104,7 @@ pub(super) fn phase_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
                 }
             }
         }
-        let earlier = &s.statuses[..n];
-        match t.current_phase(earlier) {
+        match before {
             // The first status: "a first status other than INDI_BEGIN is
             // reported under SESSION-BEGIN-FIRST and becomes the current phase"
             None => {
@@ -107,7 +115,7 @@ pub(super) fn phase_rules(t: &Trace<'_, '_>, k: usize, out: &mut Found) {
             Some(current) if phase == t.spec.phases.first => {
                 // "an INDI_BEGIN after an earlier INDI_BEGIN of the session is
                 // reported under SESSION-BEGIN-FIRST"
-                if earlier.iter().any(|&j| t.phase(j) == Some(phase)) {
+                if began_before {
                     t.flag(out, Rule::SessionBeginFirst, i);
                 }
                 // "an INDI_BEGIN after a later phase is also reported under
@@ -183,13 +191,19 @@ pub(super) fn ending_rules(t: &Trace<'_, '_>, out: &mut Found) {
     if t.partial {
         return;
     }
-    for (k, s) in t.sessions.sessions.iter().enumerate() {
-        let late_terminal = t.sessions.owners.iter().any(|&(i, owner)| {
-            owner == Owner::AfterEnd(k)
-                && matches!(t.records[i].1.body, Body::Event { .. })
+    // The sessions a terminal Progress event came to after their end.
+    let mut late_terminal = vec![false; t.sessions.sessions.len()];
+    for &(i, owner) in &t.sessions.owners {
+        if let Owner::AfterEnd(k) = owner {
+            if matches!(t.records[i].1.body, Body::Event { .. })
                 && t.phase(i).is_some_and(|p| t.spec.phases.is_terminal(p))
-        });
-        if s.terminal.is_none() && !late_terminal {
+            {
+                late_terminal[k] = true;
+            }
+        }
+    }
+    for (k, s) in t.sessions.sessions.iter().enumerate() {
+        if s.terminal.is_none() && !late_terminal[k] {
             t.flag(out, Rule::SessionEnds, s.opened_at);
         }
     }
