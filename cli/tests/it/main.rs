@@ -10,6 +10,7 @@ mod cli;
 mod docs;
 mod expectations;
 mod goals;
+mod html;
 mod isolation;
 mod jobs;
 mod output_safety;
