@@ -271,7 +271,7 @@ fn a_passing_play_that_kept_no_trace_is_reported_without_a_timeline() {
 }
 
 /// A trace whose strings carry markup, quotes, `]]>` and control characters.
-fn hostile_trace() -> String {
+pub fn hostile_trace() -> String {
     let url = "https://x/<script>alert(1)</script>\\\"'&amp;]]><!-- \\u0001\\u001b<img src=x onerror=alert(2)>";
     let status = format!(
         r#"{{"kind":"status","status":"WMT_INDIVIDUALIZE","value":{{"enIndiStatus":"INDI_DOWNLOAD","pszIndiRespUrl":"{url}","dwHTTPRequest":1,"enHTTPStatus":"HTTP_RECEIVING","dwHTTPReadProgress":9,"dwHTTPReadTotal":4}}}}"#

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod bad_input;
+mod browser;
 mod certificate;
 mod certify;
 mod check_io;
