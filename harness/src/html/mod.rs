@@ -243,7 +243,7 @@ fn summary_section(out: &mut String, spec: &Spec, summary: &RunSummary) {
     ] {
         let _ = write!(out, "<span>{} {n}</span>", verdict_badge(name));
     }
-    let _ = writeln!(out, "<span>{} plays</span></p>", c.total());
+    let _ = writeln!(out, "<span>{} {}</span></p>", c.total(), if c.total() == 1 { "play" } else { "plays" });
     if summary.incomplete {
         out.push_str("<p><strong>Interrupted: this report is incomplete.</strong></p>\n");
     }
