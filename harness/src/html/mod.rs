@@ -102,26 +102,22 @@ pub fn page_end(spec: &Spec) -> String {
     out
 }
 
-/// The legend of the timelines.
+/// The legend of the timelines, in the colours they are drawn in.
 pub fn legend() -> String {
+    use indiv_spec::vocab::{HttpStatus, IndiStatus};
     let mut out = String::from("<p class=\"legend\">");
-    let items: [(&str, &str); 12] = [
-        ("#9ecae1", "INDI_BEGIN"),
-        ("#3182bd", "INDI_DOWNLOAD"),
-        ("#756bb1", "INDI_INSTALL"),
-        ("#31a354", "INDI_SUCCEED / HTTP_COMPLETED"),
-        ("#de2d26", "INDI_FAIL; a must violation"),
-        ("#fd8d3c", "INDI_CANCEL"),
-        ("#dddddd", "HTTP_NOTINITIATED"),
-        ("#fdd0a2", "HTTP_CONNECTING"),
-        ("#fdae6b", "HTTP_REQUESTING"),
-        ("#e6550d", "HTTP_RECEIVING"),
-        ("#b8860b", "a should violation"),
-        ("#c7e9c0", "service exchange (Q query, P package; red when faulty)"),
-    ];
-    for (colour, what) in items {
+    let mut item = |colour: &str, what: &str| {
         let _ = write!(out, "<span><i style=\"background: {colour}\"></i>{what}</span>");
+    };
+    for s in IndiStatus::ALL.iter().filter(|s| **s != IndiStatus::Undefined) {
+        item(timeline::phase_colour(s.value()), s.name());
     }
+    for s in HttpStatus::ALL {
+        item(timeline::http_colour(s.value()), s.name());
+    }
+    item(timeline::MUST_COLOUR, "a must violation");
+    item(timeline::SHOULD_COLOUR, "a should violation");
+    item("#c7e9c0", "service exchange (Q query, P package; red when cut or refused)");
     out.push_str(
         "<span>records lane: black calls (red when refused), grey statuses, blue other records; \
          progress lane: dwHTTPReadProgress against the dashed dwHTTPReadTotal</span></p>\n",

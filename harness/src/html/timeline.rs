@@ -454,6 +454,11 @@ impl Timeline {
     }
 }
 
+/// The colour of a `must` violation's mark (as in the style sheet).
+pub(crate) const MUST_COLOUR: &str = "#de2d26";
+/// The colour of a `should` violation's mark (as in the style sheet).
+pub(crate) const SHOULD_COLOUR: &str = "#b8860b";
+
 const LEFT: f64 = 70.0;
 const WIDTH: f64 = 1000.0;
 const TOP: f64 = 16.0;
@@ -475,7 +480,8 @@ fn http_name(v: u32) -> String {
     HttpStatus::from_value(v).map_or(format!("enHTTPStatus {v}"), |s| s.name().to_string())
 }
 
-fn phase_colour(v: u32) -> &'static str {
+/// The colour a phase is drawn in.
+pub(crate) fn phase_colour(v: u32) -> &'static str {
     match IndiStatus::from_value(v) {
         Some(IndiStatus::Begin) => "#9ecae1",
         Some(IndiStatus::Download) => "#3182bd",
@@ -487,7 +493,8 @@ fn phase_colour(v: u32) -> &'static str {
     }
 }
 
-fn http_colour(v: u32) -> &'static str {
+/// The colour an HTTP status is drawn in.
+pub(crate) fn http_colour(v: u32) -> &'static str {
     match HttpStatus::from_value(v) {
         Some(HttpStatus::NotInitiated) => "#dddddd",
         Some(HttpStatus::Connecting) => "#fdd0a2",
