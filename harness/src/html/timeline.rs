@@ -141,14 +141,14 @@ impl Timeline {
             Body::Event { event: Event::Completed, .. } => Mark::Other("MEWMDRMIndividualizationCompleted"),
             Body::Event { event: Event::RevocationCompleted, .. } => Mark::Other("MEWMDRMRevocationDownloadCompleted"),
         };
-        if (line - 1) % self.stride != 0 {
+        if line.saturating_sub(1) % self.stride != 0 {
             return;
         }
         self.points.push(Point { line, mark, figures: self.current });
         if self.points.len() > MAX_POINTS {
             // Keep every second drawn record: one in every 2 × stride.
             let stride = self.stride * 2;
-            self.points.retain(|p| (p.line - 1) % stride == 0);
+            self.points.retain(|p| p.line.saturating_sub(1) % stride == 0);
             self.stride = stride;
         }
     }
@@ -219,6 +219,7 @@ impl Timeline {
 
     fn x(&self, line: u64) -> f64 {
         let span = self.last_line.saturating_sub(1).max(1) as f64;
+        let line = line.min(self.last_line.max(1));
         LEFT + (line.saturating_sub(1) as f64) / span * WIDTH
     }
 
