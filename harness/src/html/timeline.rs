@@ -206,10 +206,10 @@ impl Timeline {
     pub fn html(&self) -> String {
         let mut out = self.svg();
         if self.stride > 1 {
-            let _ = write!(
+            let _ = writeln!(
                 out,
                 "<p class=\"note\">{} records: one record in every {} is drawn (at most {MAX_POINTS} per timeline); \
-                 every violation is marked at its own line.</p>\n",
+                 every violation is marked at its own line.</p>",
                 self.last_line, self.stride
             );
         }
@@ -231,18 +231,18 @@ impl Timeline {
         };
         let height = TOP + LANE * lanes.len() as f64 + 24.0;
         let mut s = String::new();
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {:.0} {height:.0}\" \
-             role=\"img\" aria-label=\"timeline of {} records\">\n",
+             role=\"img\" aria-label=\"timeline of {} records\">",
             LEFT + WIDTH + 20.0,
             self.last_line
         );
         for (i, name) in lanes.iter().enumerate() {
             let y = lane_y(i);
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<text class=\"lane\" x=\"4\" y=\"{:.1}\">{name}</text><line class=\"grid\" x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>\n",
+                "<text class=\"lane\" x=\"4\" y=\"{:.1}\">{name}</text><line class=\"grid\" x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"/>",
                 y + LANE / 2.0 + 4.0,
                 y + LANE - 2.0,
                 LEFT + WIDTH,
@@ -258,10 +258,10 @@ impl Timeline {
         }
         // The axis: the first and last line.
         let axis = TOP + LANE * lanes.len() as f64 + 14.0;
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<text class=\"axis\" x=\"{LEFT}\" y=\"{axis:.1}\">line 1</text>\
-             <text class=\"axis\" x=\"{:.1}\" y=\"{axis:.1}\" text-anchor=\"end\">line {}</text>\n",
+             <text class=\"axis\" x=\"{:.1}\" y=\"{axis:.1}\" text-anchor=\"end\">line {}</text>",
             LEFT + WIDTH,
             self.last_line
         );
@@ -269,11 +269,11 @@ impl Timeline {
         for v in &self.violations {
             let x = self.x(v.line);
             let class = super::level_class(v.level);
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<a class=\"violation {class}\" href=\"#rule-{}\"><title>{} ({}) line {}: {}</title>\
                  <line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\"/>\
-                 <path d=\"M{:.1} {:.1} L{:.1} {:.1} L{x:.1} {TOP:.1} Z\"/></a>\n",
+                 <path d=\"M{:.1} {:.1} L{:.1} {:.1} L{x:.1} {TOP:.1} Z\"/></a>",
                 v.rule.id(),
                 v.rule.id(),
                 v.level.name(),
@@ -301,9 +301,9 @@ impl Timeline {
             };
             let (top, bottom) =
                 if matches!(p.mark, Mark::Call(..)) { (y + 2.0, y + LANE - 4.0) } else { (y + 10.0, y + LANE - 8.0) };
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<line class=\"{class}\" x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\"><title>{title}</title></line>\n"
+                "<line class=\"{class}\" x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\"><title>{title}</title></line>"
             );
         }
     }
@@ -333,9 +333,9 @@ impl Timeline {
                 None => LEFT + WIDTH,
             };
             let (first, last) = (self.points[i].line, self.points[j - 1].line);
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<rect x=\"{start:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} (lines {first}–{last})</title></rect>\n",
+                "<rect x=\"{start:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} (lines {first}–{last})</title></rect>",
                 y + 4.0,
                 (end - start).max(1.5),
                 LANE - 8.0,
@@ -354,9 +354,9 @@ impl Timeline {
             let ratio = if f.total == 0 { 0.0 } else { (f.progress as f64 / f.total as f64).min(1.25) };
             bottom - ratio / 1.25 * full
         };
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<line class=\"total\" x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"><title>dwHTTPReadTotal</title></line>\n",
+            "<line class=\"total\" x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\"><title>dwHTTPReadTotal</title></line>",
             bottom - full / 1.25,
             LEFT + WIDTH,
             bottom - full / 1.25
@@ -369,13 +369,13 @@ impl Timeline {
             }
         }
         if !path.is_empty() {
-            let _ = write!(s, "<path class=\"progress\" d=\"{path}\"/>\n");
+            let _ = writeln!(s, "<path class=\"progress\" d=\"{path}\"/>");
         }
         for p in &self.points {
             if let Some(f) = p.figures.filter(|f| f.progress > f.total && p.mark == Mark::Figures) {
-                let _ = write!(
+                let _ = writeln!(
                     s,
-                    "<circle class=\"beyond\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"><title>line {}: progress {} beyond total {}</title></circle>\n",
+                    "<circle class=\"beyond\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"><title>line {}: progress {} beyond total {}</title></circle>",
                     self.x(p.line),
                     y_of(&f),
                     p.line,
@@ -398,11 +398,11 @@ impl Timeline {
                 Some(200) if e.completed => "exchange",
                 _ => "exchange faulty",
             };
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "<g class=\"{class}\"><title>exchange {n}, seen by line {line}: {}</title>\
                  <rect x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"{:.1}\"/>\
-                 <text x=\"{x:.1}\" y=\"{:.1}\">{label}</text></g>\n",
+                 <text x=\"{x:.1}\" y=\"{:.1}\">{label}</text></g>",
                 esc(&e.describe()),
                 x - 1.0,
                 y + 4.0,
