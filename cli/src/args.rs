@@ -290,6 +290,9 @@ pub enum CheckFormat {
     Sarif,
     /// GitHub Actions workflow commands: one `::error` or `::warning` per violation.
     Github,
+    /// One self-contained HTML page: per file its verdict and its timeline
+    /// (SVG), each violation marked and linked to its rule's explanation.
+    Html,
 }
 
 /// How `indiv certify --annotations` prints findings.

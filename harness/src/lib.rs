@@ -15,6 +15,8 @@
 //! - [`run`]: a whole certification run: case selection, generated cases,
 //!   shrinking, the [`run::RunSummary`] and its [`run::Counts`].
 //! - [`report`]: `report.json`, `junit.xml`, `summary.md` and the traces.
+//! - [`html`]: `report.html` and `indiv check --format html`: the run, the
+//!   coverage matrix and each trace's timeline drawn as inline SVG.
 //! - [`sarif`]: `results.sarif` and GitHub workflow commands for a run's findings.
 //! - [`report_file`]: `report.json` read back; [`diff`] compares two
 //!   (`indiv report diff`), [`certificate`] writes `certificate.json` and
@@ -28,6 +30,7 @@ pub mod diff;
 mod error;
 pub mod expect;
 pub mod goals;
+pub mod html;
 pub mod loopback;
 pub mod matrix;
 pub mod process;

@@ -1,7 +1,8 @@
 //! The reports of `indiv certify --report DIR`: `report.json` (everything),
 //! `junit.xml` (one test case per case), `summary.md` (for a CI step
-//! summary), `results.sarif` (SARIF 2.1.0, see [`crate::sarif`]) and
-//! `traces/CASE.jsonl` (each case's trace).
+//! summary), `results.sarif` (SARIF 2.1.0, see [`crate::sarif`]),
+//! `report.html` (to look at, see [`crate::html`]) and `traces/CASE.jsonl`
+//! (each case's trace).
 //!
 //! The report directory may hold links a testee planted there while it ran.
 //! No report file is ever opened through one: each is written to a new file
@@ -203,6 +204,8 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
     write_file(dir, "junit.xml", junit(summary).as_bytes())?;
     write_file(dir, "summary.md", markdown(spec, summary).as_bytes())?;
     write_file(dir, "results.sarif", crate::sarif::results(spec, summary, &paths).as_bytes())?;
+    let html = crate::html::render_report_html(spec, summary, &paths);
+    write_file(dir, crate::html::REPORT_HTML, html.as_bytes())?;
     for (name, trace) in trace_files {
         write_file(&traces, &name, trace)?;
     }
@@ -210,7 +213,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
 }
 
 /// How report.json names what became of an expectation.
-fn entry_status_name(status: &EntryStatus) -> String {
+pub(crate) fn entry_status_name(status: &EntryStatus) -> String {
     match status {
         EntryStatus::Met => "met".into(),
         EntryStatus::NoLongerFails => "XPASS: the failure no longer occurs".into(),

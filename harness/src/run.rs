@@ -390,6 +390,7 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
                     // A passing play after the first round keeps its verdict, not its trace.
                     outcome.result.trace = String::new();
                     outcome.result.stderr = String::new();
+                    outcome.result.exchanges = Vec::new();
                 }
                 outcomes.push(outcome);
                 if let Err(e) = shown {

@@ -17,7 +17,7 @@ use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status}
 use indiv_spec::vocab::{IndiStatus, SecurityFlag, SecurityVersion};
 use indiv_spec::{CheckOptions, Level, Monitor, Rule, Spec};
 
-use indiv_service_rules::{self as service_rules, CaseLog, SessionFacts};
+use indiv_service_rules::{self as service_rules, CaseLog, ExchangeRecord, SessionFacts};
 
 use indiv_spec::text::{one_line, shorten};
 
@@ -156,6 +156,11 @@ pub struct CaseResult {
     pub stderr: String,
     /// The scenario played.
     pub scenario: Scenario,
+    /// What the service did, exchange by exchange as it stood when the case
+    /// ended, each with the trace line by which the harness had seen it
+    /// begin (the last line for one seen only at the end); drawn beside the
+    /// engine's statuses in `report.html` ([`crate::html`]).
+    pub exchanges: Vec<(usize, ExchangeRecord)>,
 }
 
 /// How to run the testee and the cases.
@@ -376,6 +381,7 @@ impl Harness {
         if verdict != Verdict::Error && verdict != Verdict::Skip {
             self.unsettled = true;
         }
+        let exchanges = run.exchanges();
         CaseResult {
             name: case.name.clone(),
             verdict,
@@ -393,6 +399,7 @@ impl Harness {
             trace: run.trace,
             stderr: if verdict == Verdict::Error { stderr } else { String::new() },
             scenario: case.scenario.clone(),
+            exchanges,
         }
     }
 
@@ -528,6 +535,10 @@ impl Harness {
         }
         let handle = self.service.register(&case.scenario.service);
         let result = self.play_registered(case, run, &handle);
+        if result.is_err() {
+            // What the service did up to the error, for the report's timeline.
+            run.log_at_error = Some(self.service.log(handle.id));
+        }
         self.service.unregister(handle.id);
         result
     }
@@ -739,6 +750,11 @@ struct CaseRun {
     timed_out: Option<String>,
     /// The service's log once the testee said `ended`.
     final_log: CaseLog,
+    /// For each exchange of the service's log, the trace line by which it
+    /// was seen (the log as read when that line arrived already held it).
+    exchange_lines: Vec<usize>,
+    /// The service's log when the case ended in an error (SKIP, ERROR).
+    log_at_error: Option<CaseLog>,
 }
 
 impl CaseRun {
@@ -779,6 +795,8 @@ impl CaseRun {
             security_running: false,
             timed_out: None,
             final_log: CaseLog::default(),
+            exchange_lines: Vec::new(),
+            log_at_error: None,
         };
         let text = header.to_string();
         run.monitor.feed(1, &header);
@@ -813,6 +831,9 @@ impl CaseRun {
         }
         let line = self.lines.len() + 1;
         self.push_line(text.to_string());
+        while self.exchange_lines.len() < log.exchanges.len() {
+            self.exchange_lines.push(line);
+        }
         self.track(&record, log, line);
         self.monitor.feed(line, &record);
         let spec_violations: Vec<_> = self.monitor.drain_violations().collect();
@@ -932,6 +953,19 @@ impl CaseRun {
         for v in violations {
             self.add(v.rule, v.line, v.message);
         }
+    }
+
+    /// The final log's exchanges, each with the line by which it was seen.
+    fn exchanges(&self) -> Vec<(usize, ExchangeRecord)> {
+        let last = self.lines.len();
+        self.log_at_error
+            .as_ref()
+            .unwrap_or(&self.final_log)
+            .exchanges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (self.exchange_lines.get(i).copied().unwrap_or(last), e.clone()))
+            .collect()
     }
 
     fn verdict(&self) -> Verdict {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use indiv_spec::reader::TraceReader;
+use indiv_spec::record::Record;
 use indiv_spec::{CheckOptions, Level, Monitor, Note, Rule, Spec, Violation};
 
 pub mod render;
@@ -105,6 +106,19 @@ pub fn check_input<R: BufRead, E>(
     config: CheckConfig,
     found: &mut Found<'_, E>,
 ) -> Result<FileResult, E> {
+    check_input_seeing(spec, name, input, config, found, &mut |_, _| {})
+}
+
+/// [`check_input`], with `seen` shown every record read, with its line
+/// number, before its violations (what `--format html` draws).
+pub fn check_input_seeing<R: BufRead, E>(
+    spec: &Spec,
+    name: &str,
+    input: R,
+    config: CheckConfig,
+    found: &mut Found<'_, E>,
+    seen: &mut dyn FnMut(usize, &Record<'_>),
+) -> Result<FileResult, E> {
     let mut result = FileResult {
         name: name.to_string(),
         records: 0,
@@ -127,6 +141,7 @@ pub fn check_input<R: BufRead, E>(
                 break;
             }
         };
+        seen(line.number, &line.record);
         monitor.feed_quoted(line.number, &line.record, line.text);
         for v in monitor.drain_violations() {
             let text = v.quote.as_deref().or((v.line == line.number).then_some(line.text));

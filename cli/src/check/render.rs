@@ -3,6 +3,8 @@
 //! violation is rendered on its own as it is found: the JSON object of an
 //! input is written in pieces ([`json_start`], [`json_violation`],
 //! [`json_end`]), and JUnit keeps at most [`JUNIT_DETAILS`] lines per rule.
+//! HTML ([`html_section`]) draws each input's timeline with
+//! [`indiv_harness::html`], the one home of that drawing.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,6 +23,46 @@ const SNIPPET_CHARS: usize = indiv_spec::monitor::QUOTE_CHARS;
 /// Violations of one rule listed in an input's JUnit test case; the rest are
 /// counted, so that JUnit output needs bounded memory too.
 pub const JUNIT_DETAILS: usize = 20;
+
+/// The HTML section of one input: its verdict and counts, why it could not
+/// be read to its end, its timeline with every shown violation marked, and
+/// the notes. Every name and message is escaped.
+pub fn html_section(result: &FileResult, strict: bool, timeline: &indiv_harness::html::Timeline) -> String {
+    use indiv_harness::html::esc;
+    let verdict = result.verdict(strict).as_str();
+    let mut out = format!(
+        "<section class=\"trace\">\n<h2>{} <span class=\"verdict {}\">{}</span></h2>\n<p>{} records; {} must and {} should violations</p>\n",
+        esc(&result.name),
+        verdict.to_uppercase(),
+        verdict.to_uppercase(),
+        result.records,
+        result.must,
+        result.should
+    );
+    if let Some(e) = &result.error {
+        let _ = writeln!(out, "<p><strong>Not a readable trace:</strong> {}</p>", esc(&format!("{}:{e}", result.name)));
+    }
+    out.push_str(&timeline.html());
+    if result.dropped() > 0 {
+        let _ =
+            writeln!(out, "<p class=\"note\">{} more violations not shown (--max-violations).</p>", result.dropped());
+    }
+    if !result.notes.is_empty() {
+        out.push_str("<p>Not applicable:</p>\n<ul>\n");
+        for note in &result.notes {
+            let _ = writeln!(
+                out,
+                "<li><a href=\"#rule-{0}\">{0}</a> line {1}: {2}</li>",
+                note.rule.id(),
+                note.line,
+                esc(&note.message)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
 
 /// One violation as a compiler diagnostic, ending with a blank line. What
 /// comes from outside (the message may quote the trace; the file name; the

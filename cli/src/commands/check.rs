@@ -1,6 +1,7 @@
 //! `indiv check`: judges each trace file (or standard input) and writes each
 //! finding as it comes, then a summary, the rest of the JSON object, JUnit,
-//! the end of the SARIF log, or (github) nothing more.
+//! the end of the SARIF log, the input's HTML section (its timeline), or
+//! (github) nothing more.
 //!
 //! Each input is read once, from start to end, and never opened again:
 //! end-of-trace findings quote the lines the monitor kept with their
@@ -19,9 +20,10 @@ use indiv_spec::{Spec, Violation};
 use crate::args::{CheckArgs, CheckFormat};
 use crate::check::render::JunitDetails;
 use crate::check::sarif::{SarifLog, github_input_error, github_violation};
-use crate::check::{CheckConfig, FileResult, FileVerdict, check_input, render};
+use crate::check::{CheckConfig, FileResult, FileVerdict, check_input, check_input_seeing, render};
 use crate::error::Error;
 use crate::exit::ExitStatus;
+use indiv_harness::html::{self, Timeline};
 
 /// Bytes read from an input, and bytes of output gathered, per system call.
 const BUFFER: usize = 1 << 16;
@@ -79,6 +81,12 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
     if args.format == CheckFormat::Sarif && output.borrow_mut().write(&SarifLog::start(spec)).is_err() {
         return Err(output_error(output));
     }
+    if args.format == CheckFormat::Html {
+        let start = format!("{}{}", html::page_start("indiv check"), html::legend());
+        if output.borrow_mut().write(&start).is_err() {
+            return Err(output_error(output));
+        }
+    }
     for path in &files {
         let input: Box<dyn Read> = if path.as_os_str() == "-" {
             Box::new(io::stdin().lock())
@@ -117,6 +125,7 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
     let end = match args.format {
         CheckFormat::Junit => render::junit(spec, &results, args.strict),
         CheckFormat::Sarif => sarif.end(),
+        CheckFormat::Html => html::page_end(spec),
         CheckFormat::Human | CheckFormat::Json | CheckFormat::Github => String::new(),
     };
     if o.write(&end).is_err() {
@@ -156,6 +165,8 @@ fn check_file<R: io::BufRead>(
         output.borrow_mut().write(&render::json_start(spec, &name, args.strict, args.partial))?;
     }
     let mut first = true;
+    // Only `--format html` draws: a bounded summary of the records.
+    let timeline = RefCell::new(Timeline::new());
     let mut found = |v: &Violation, text: Option<&str>| match args.format {
         CheckFormat::Human => output.borrow_mut().write(&render::human_violation(spec, &name, v, text)),
         CheckFormat::Json => {
@@ -171,8 +182,18 @@ fn check_file<R: io::BufRead>(
             output.borrow_mut().write(&piece)
         }
         CheckFormat::Github => output.borrow_mut().write(&github_violation(spec, &name, v)),
+        CheckFormat::Html => {
+            timeline.borrow_mut().violation(v.rule, spec.rule(v.rule).level, v.line, &v.message, text);
+            Ok(())
+        }
     };
-    let result = check_input(spec, &name, input, config, &mut found)?;
+    let result = if args.format == CheckFormat::Html {
+        check_input_seeing(spec, &name, input, config, &mut found, &mut |line, record| {
+            timeline.borrow_mut().record(line, record)
+        })?
+    } else {
+        check_input(spec, &name, input, config, &mut found)?
+    };
     if output.borrow().error.is_some() {
         // The input's read failed because the output did.
         return Err(());
@@ -189,6 +210,9 @@ fn check_file<R: io::BufRead>(
             output.borrow_mut().write(&piece)?
         }
         CheckFormat::Github => output.borrow_mut().write(&github_input_error(&result))?,
+        CheckFormat::Html => {
+            output.borrow_mut().write(&render::html_section(&result, args.strict, &timeline.borrow()))?
+        }
         CheckFormat::Junit => {}
     }
     Ok((result, details))

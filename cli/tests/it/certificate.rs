@@ -168,75 +168,10 @@ fn an_unreadable_or_malformed_certificate_exits_2_naming_it() {
 }
 
 /// Checks that `xml` is one well-formed element (tags balanced, attributes
-/// quoted, every `&` an entity, no `<` in text) and returns the text content
-/// of its `<text>` elements. Enough for the badge, which has no comments,
-/// CDATA or processing instructions.
+/// quoted, every `&` an entity, no `<` in text; see [`crate::html::parse`])
+/// and returns the text content of its `<text>` elements.
 fn well_formed_texts(xml: &str) -> Vec<String> {
-    let entity = |s: &str| -> usize {
-        let end = s.find(';').expect("an entity ends with ;");
-        let name = &s[1..end];
-        let known = ["amp", "lt", "gt", "quot", "apos"].contains(&name)
-            || name.strip_prefix("#x").is_some_and(|h| u32::from_str_radix(h, 16).is_ok())
-            || name.strip_prefix('#').is_some_and(|d| d.parse::<u32>().is_ok());
-        assert!(known, "unknown entity &{name}; in {xml}");
-        end + 1
-    };
-    let unescape = |s: &str| s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
-    let mut stack: Vec<String> = Vec::new();
-    let mut texts = Vec::new();
-    let mut rest = xml.trim_end();
-    let mut roots = 0;
-    while !rest.is_empty() {
-        if let Some(tag) = rest.strip_prefix('<') {
-            let end = tag.find('>').expect("a tag ends");
-            let inner = &tag[..end];
-            if let Some(name) = inner.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name), "closing tag in {xml}");
-            } else {
-                let self_closing = inner.ends_with('/');
-                let inner = inner.trim_end_matches('/');
-                let name_end = inner.find(char::is_whitespace).unwrap_or(inner.len());
-                let name = &inner[..name_end];
-                assert!(!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()), "tag {name:?}");
-                let mut attrs = inner[name_end..].trim();
-                while !attrs.is_empty() {
-                    let eq = attrs.find("=\"").expect("attribute=\"value\"");
-                    let key = &attrs[..eq];
-                    assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':'), "{key:?}");
-                    let value_end = attrs[eq + 2..].find('"').expect("quoted value") + eq + 2;
-                    let value = &attrs[eq + 2..value_end];
-                    assert!(!value.contains('<'), "< in attribute value {value:?}");
-                    let mut v = value;
-                    while let Some(at) = v.find('&') {
-                        v = &v[at + entity(&v[at..])..];
-                    }
-                    attrs = attrs[value_end + 1..].trim_start();
-                }
-                if stack.is_empty() {
-                    roots += 1;
-                }
-                if !self_closing {
-                    stack.push(name.to_string());
-                }
-            }
-            rest = &tag[end + 1..];
-        } else {
-            let end = rest.find('<').unwrap_or(rest.len());
-            let text = &rest[..end];
-            assert!(!stack.is_empty(), "text outside the root: {text:?}");
-            let mut t = text;
-            while let Some(at) = t.find('&') {
-                t = &t[at + entity(&t[at..])..];
-            }
-            if stack.last().map(String::as_str) == Some("text") {
-                texts.push(unescape(text));
-            }
-            rest = &rest[end..];
-        }
-    }
-    assert!(stack.is_empty(), "unclosed {stack:?} in {xml}");
-    assert_eq!(roots, 1, "one root element: {xml}");
-    texts
+    crate::html::parse(xml).into_iter().filter(|e| e.name == "text").map(|e| e.text).collect()
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! end-of-trace finding completes, and the finding quotes its line), a closed
 //! output stops the check at once with status 4, and memory stays within the
 //! bound ARCHITECTURE.md states, whatever the number of violations or open
-//! sessions, in every output format.
+//! sessions, in every output format (html included: its timeline keeps a
+//! bounded summary of the records).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -128,7 +129,7 @@ fn a_standard_output_closed_at_start_or_sent_to_dev_null_keeps_the_verdicts_exit
     // purpose must not turn into a failure. The exit status says the verdict.
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("t.jsonl"), format!("{START}\n{BEGIN}\n")).expect("write trace");
-    for format in ["human", "json", "junit", "sarif", "github"] {
+    for format in ["human", "json", "junit", "sarif", "github", "html"] {
         for redirect in [">&-", "1<>/dev/null"] {
             let script = format!(r#"exec "$0" check --format "$1" t.jsonl {redirect}"#);
             let o = Command::new("sh")
@@ -167,7 +168,7 @@ fn memory_stays_within_the_budget_whatever_the_number_of_violations_in_every_for
     // 300,000 violations, each with a message and a quoted line.
     let text: String = std::iter::repeat_n(format!("{NEEDS}\n"), 300_000).collect();
     std::fs::write(&file, text).expect("write trace");
-    for format in ["human", "json", "junit", "sarif", "github"] {
+    for format in ["human", "json", "junit", "sarif", "github", "html"] {
         let o = check_within(&file, format, BUDGET_BYTES);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{format} within {BUDGET_BYTES} bytes: {err}");
@@ -186,7 +187,7 @@ fn memory_grows_by_at_most_the_stated_bytes_per_open_session_in_every_format() {
     let text: String = std::iter::repeat_n(format!("{padded}\n"), SESSIONS as usize).collect();
     std::fs::write(&file, text).expect("write trace");
     let limit = BUDGET_BYTES + SESSIONS * PER_SESSION_BYTES;
-    for format in ["human", "json", "junit", "sarif", "github"] {
+    for format in ["human", "json", "junit", "sarif", "github", "html"] {
         let o = check_within(&file, format, limit);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{format} within {limit} bytes: {err}");
@@ -203,7 +204,7 @@ fn memory_stays_within_the_budget_with_thousands_of_held_statuses_quoting_long_u
     let line = BEGIN.replace(r#""pszIndiRespUrl":null"#, &format!(r#""pszIndiRespUrl":"{url}""#));
     let text: String = std::iter::repeat_n(format!("{line}\n"), 4_000).collect();
     std::fs::write(&file, text).expect("write trace");
-    for format in ["human", "json", "junit", "sarif", "github"] {
+    for format in ["human", "json", "junit", "sarif", "github", "html"] {
         let o = check_within(&file, format, BUDGET_BYTES);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{format} within {BUDGET_BYTES} bytes: {err}");

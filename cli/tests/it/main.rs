@@ -4,6 +4,7 @@
 mod action;
 mod architecture;
 mod bad_input;
+mod browser;
 mod certificate;
 mod certify;
 mod check_io;
@@ -11,6 +12,7 @@ mod cli;
 mod docs;
 mod expectations;
 mod goals;
+mod html;
 mod isolation;
 mod jobs;
 mod matrix;
