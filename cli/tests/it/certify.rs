@@ -98,7 +98,7 @@ fn misbehave_with(mode: &str, options: &[&str]) -> (Output, serde_json::Value) {
         .args([
             "certify",
             "--timeout",
-            "2",
+            "10",
             "--case",
             "reader-happy",
             "--case",
@@ -143,7 +143,7 @@ fn a_testee_that_crashes_mid_case_is_an_error_and_the_run_goes_on() {
 
 #[test]
 fn a_testee_that_hangs_is_an_error_after_the_timeout() {
-    check_misbehaviour("hang", "no record for call 1 of 4 (Individualize) within 2 s");
+    check_misbehaviour("hang", "no record for call 1 of 4 (Individualize) within 10 s");
 }
 
 #[test]
@@ -168,8 +168,10 @@ fn the_record_limit_is_an_option() {
 
 #[test]
 fn a_testee_slower_than_the_answer_timeout_is_an_error() {
-    let why = "did not answer reset with ready within 1 s (--answer-timeout)";
-    check_misbehaviour_with("slow-ready", &["--answer-timeout", "1"], why);
+    // The testee takes 20 s to answer busy's reset; 10 s leaves a loaded
+    // machine time to start it and answer hello and the other resets.
+    let why = "did not answer reset with ready within 10 s (--answer-timeout)";
+    check_misbehaviour_with("slow-ready", &["--answer-timeout", "10"], why);
 }
 
 #[test]

@@ -37,7 +37,7 @@ for line in sys.stdin:
     if op == "hello" and mode == "exit-at-hello":
         sys.exit(0)
     if op == "reset" and message.get("case") == "busy" and mode == "slow-ready":
-        time.sleep(4)  # then answers as the real testee does
+        time.sleep(20)  # then answers as the real testee does
     elif op == "reset" and message.get("case") == "busy":
         misbehaving.set()
         write('{"op":"ready"}')
