@@ -6,6 +6,7 @@ mod bad_input;
 mod certificate;
 mod certify;
 mod check_io;
+mod check_jobs;
 mod cli;
 mod docs;
 mod expectations;
