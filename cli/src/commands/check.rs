@@ -158,12 +158,16 @@ enum Input {
 }
 
 impl Input {
-    /// A regular file of at most `bytes` bytes: threads would not pay.
+    /// A regular file (standard input too) of at most `bytes` bytes:
+    /// threads would not pay.
     fn within(&self, bytes: usize) -> bool {
-        match self {
-            Input::Stdin => false,
-            Input::File(f) => f.metadata().is_ok_and(|m| m.is_file() && m.len() <= bytes as u64),
-        }
+        use std::os::fd::AsFd as _;
+        let metadata = match self {
+            // A second descriptor of standard input, for its metadata only.
+            Input::Stdin => io::stdin().as_fd().try_clone_to_owned().and_then(|fd| File::from(fd).metadata()),
+            Input::File(f) => f.metadata(),
+        };
+        metadata.is_ok_and(|m| m.is_file() && m.len() <= bytes as u64)
     }
 
     /// For reading on this thread.
