@@ -358,7 +358,7 @@ fn jobs_must_be_from_1_to_64_like_certify() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write(dir.path(), "t.jsonl", format!("{START}\n").as_bytes());
     for jobs in ["0", "65"] {
-        let o = run(&["--jobs".into(), jobs.into()], &[file.clone()], Stdio::null());
+        let o = run(&["--jobs".into(), jobs.into()], std::slice::from_ref(&file), Stdio::null());
         assert_eq!(o.status.code(), Some(2), "--jobs {jobs}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("--jobs must be from 1 to 64, not {jobs}")), "{err}");
