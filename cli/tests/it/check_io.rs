@@ -42,9 +42,7 @@ fn wait_or_kill(mut child: Child) -> Output {
 #[test]
 fn a_fifo_with_an_end_of_trace_violation_is_read_once_and_the_violation_quotes_its_line() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fifo = dir.path().join("trace.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
-    assert!(made.success(), "mkfifo failed");
+    let fifo = crate::make_fifo(dir.path(), "trace.fifo");
     let child = Command::new(env!("CARGO_BIN_EXE_indiv"))
         .arg("check")
         .arg(&fifo)

@@ -312,9 +312,7 @@ fn output_pieces(stdout: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> 
 #[test]
 fn a_live_log_shows_each_finding_while_its_writer_waits() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fifo = dir.path().join("live.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
-    assert!(made.success(), "mkfifo failed");
+    let fifo = crate::make_fifo(dir.path(), "live.fifo");
     for (jobs, chunk) in [(2, None), (3, Some(10))] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_indiv"))
             .args(["check", "--format", "github", "--partial"])

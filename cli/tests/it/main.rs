@@ -31,6 +31,14 @@ pub fn show_in_test_output(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// A FIFO named `name` in `dir`, made by mkfifo(1).
+pub fn make_fifo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let fifo = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    fifo
+}
+
 /// A test testee script under `tests/testees`.
 pub fn testee_script(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testees").join(name)
