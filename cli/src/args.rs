@@ -127,6 +127,18 @@ pub struct CheckArgs {
     /// Print at most N violations per file; the rest are counted.
     #[arg(long, value_name = "N")]
     pub max_violations: Option<usize>,
+    /// Parse on N threads (default: the number of cores; at most 64).
+    ///
+    /// A reader thread cuts each input at line ends into chunks, N threads
+    /// parse them, and the checker takes them in input order: the output
+    /// and exit status are those of --jobs 1, which reads and checks on one
+    /// thread. A file no larger than one chunk is read on one thread.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Bytes per chunk with --jobs 2 or more (for tests: small chunks make a
+    /// small input many chunks).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub chunk_bytes: Option<usize>,
 }
 
 #[derive(clap::Args, Debug)]

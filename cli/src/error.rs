@@ -31,6 +31,9 @@ pub enum Error {
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// The threads of `indiv check --jobs` could not be started.
+    #[error("cannot start threads: {0}")]
+    Threads(std::io::Error),
     /// The built-in spec did not load (a build defect the tests rule out).
     #[error("{0}")]
     Spec(indiv_spec::Error),
@@ -54,9 +57,12 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Trace { .. } | Error::Open { .. } | Error::Fuzz(_) => ExitStatus::Input,
             Error::Certify(e) if e.is_usage() => ExitStatus::Input,
-            Error::Output(_) | Error::Spec(_) | Error::Fixture(_) | Error::Certify(_) | Error::Prove(_) => {
-                ExitStatus::Internal
-            }
+            Error::Output(_)
+            | Error::Threads(_)
+            | Error::Spec(_)
+            | Error::Fixture(_)
+            | Error::Certify(_)
+            | Error::Prove(_) => ExitStatus::Internal,
         }
     }
 }

@@ -98,7 +98,7 @@ impl<R: BufRead> TraceReader<R> {
                 Err(source) => return Err(Error::Io { line, source }),
             }
         };
-        let mut bytes = match whole {
+        let bytes = match whole {
             Some(len) => {
                 self.in_place = len;
                 // Nothing was consumed since the look above, so the buffer is
@@ -112,7 +112,7 @@ impl<R: BufRead> TraceReader<R> {
             None => {
                 if !self.read_line(line)? {
                     if self.records == 0 {
-                        return Err(input(1, 1, "empty trace: no records"));
+                        return Err(empty_trace());
                     }
                     return Ok(None);
                 }
@@ -120,46 +120,7 @@ impl<R: BufRead> TraceReader<R> {
             }
         };
         self.line = line;
-        if let Some(rest) = bytes.strip_suffix(b"\n") {
-            bytes = rest;
-        }
-        if let Some(rest) = bytes.strip_suffix(b"\r") {
-            bytes = rest;
-        }
-        let mut offset = 0;
-        if line == 1 {
-            if let Some(rest) = bytes.strip_prefix(BOM) {
-                bytes = rest;
-                offset = BOM.len();
-            }
-        }
-        if bytes.len() > MAX_LINE_BYTES {
-            return Err(too_long(line));
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(input(line, offset + 1, "empty line: every line must hold one JSON object"));
-        }
-        // SIMD validation first; the standard library's names the position of
-        // an invalid byte.
-        let text = match simdutf8::basic::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                std::str::from_utf8(bytes).map_err(|e| input(line, offset + e.valid_up_to() + 1, "invalid UTF-8"))?
-            }
-        };
-        let decoded = match self.decoder {
-            Decoder::Fast => record::decode_line(text),
-            Decoder::Serde => record::decode_line_serde(text),
-        };
-        let record = decoded.map_err(|e| {
-            let message = e.to_string();
-            let suffix = format!(" at line {} column {}", e.line(), e.column());
-            let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
-            input(line, offset + e.column().max(1), &message)
-        })?;
-        if matches!(record.body, Body::Header { .. }) && line != 1 {
-            return Err(input(line, offset + 1, "a header is only allowed on line 1"));
-        }
+        let (text, record) = decode_line_bytes(bytes, line == 1, self.decoder).map_err(|e| e.at(line))?;
         self.records += 1;
         Ok(Some(Line { number: line, text, record }))
     }
@@ -181,8 +142,7 @@ impl<R: BufRead> TraceReader<R> {
             };
             self.buf.extend_from_slice(&available[..take]);
             self.inner.consume(take);
-            // +2 leaves room for a CRLF end and, on line 1, the BOM.
-            if self.buf.len() > MAX_LINE_BYTES + 2 + BOM.len() {
+            if self.buf.len() > MAX_LINE_HELD {
                 return Err(too_long(line));
             }
             if done {
@@ -193,7 +153,88 @@ impl<R: BufRead> TraceReader<R> {
 }
 
 fn too_long(line: usize) -> Error {
-    input(line, MAX_LINE_BYTES + 1, &format!("line is longer than {MAX_LINE_BYTES} bytes"))
+    too_long_at().at(line)
+}
+
+fn too_long_at() -> LineError {
+    LineError::new(MAX_LINE_BYTES + 1, &format!("line is longer than {MAX_LINE_BYTES} bytes"))
+}
+
+/// The bytes a reader may hold of one line before it knows the line is too
+/// long: [`MAX_LINE_BYTES`] and room for a CRLF end and, on line 1, the BOM.
+pub const MAX_LINE_HELD: usize = MAX_LINE_BYTES + 2 + BOM.len();
+
+/// The error of an input without a single line.
+pub fn empty_trace() -> Error {
+    input(1, 1, "empty trace: no records")
+}
+
+/// Why one line is not a record, without its line number.
+#[derive(Debug)]
+pub struct LineError {
+    column: usize,
+    message: String,
+}
+
+impl LineError {
+    fn new(column: usize, message: &str) -> LineError {
+        LineError { column, message: crate::text::one_line(message) }
+    }
+
+    /// The input error, at `line`.
+    pub fn at(self, line: usize) -> Error {
+        Error::Input { line, column: self.column, message: self.message }
+    }
+}
+
+/// The text and record of one line as [`TraceReader`] reads it: `bytes` is
+/// the line with its end (`\n`, `\r\n`, or none for a last line without one),
+/// `first` says whether it is line 1 (which may start with a BOM, and alone
+/// may hold a header). The one reading of a line's bytes, for readers that
+/// split lines themselves (`indiv check --jobs`).
+pub fn decode_line_bytes(bytes: &[u8], first: bool, decoder: Decoder) -> Result<(&str, Record<'_>), LineError> {
+    let mut bytes = bytes;
+    if let Some(rest) = bytes.strip_suffix(b"\n") {
+        bytes = rest;
+    }
+    if let Some(rest) = bytes.strip_suffix(b"\r") {
+        bytes = rest;
+    }
+    let mut offset = 0;
+    if first {
+        if let Some(rest) = bytes.strip_prefix(BOM) {
+            bytes = rest;
+            offset = BOM.len();
+        }
+    }
+    if bytes.len() > MAX_LINE_BYTES {
+        return Err(too_long_at());
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(LineError::new(offset + 1, "empty line: every line must hold one JSON object"));
+    }
+    // SIMD validation first; the standard library's names the position of
+    // an invalid byte.
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            std::str::from_utf8(bytes).map_err(|e| LineError::new(offset + e.valid_up_to() + 1, "invalid UTF-8"))?
+        }
+    };
+    let decoded = match decoder {
+        Decoder::Fast => record::decode_line(text),
+        Decoder::Serde => record::decode_line_serde(text),
+    };
+    let record = decoded.map_err(|e| {
+        let message = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
+        LineError::new(offset + e.column().max(1), &message)
+    })?;
+    if matches!(record.body, Body::Header { .. }) && !first {
+        return Err(LineError::new(offset + 1, "a header is only allowed on line 1"));
+    }
+    Ok((text, record))
 }
 
 fn input(line: usize, column: usize, message: &str) -> Error {

@@ -8,12 +8,33 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use indiv_spec::reader::TraceReader;
+use indiv_spec::reader::{Line, TraceReader};
 use indiv_spec::record::Record;
 use indiv_spec::{CheckOptions, Level, Monitor, Note, Rule, Spec, Violation};
 
+pub mod parallel;
 pub mod render;
 pub mod sarif;
+
+/// Where `check_input` takes its lines from: a [`TraceReader`] on the calling
+/// thread, or [`parallel::ParallelReader`]'s threads. Both give the same
+/// lines and the same first error, and stop there.
+pub trait Lines {
+    /// The next line, `None` at the end of the trace.
+    fn next_line(&mut self) -> Result<Option<Line<'_>>, indiv_spec::Error>;
+    /// How many records have been read.
+    fn records(&self) -> u64;
+}
+
+impl<R: BufRead> Lines for TraceReader<R> {
+    fn next_line(&mut self) -> Result<Option<Line<'_>>, indiv_spec::Error> {
+        TraceReader::next_line(self)
+    }
+
+    fn records(&self) -> u64 {
+        TraceReader::records(self)
+    }
+}
 
 /// How to judge.
 #[derive(Clone, Copy, Debug, Default)]
@@ -106,15 +127,16 @@ pub fn check_input<R: BufRead, E>(
     config: CheckConfig,
     found: &mut Found<'_, E>,
 ) -> Result<FileResult, E> {
-    check_input_seeing(spec, name, input, config, found, &mut |_, _| {})
+    check_lines(spec, name, TraceReader::new(input), config, found, &mut |_, _| {})
 }
 
-/// [`check_input`], with `seen` shown every record read, with its line
-/// number, before its violations (what `--format html` draws).
-pub fn check_input_seeing<R: BufRead, E>(
+/// [`check_input`] over the lines of `reader`, with `seen` shown every
+/// record read, with its line number, before its violations (what
+/// `--format html` draws).
+pub fn check_lines<L: Lines, E>(
     spec: &Spec,
     name: &str,
-    input: R,
+    mut reader: L,
     config: CheckConfig,
     found: &mut Found<'_, E>,
     seen: &mut dyn FnMut(usize, &Record<'_>),
@@ -130,7 +152,6 @@ pub fn check_input_seeing<R: BufRead, E>(
         notes_dropped: 0,
         error: None,
     };
-    let mut reader = TraceReader::new(input);
     let mut monitor = Monitor::new(spec, CheckOptions { partial: config.partial });
     loop {
         let line = match reader.next_line() {

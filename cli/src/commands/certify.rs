@@ -14,7 +14,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use indiv_harness::expect::{Date, EntryStatus, Expectations};
 use indiv_harness::matrix::{EngineRun, Matrix};
-use indiv_harness::run::{CaseOutcome, Counts, MAX_JOBS, MAX_REPEAT, RunObserver, RunOptions, RunSummary};
+use indiv_harness::run::{CaseOutcome, Counts, MAX_REPEAT, RunObserver, RunOptions, RunSummary};
 use indiv_harness::runner::{MAX_RECORDS_LIMIT, ProtocolLimits, named_cases};
 use indiv_harness::{CaseResult, Verdict};
 use indiv_spec::Spec;
@@ -48,12 +48,11 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
     }
     let timeout = seconds("--timeout", args.timeout)?;
     let answer_timeout = seconds("--answer-timeout", args.answer_timeout)?;
-    let jobs = match args.jobs {
-        Some(n) if (1..=MAX_JOBS).contains(&n) => n,
-        Some(n) => return Err(Error::Usage(format!("--jobs must be from 1 to {MAX_JOBS}, not {n}"))),
+    let jobs = match super::checked_jobs(args.jobs)? {
+        Some(n) => n,
         // Its log numbers the lines of one testee process.
         None if args.validate_protocol => 1,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS)),
+        None => super::cores(),
     };
     if let Some(n) = args.repeat.filter(|n| !(1..=MAX_REPEAT).contains(n)) {
         return Err(Error::Usage(format!("--repeat must be from 1 to {MAX_REPEAT}, not {n}")));

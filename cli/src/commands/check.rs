@@ -9,21 +9,28 @@
 //! files. Output goes through one buffer that is flushed before every read of
 //! the input (so a live log's findings show while it waits); when the output
 //! cannot be written, reading stops at once and the status is 4.
+//!
+//! With `--jobs N` (N ≥ 2, the default on a machine with several cores),
+//! an input larger than one chunk is read and parsed on threads
+//! ([`crate::check::parallel`]) and checked here in input order, with the
+//! same output, flushed at the same places, as with `--jobs 1`.
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use indiv_harness::html::{self, Timeline};
+use indiv_spec::reader::TraceReader;
 use indiv_spec::{Spec, Violation};
 
 use crate::args::{CheckArgs, CheckFormat};
+use crate::check::parallel::{CHUNK_BYTES, ParallelConfig, ParallelReader};
 use crate::check::render::JunitDetails;
 use crate::check::sarif::{SarifLog, github_input_error, github_violation};
-use crate::check::{CheckConfig, FileResult, FileVerdict, check_input, check_input_seeing, render};
+use crate::check::{CheckConfig, FileResult, FileVerdict, Lines, check_lines, render};
 use crate::error::Error;
 use crate::exit::ExitStatus;
-use indiv_harness::html::{self, Timeline};
 
 /// Bytes read from an input, and bytes of output gathered, per system call.
 const BUFFER: usize = 1 << 16;
@@ -69,11 +76,12 @@ impl<R: Read> Read for FlushingReader<'_, '_, R> {
 
 /// Runs `indiv check`.
 pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let config = CheckConfig { strict: args.strict, partial: args.partial, max_violations: args.max_violations };
     let files = if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(Error::Usage("standard input (-) can be read only once".into()));
     }
+    let jobs = super::checked_jobs(args.jobs)?.unwrap_or_else(super::cores);
+    let chunk = args.chunk_bytes.unwrap_or(CHUNK_BYTES);
     let output = RefCell::new(Output { out: BufWriter::with_capacity(BUFFER, out), error: None });
     let mut results = Vec::new();
     let mut worst = ExitStatus::Ok;
@@ -88,11 +96,11 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
         }
     }
     for path in &files {
-        let input: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(io::stdin().lock())
+        let input = if path.as_os_str() == "-" {
+            Input::Stdin
         } else {
             match File::open(path) {
-                Ok(f) => Box::new(f),
+                Ok(f) => Input::File(f),
                 Err(source) => {
                     let error = Error::Open { path: path.clone(), source };
                     if args.format == CheckFormat::Sarif {
@@ -104,8 +112,15 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
                 }
             }
         };
-        let input = BufReader::with_capacity(BUFFER, FlushingReader { inner: input, output: &output });
-        let checked = check_file(spec, &args, config, path, input, &output, &mut sarif);
+        let checked = if jobs > 1 && !input.within(chunk) {
+            let mut flush = || output.borrow_mut().flush().is_ok();
+            let config = ParallelConfig { jobs, chunk, flush_every: BUFFER };
+            let lines = ParallelReader::start(input.into_send(), config, &mut flush).map_err(Error::Threads)?;
+            check_file(spec, &args, config_of(&args), path, lines, &output, &mut sarif)
+        } else {
+            let input = BufReader::with_capacity(BUFFER, FlushingReader { inner: input.into_local(), output: &output });
+            check_file(spec, &args, config_of(&args), path, TraceReader::new(input), &output, &mut sarif)
+        };
         let (result, details) = match checked {
             Ok(checked) => checked,
             Err(()) => return Err(output_error(output)),
@@ -139,6 +154,47 @@ pub fn run(spec: &Spec, args: CheckArgs, out: &mut dyn Write) -> Result<ExitStat
     Ok(worst)
 }
 
+/// How to judge, as the arguments say.
+fn config_of(args: &CheckArgs) -> CheckConfig {
+    CheckConfig { strict: args.strict, partial: args.partial, max_violations: args.max_violations }
+}
+
+/// An input, opened.
+enum Input {
+    Stdin,
+    File(File),
+}
+
+impl Input {
+    /// A regular file (standard input too) of at most `bytes` bytes:
+    /// threads would not pay.
+    fn within(&self, bytes: usize) -> bool {
+        use std::os::fd::AsFd as _;
+        let metadata = match self {
+            // A second descriptor of standard input, for its metadata only.
+            Input::Stdin => io::stdin().as_fd().try_clone_to_owned().and_then(|fd| File::from(fd).metadata()),
+            Input::File(f) => f.metadata(),
+        };
+        metadata.is_ok_and(|m| m.is_file() && m.len() <= bytes as u64)
+    }
+
+    /// For reading on this thread.
+    fn into_local(self) -> Box<dyn Read> {
+        match self {
+            Input::Stdin => Box::new(io::stdin().lock()),
+            Input::File(f) => Box::new(f),
+        }
+    }
+
+    /// For reading on another thread.
+    fn into_send(self) -> Box<dyn Read + Send> {
+        match self {
+            Input::Stdin => Box::new(io::stdin()),
+            Input::File(f) => Box::new(f),
+        }
+    }
+}
+
 /// The error that stopped the output.
 fn output_error(output: RefCell<Output<'_>>) -> Error {
     let output = output.into_inner();
@@ -150,12 +206,12 @@ fn output_error(output: RefCell<Output<'_>>) -> Error {
 /// command for an input error (github), or nothing (JUnit, whose document is
 /// written once every input is read). `Err` when the output failed; its
 /// error is in `output`.
-fn check_file<R: io::BufRead>(
+fn check_file<L: Lines>(
     spec: &Spec,
     args: &CheckArgs,
     config: CheckConfig,
     path: &Path,
-    input: R,
+    lines: L,
     output: &RefCell<Output<'_>>,
     sarif: &mut SarifLog,
 ) -> Result<(FileResult, JunitDetails), ()> {
@@ -188,11 +244,11 @@ fn check_file<R: io::BufRead>(
         }
     };
     let result = if args.format == CheckFormat::Html {
-        check_input_seeing(spec, &name, input, config, &mut found, &mut |line, record| {
+        check_lines(spec, &name, lines, config, &mut found, &mut |line, record| {
             timeline.borrow_mut().record(line, record)
         })?
     } else {
-        check_input(spec, &name, input, config, &mut found)?
+        check_lines(spec, &name, lines, config, &mut found, &mut |_, _| {})?
     };
     if output.borrow().error.is_some() {
         // The input's read failed because the output did.

@@ -10,6 +10,7 @@ mod spec;
 
 use std::io::{self, Write};
 
+use indiv_harness::run::MAX_JOBS;
 use indiv_spec::{Rule, Spec};
 
 use crate::args::{Command, SchemaKind};
@@ -37,6 +38,22 @@ pub fn execute(command: Command) -> Result<ExitStatus, Error> {
         Command::FuzzCase { target, file } => fuzz_case::run(&target, &file, &mut out),
         Command::Schema { which } => schema(which, &mut out),
     }
+}
+
+/// `--jobs N` as given to any command: from 1 to [`MAX_JOBS`], or `None`
+/// when not given.
+fn checked_jobs(jobs: Option<usize>) -> Result<Option<usize>, Error> {
+    match jobs {
+        Some(n) if !(1..=MAX_JOBS).contains(&n) => {
+            Err(Error::Usage(format!("--jobs must be from 1 to {MAX_JOBS}, not {n}")))
+        }
+        jobs => Ok(jobs),
+    }
+}
+
+/// The default `--jobs`: the number of cores, at most [`MAX_JOBS`].
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_JOBS))
 }
 
 /// `indiv explain RULE`.

@@ -3,7 +3,7 @@
 //! output stops the check at once with status 4, and memory stays within the
 //! bound ARCHITECTURE.md states, whatever the number of violations or open
 //! sessions, in every output format (html included: its timeline keeps a
-//! bounded summary of the records).
+//! bounded summary of the records), with `--jobs 1` and `--jobs 2`.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -19,6 +19,11 @@ const NEEDS: &str = r#"{"kind":"status","status":"WMT_NEEDS_INDIVIDUALIZATION"}"
 const BUDGET_BYTES: u64 = 16 << 20;
 /// What each open session may add to it.
 const PER_SESSION_BYTES: u64 = 2 << 10;
+/// What each parsing thread of `--jobs N` (N ≥ 2) may add to it: its stack,
+/// its allocator arena and two chunks with their records.
+const PER_JOB_BYTES: u64 = 8 << 20;
+/// The `--jobs` the bound is checked with, and what each adds.
+const JOBS: [(&str, u64); 2] = [("1", 0), ("2", 2 * PER_JOB_BYTES)];
 
 /// Waits for `child`, killing it after a minute: a check that needs longer
 /// than that on these small inputs hangs.
@@ -38,9 +43,7 @@ fn wait_or_kill(mut child: Child) -> Output {
 #[test]
 fn a_fifo_with_an_end_of_trace_violation_is_read_once_and_the_violation_quotes_its_line() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fifo = dir.path().join("trace.fifo");
-    let made = Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
-    assert!(made.success(), "mkfifo failed");
+    let fifo = crate::make_fifo(dir.path(), "trace.fifo");
     let child = Command::new(env!("CARGO_BIN_EXE_indiv"))
         .arg("check")
         .arg(&fifo)
@@ -144,21 +147,35 @@ fn a_standard_output_closed_at_start_or_sent_to_dev_null_keeps_the_verdicts_exit
     }
 }
 
-/// Runs `indiv check --format FORMAT FILE` with at most `limit` bytes of data
-/// memory (`ulimit -d`: heap and anonymous mappings), its output discarded.
-fn check_within(file: &Path, format: &str, limit: u64) -> Output {
+/// Runs `indiv check --format FORMAT --jobs JOBS FILE` with at most `limit`
+/// bytes of data memory (`ulimit -d`: heap and anonymous mappings, thread
+/// stacks included), its output discarded.
+fn check_within(file: &Path, format: &str, jobs: &str, limit: u64) -> Output {
     Command::new("sh")
         .args([
             "-c",
-            r#"ulimit -d "$1" && exec "$0" check --format "$2" "$3" >/dev/null"#,
+            r#"ulimit -d "$1" && exec "$0" check --format "$2" --jobs "$3" "$4" >/dev/null"#,
             env!("CARGO_BIN_EXE_indiv"),
             &(limit / 1024).to_string(),
             format,
+            jobs,
         ])
         .arg(file)
         .stdin(Stdio::null())
         .output()
         .expect("run indiv under sh")
+}
+
+/// Asserts that checking `file` fails the trace (status 1) within `limit`
+/// bytes in every format and with each of [`JOBS`].
+fn assert_within(file: &Path, limit: u64) {
+    for format in ["human", "json", "junit", "sarif", "github", "html"] {
+        for (jobs, more) in JOBS {
+            let o = check_within(file, format, jobs, limit + more);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{format} --jobs {jobs} within {} bytes: {err}", limit + more);
+        }
+    }
 }
 
 #[test]
@@ -168,11 +185,7 @@ fn memory_stays_within_the_budget_whatever_the_number_of_violations_in_every_for
     // 300,000 violations, each with a message and a quoted line.
     let text: String = std::iter::repeat_n(format!("{NEEDS}\n"), 300_000).collect();
     std::fs::write(&file, text).expect("write trace");
-    for format in ["human", "json", "junit", "sarif", "github", "html"] {
-        let o = check_within(&file, format, BUDGET_BYTES);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{format} within {BUDGET_BYTES} bytes: {err}");
-    }
+    assert_within(&file, BUDGET_BYTES);
 }
 
 #[test]
@@ -187,11 +200,7 @@ fn memory_grows_by_at_most_the_stated_bytes_per_open_session_in_every_format() {
     let text: String = std::iter::repeat_n(format!("{padded}\n"), SESSIONS as usize).collect();
     std::fs::write(&file, text).expect("write trace");
     let limit = BUDGET_BYTES + SESSIONS * PER_SESSION_BYTES;
-    for format in ["human", "json", "junit", "sarif", "github", "html"] {
-        let o = check_within(&file, format, limit);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{format} within {limit} bytes: {err}");
-    }
+    assert_within(&file, limit);
 }
 
 #[test]
@@ -204,9 +213,5 @@ fn memory_stays_within_the_budget_with_thousands_of_held_statuses_quoting_long_u
     let line = BEGIN.replace(r#""pszIndiRespUrl":null"#, &format!(r#""pszIndiRespUrl":"{url}""#));
     let text: String = std::iter::repeat_n(format!("{line}\n"), 4_000).collect();
     std::fs::write(&file, text).expect("write trace");
-    for format in ["human", "json", "junit", "sarif", "github", "html"] {
-        let o = check_within(&file, format, BUDGET_BYTES);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{format} within {BUDGET_BYTES} bytes: {err}");
-    }
+    assert_within(&file, BUDGET_BYTES);
 }

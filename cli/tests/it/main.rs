@@ -8,6 +8,7 @@ mod browser;
 mod certificate;
 mod certify;
 mod check_io;
+mod check_jobs;
 mod cli;
 mod docs;
 mod expectations;
@@ -32,6 +33,14 @@ mod validate_protocol;
 pub fn show_in_test_output(text: &str) {
     use std::io::Write as _;
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A FIFO named `name` in `dir`, made by mkfifo(1).
+pub fn make_fifo(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let fifo = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    fifo
 }
 
 /// A test testee script under `tests/testees`.

@@ -166,7 +166,7 @@ impl IndividualizeStatus<'_> {
     }
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
     /// A copy that owns its strings.
     pub fn into_owned(self) -> Record<'static> {
         let body = match self.body {
@@ -204,9 +204,62 @@ impl Record<'_> {
         Record { ts: self.ts, body }
     }
 
+    /// The one string a record may borrow (a status's or progress event's
+    /// URL, a reported security version).
+    fn string_mut(&mut self) -> Option<&mut Option<Cow<'a, str>>> {
+        match &mut self.body {
+            Body::Call { call: Call::GetSecurityVersion { version }, .. } => Some(version),
+            Body::Status { status: Status::Individualize(s), .. } | Body::Event { event: Event::Progress(s), .. } => {
+                Some(&mut s.url)
+            }
+            _ => None,
+        }
+    }
+
+    /// The record apart from the text it was read from, which is `base` or
+    /// holds it: a string borrowed from `base` is kept as its place there,
+    /// not copied, so that a thread that read the record can hand it to
+    /// another with the text ([`Detached::attach`]).
+    pub fn detach(mut self, base: &[u8]) -> Detached {
+        let mut borrowed = None;
+        if let Some(slot) = self.string_mut() {
+            if let Some(Cow::Borrowed(s)) = slot {
+                let start = (s.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+                if start.checked_add(s.len()).is_some_and(|end| end <= base.len()) {
+                    borrowed = Some(start..start + s.len());
+                    *slot = None;
+                }
+            }
+        }
+        // What is left borrows nothing from `base` (a string not found in it
+        // is copied), so this copies nothing in the common case.
+        Detached { record: self.into_owned(), borrowed }
+    }
+
     /// A record without a timestamp.
     pub fn new(body: Body<'_>) -> Record<'_> {
         Record { ts: None, body }
+    }
+}
+
+/// A record kept apart from its text ([`Record::detach`]).
+#[derive(Clone, Debug)]
+pub struct Detached {
+    record: Record<'static>,
+    borrowed: Option<std::ops::Range<usize>>,
+}
+
+impl Detached {
+    /// The record again, its borrowed string taken from `base`, the text it
+    /// was detached from. `None` when `base` is not that text (too short, or
+    /// the string's place is not at character boundaries).
+    pub fn attach(self, base: &str) -> Option<Record<'_>> {
+        let mut record: Record<'_> = self.record;
+        if let Some(range) = self.borrowed {
+            let s = base.get(range)?;
+            *record.string_mut()? = Some(Cow::Borrowed(s));
+        }
+        Some(record)
     }
 }
 
