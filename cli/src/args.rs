@@ -154,6 +154,16 @@ pub struct CertifyArgs {
     /// `indiv certify --case-file case.toml` play the same case.
     #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "case_file", "report", "engine"])]
     pub show: Option<String>,
+    /// Check that a certificate.json matches the report.json and traces next to it, and run nothing.
+    ///
+    /// The same as `indiv report verify CERTIFICATE`: exit status 0 it
+    /// matches, 1 it does not, 2 an unreadable or malformed certificate.
+    #[arg(
+        long,
+        value_name = "CERTIFICATE",
+        conflicts_with_all = ["list", "show", "case", "random", "case_file", "report", "engine", "program"]
+    )]
+    pub verify: Option<PathBuf>,
     /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
     #[arg(long, value_name = "GLOB")]
     pub case: Vec<String>,

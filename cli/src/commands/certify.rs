@@ -46,6 +46,9 @@ pub fn run(spec: &'static Spec, args: CertifyArgs, out: &mut dyn Write) -> Resul
         out.write_all(case.to_toml()?.as_bytes())?;
         return Ok(ExitStatus::Ok);
     }
+    if let Some(certificate) = &args.verify {
+        return super::report::verify(certificate, out);
+    }
     let timeout = seconds("--timeout", args.timeout)?;
     let answer_timeout = seconds("--answer-timeout", args.answer_timeout)?;
     let jobs = match super::checked_jobs(args.jobs)? {

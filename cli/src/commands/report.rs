@@ -34,7 +34,8 @@ fn diff(old_path: &Path, new_path: &Path, format: DiffFormat, out: &mut dyn Writ
     Ok(if d.regressions() > 0 { ExitStatus::Violation } else { ExitStatus::Ok })
 }
 
-fn verify(path: &Path, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+/// Runs `indiv report verify CERTIFICATE` (also `indiv certify --verify`).
+pub fn verify(path: &Path, out: &mut dyn Write) -> Result<ExitStatus, Error> {
     match certificate::verify(path)? {
         Verification::Matches { traces } => {
             let path = one_line(&path.to_string_lossy());

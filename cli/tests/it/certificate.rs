@@ -86,6 +86,39 @@ fn generated_cases_are_certified_with_their_seeds() {
 }
 
 #[test]
+fn certify_verify_says_what_report_verify_says() {
+    let dir = certified();
+    let certificate = dir.path().join("certificate.json");
+    let via_certify = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+            .args(["certify", "--verify"])
+            .arg(&certificate)
+            .output()
+            .expect("run indiv certify --verify");
+        (o.status.code(), o.stdout)
+    };
+    let via_report = || {
+        let o = verify(&certificate);
+        (o.status.code(), o.stdout)
+    };
+    assert_eq!(via_certify(), via_report());
+    assert_eq!(via_certify().0, Some(0));
+    let trace = dir.path().join("traces/busy.jsonl");
+    let original = std::fs::read(&trace).expect("read");
+    flip_byte(&trace, original.len() / 2);
+    assert_eq!(via_certify(), via_report());
+    assert_eq!(via_certify().0, Some(1), "a changed trace fails verification");
+    // It runs nothing: no program may be given with it.
+    let o = Command::new(env!("CARGO_BIN_EXE_indiv"))
+        .args(["certify", "--verify"])
+        .arg(&certificate)
+        .args(["--", "python3", "engine.py"])
+        .output()
+        .expect("run indiv certify --verify -- ...");
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+}
+
+#[test]
 fn one_changed_byte_of_a_trace_or_the_report_fails_verification_naming_the_file() {
     let dir = certified();
     let certificate = dir.path().join("certificate.json");
