@@ -383,7 +383,7 @@ fn colour(c: &Counts, strict: bool, expectations_failed: bool) -> &'static str {
 }
 
 /// The badge (shields.io "flat" style, self-contained SVG): `indiv spec
-/// VERSION | PASS/ALL`, counting plays; coloured as [`colour`] says.
+/// VERSION | PASS/ALL`, counting plays; coloured by the run: green, red, yellow or grey as README.md, "The certificate", says.
 pub fn badge(spec_version: &str, counts: &Counts, strict: bool, expectations_failed: bool) -> String {
     let label = format!("indiv spec {spec_version}");
     let message = format!("{}/{}", counts.pass, counts.total());
