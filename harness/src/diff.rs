@@ -277,7 +277,7 @@ fn verdict_text(verdict: Option<Verdict>) -> &'static str {
 fn counts_text(verdicts: &Option<BTreeMap<Verdict, usize>>) -> String {
     match verdicts {
         None => "missing".into(),
-        Some(v) => v.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect::<Vec<_>>().join(", "),
+        Some(v) => crate::run::verdict_counts_in_words(v.iter().map(|(v, n)| (*v, *n))),
     }
 }
 

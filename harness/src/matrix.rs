@@ -412,9 +412,7 @@ impl Matrix {
             let _ = write!(out, "<tr><th>{}</th>", xml_escape(&row.name));
             for (cell, rules) in row.cells.iter().zip(&row.rules) {
                 let title = match cell {
-                    Cell::Flaky(seen) => {
-                        seen.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect::<Vec<_>>().join(", ")
-                    }
+                    Cell::Flaky(seen) => crate::run::verdict_counts_in_words(seen.iter().copied()),
                     _ => rules.join(", "),
                 };
                 let _ = write!(

@@ -337,8 +337,7 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
     if !flaky.is_empty() {
         out.push_str("**Flaky: these cases came to different verdicts across plays.**\n\n");
         for f in &flaky {
-            let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
-            let _ = writeln!(out, "- {}: {}", markdown_escape(&f.name), verdicts.join(", "));
+            let _ = writeln!(out, "- {}: {}", markdown_escape(&f.name), f.verdicts_in_words());
         }
         out.push('\n');
     }

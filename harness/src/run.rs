@@ -224,6 +224,19 @@ pub struct Flaky {
     pub verdicts: Vec<(Verdict, usize)>,
 }
 
+impl Flaky {
+    /// Its plays per verdict, in words: `2 PASS, 1 FAIL`.
+    pub fn verdicts_in_words(&self) -> String {
+        verdict_counts_in_words(self.verdicts.iter().copied())
+    }
+}
+
+/// Plays per verdict, in words: `2 PASS, 1 FAIL`.
+pub fn verdict_counts_in_words(counts: impl IntoIterator<Item = (Verdict, usize)>) -> String {
+    let words: Vec<String> = counts.into_iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
+    words.join(", ")
+}
+
 /// How many cases came to each verdict.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

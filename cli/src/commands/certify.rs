@@ -606,13 +606,8 @@ fn flaky_line(summary: &RunSummary) -> String {
     if flaky.is_empty() {
         return String::new();
     }
-    let cases: Vec<String> = flaky
-        .iter()
-        .map(|f| {
-            let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
-            format!("{} ({})", one_line(&f.name), verdicts.join(", "))
-        })
-        .collect();
+    let cases: Vec<String> =
+        flaky.iter().map(|f| format!("{} ({})", one_line(&f.name), f.verdicts_in_words())).collect();
     format!("\nflaky: verdicts differ across plays ({}): {}", flaky.len(), cases.join("; "))
 }
 

@@ -252,8 +252,7 @@ fn summary_section(out: &mut String, spec: &Spec, summary: &RunSummary) {
     if !flaky.is_empty() {
         out.push_str("<p><strong>Flaky: these cases came to different verdicts across plays.</strong></p>\n<ul>\n");
         for f in &flaky {
-            let verdicts: Vec<String> = f.verdicts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
-            let _ = writeln!(out, "<li>{}: {}</li>", esc(&f.name), verdicts.join(", "));
+            let _ = writeln!(out, "<li>{}: {}</li>", esc(&f.name), f.verdicts_in_words());
         }
         out.push_str("</ul>\n");
     }
