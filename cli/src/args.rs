@@ -148,11 +148,12 @@ pub struct CertifyArgs {
     pub list: bool,
     /// Print CASE as a case file and run nothing.
     ///
-    /// CASE is a named case (see --list) or `random-SEED`, the case that
-    /// `--random 1 --seed SEED` generates. The output is what --case-file
+    /// CASE is a named case (see --list), `random-SEED`, the case that
+    /// `--random 1 --seed SEED` generates, or `chaos-SEED`, the one
+    /// `--chaos 1 --seed SEED` generates. The output is what --case-file
     /// reads (docs/CASES.md): `indiv certify --show CASE > case.toml` and
     /// `indiv certify --case-file case.toml` play the same case.
-    #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "case_file", "report", "engine"])]
+    #[arg(long, value_name = "CASE", conflicts_with_all = ["list", "case", "random", "chaos", "case_file", "report", "engine"])]
     pub show: Option<String>,
     /// Check that a certificate.json matches the report.json and traces next to it, and run nothing.
     ///
@@ -161,7 +162,7 @@ pub struct CertifyArgs {
     #[arg(
         long,
         value_name = "CERTIFICATE",
-        conflicts_with_all = ["list", "show", "case", "random", "case_file", "report", "engine", "program"]
+        conflicts_with_all = ["list", "show", "case", "random", "chaos", "case_file", "report", "engine", "program"]
     )]
     pub verify: Option<PathBuf>,
     /// Run the named cases matching GLOB (`*` and `?`); repeat for more.
@@ -170,12 +171,17 @@ pub struct CertifyArgs {
     /// Run N generated cases; a failing one is shrunk and written as a case file.
     #[arg(long, value_name = "N")]
     pub random: Option<u32>,
+    /// Run N generated cases against a hostile service: each plays one
+    /// behaviour of the catalogue (docs/TESTEE.md, "A hostile service"; the
+    /// `hostile-*` named cases play each once). Shrunk like --random.
+    #[arg(long, value_name = "N")]
+    pub chaos: Option<u32>,
     /// Seed of the generated cases.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Run the case in FILE (as written by a shrunk failure or --show; the
     /// format is docs/CASES.md, `indiv schema case`).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "random"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "random", "chaos"])]
     pub case_file: Option<PathBuf>,
     /// Seconds a case may take.
     #[arg(long, value_name = "SECONDS", default_value_t = indiv_harness::run::DEFAULT_TIMEOUT_SECONDS)]

@@ -194,6 +194,10 @@ struct Session {
     http: HttpStatus,
     progress: u32,
     total: u32,
+    /// Body bytes of the current response received so far.
+    received: u64,
+    /// The current response's `Content-Length`, if it announced one.
+    announced: Option<u32>,
     url: Option<String>,
     offer: Option<Offer>,
     /// The failure an HTTP error status announced; reported when its response completes.
@@ -365,6 +369,8 @@ impl Engine {
             http: HttpStatus::NotInitiated,
             progress: 0,
             total: 0,
+            received: 0,
+            announced: None,
             url: None,
             offer: None,
             http_error: None,
@@ -403,10 +409,13 @@ impl Engine {
                 self.report(IndiStatus::Download, Hresult::S_OK);
             }
             NetEvent::ResponseHead { status, content_length } => {
+                s.received = 0;
+                s.announced = content_length;
                 if (200..300).contains(&status) {
                     s.http = HttpStatus::Receiving;
                     if downloading {
                         s.progress = 0;
+                        // A total the response did not announce is never reported.
                         s.total = content_length.unwrap_or(0);
                     }
                     self.report(IndiStatus::Download, Hresult::S_OK);
@@ -416,10 +425,13 @@ impl Engine {
                 }
             }
             NetEvent::Body { len } => {
+                s.received += u64::from(len);
                 if downloading && s.http_error.is_none() && s.http == HttpStatus::Receiving {
                     // Never report more than the announced total: a transport that
                     // delivers more is broken, and the download fails at completion.
-                    s.progress = s.progress.saturating_add(len).min(s.total);
+                    // Without one (chunked, HTTP/1.0), the bytes received.
+                    let received = u32::try_from(s.received).unwrap_or(u32::MAX);
+                    s.progress = if s.total > 0 { received.min(s.total) } else { received };
                     self.report(IndiStatus::Download, Hresult::S_OK);
                 }
             }
@@ -433,11 +445,17 @@ impl Engine {
                 match s.phase {
                     Phase::Querying => self.offered(offer),
                     Phase::Downloading => {
-                        if s.total > 0 && s.progress == s.total {
+                        // The package is what the offer said it is: its size, and
+                        // the Content-Length when the response announced one.
+                        let size = s.offer.as_ref().map_or(0, |o| o.package_size);
+                        let announced_ok = s.announced.is_none_or(|n| n == size);
+                        if announced_ok && s.received == u64::from(size) && size > 0 {
                             self.report(IndiStatus::Download, Hresult::S_OK);
                             self.begin_install();
-                        } else {
+                        } else if announced_ok && s.received < u64::from(size) {
                             self.finish(IndiStatus::Fail, KnownHresult::IndividualizationIncomplete.into());
+                        } else {
+                            self.finish(IndiStatus::Fail, KnownHresult::IndividualizeError.into());
                         }
                     }
                     Phase::Installing => {}

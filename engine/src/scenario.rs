@@ -7,7 +7,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use indiv_spec::vocab::{IndiStatus, RequiredVersion, SecurityFlag, SecurityVersion};
 
 use crate::core::AppCall;
-use crate::service::{Exchange, Fault, Pace, ServiceBehavior};
+use crate::service::{CATALOGUE, Exchange, Fault, Pace, ServiceBehavior};
 
 /// When a step's call is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -344,7 +344,8 @@ fn cancel_scenarios() -> Vec<Named> {
     ]
 }
 
-/// Every fault the service can inject, and a slow trickle.
+/// Every fault the service can inject, a slow trickle, and every hostile
+/// behaviour of the catalogue (`hostile-NAME`).
 fn fault_scenarios() -> Vec<Named> {
     let n = named_as;
     let mut trickle = faulted(Fault::DropAfter(u32::MAX));
@@ -383,6 +384,9 @@ fn fault_scenarios() -> Vec<Named> {
         n("fault-install-failure", "installing fails: NS_E_DRM_INDIVIDUALIZE_ERROR", faulted(Fault::InstallFailure)),
         n("slow-trickle", "an 8192-byte package in 512-byte pieces: one progress status per piece", trickle),
     ]
+    .into_iter()
+    .chain(CATALOGUE.iter().map(|h| n(h.case, h.what, faulted(h.fault))))
+    .collect()
 }
 
 /// The named scenario called `name`.
@@ -489,6 +493,18 @@ impl Scenario {
         })
     }
 
+    /// The scenario `bytes` describe against a hostile service: the first
+    /// byte picks the fault of the catalogue, the rest is read as
+    /// [`Scenario::from_bytes`] reads it (its fault replaced). Shrinking
+    /// the bytes shrinks the script, and the fault towards the catalogue's
+    /// first entries.
+    pub fn chaos_from_bytes(bytes: &[u8]) -> Scenario {
+        let (pick, rest) = bytes.split_first().map_or((0, &[][..]), |(pick, rest)| (*pick, rest));
+        let mut scenario = Scenario::from_bytes(rest);
+        scenario.service.fault = Some(CATALOGUE[usize::from(pick) % CATALOGUE.len()].fault);
+        scenario
+    }
+
     /// The scenario of seed `seed`, the same on every machine.
     pub fn from_seed(seed: u64) -> Scenario {
         let mut state = seed;
@@ -518,6 +534,12 @@ pub mod strategy {
     /// Any scenario.
     pub fn scenario() -> impl Strategy<Value = Scenario> {
         proptest::collection::vec(any::<u8>(), 0..512).prop_map(|bytes| Scenario::from_bytes(&bytes))
+    }
+
+    /// Any scenario, against a service playing one hostile fault of the
+    /// catalogue (`--chaos`); see [`Scenario::chaos_from_bytes`].
+    pub fn chaos() -> impl Strategy<Value = Scenario> {
+        proptest::collection::vec(any::<u8>(), 1..512).prop_map(|bytes| Scenario::chaos_from_bytes(&bytes))
     }
 }
 

@@ -10,7 +10,7 @@ use indiv_spec::vocab::{Hresult, SecurityVersion};
 
 use crate::core::{AppCall, Engine, Input, InstallEvent, LockPolicy, NetError, NetEvent, Output, Request, Transmit};
 use crate::scenario::{PhaseCounts, Scenario, Trigger};
-use crate::service::{Plan, ServiceBehavior};
+use crate::service::{Plan, ServiceBehavior, Wire};
 
 /// The base URL the simulated service answers under.
 pub const SIM_BASE_URL: &str = "http://individualize.sim/";
@@ -163,8 +163,10 @@ impl Simulation {
         match t {
             Transmit::Request { exchange, request } => {
                 let plan = match request {
-                    Request::Individualize { .. } => self.service.plan_query(SIM_BASE_URL),
-                    Request::Package { .. } => self.service.plan_package(),
+                    Request::Individualize { .. } => {
+                        self.service.plan_query(&self.service.offer(SIM_BASE_URL), SIM_BASE_URL)
+                    }
+                    Request::Package { .. } => self.service.plan_package(0),
                 };
                 for event in plan_events(plan) {
                     self.queue.push_back(Input::Net { exchange, event });
@@ -185,21 +187,30 @@ impl Simulation {
     }
 }
 
-/// The transport events a plan produces, as an engine's HTTP client sees them.
+/// The transport events a plan produces, as a careful HTTP client (the
+/// reference engine's) sees them: it follows no redirect, skips an interim
+/// response, reads a chunked or HTTP/1.0 body to its end without a
+/// `Content-Length`, reads no byte past a `Content-Length`, decodes no
+/// encoding it did not ask for, and takes a head that is cut short, has no
+/// end or announces two lengths for a broken connection.
 pub fn plan_events(plan: Plan) -> Vec<NetEvent> {
+    let whole = plan.whole();
     match plan {
         Plan::Refuse => vec![NetEvent::Failed(NetError::Refused)],
         Plan::Reset => vec![NetEvent::Connected, NetEvent::RequestSent, NetEvent::Failed(NetError::Reset)],
-        Plan::Respond { status, content_length, body, chunk_size, offer } => {
-            let mut events = vec![
-                NetEvent::Connected,
-                NetEvent::RequestSent,
-                NetEvent::ResponseHead { status, content_length: Some(content_length) },
-            ];
+        Plan::Respond {
+            wire: Wire::ConflictingLengths | Wire::EndlessHead | Wire::CutStatusLine | Wire::CutHead,
+            ..
+        } => {
+            vec![NetEvent::Connected, NetEvent::RequestSent, NetEvent::Failed(NetError::Reset)]
+        }
+        Plan::Respond { status, content_length, body, chunk_size, offer, .. } => {
+            let mut events =
+                vec![NetEvent::Connected, NetEvent::RequestSent, NetEvent::ResponseHead { status, content_length }];
             for chunk in body.chunks(chunk_size.max(1) as usize) {
                 events.push(NetEvent::Body { len: chunk.len() as u32 });
             }
-            if body.len() as u64 == u64::from(content_length) {
+            if whole {
                 let offer = if (200..300).contains(&status) { offer } else { None };
                 events.push(NetEvent::ResponseComplete { offer });
             } else {

@@ -54,6 +54,8 @@ pub struct Generated {
     pub seed: u64,
     /// How many (`--random`).
     pub count: u32,
+    /// How many against a hostile service (`--chaos`, from the same seed).
+    pub chaos: u32,
 }
 
 /// Whether a certificate matches its files.
@@ -227,7 +229,11 @@ pub fn write(dir: &Path, generated: Option<Generated>) -> Result<(), Error> {
         }
     }
     let mut fields = claims(&report);
-    fields.push(("generated", generated.map_or(Value::Null, |g| json!({"seed": g.seed, "count": g.count}))));
+    let generated = generated.map_or(Value::Null, |g| match g.chaos {
+        0 => json!({"seed": g.seed, "count": g.count}),
+        chaos => json!({"seed": g.seed, "count": g.count, "chaos": chaos}),
+    });
+    fields.push(("generated", generated));
     fields.push(("files", files.iter().map(|(path, sha)| json!({"path": path, "sha256": sha})).collect()));
     fields.push(("digest", json!(digest(&files))));
     let text = ordered_object(&fields)?;
@@ -340,11 +346,14 @@ pub fn verify(path: &Path) -> Result<Verification, Error> {
     }
     match certificate.get("generated") {
         Some(Value::Null) => {}
-        Some(g) if g.get("seed").is_some_and(Value::is_u64) && g.get("count").is_some_and(Value::is_u64) => {}
+        Some(g)
+            if g.get("seed").is_some_and(Value::is_u64)
+                && g.get("count").is_some_and(Value::is_u64)
+                && g.get("chaos").is_none_or(Value::is_u64) => {}
         _ => {
             return Err(Error::Malformed {
                 path: path.to_path_buf(),
-                message: "not an indiv certificate: `generated` is neither null nor {seed, count}".into(),
+                message: "not an indiv certificate: `generated` is neither null nor {seed, count[, chaos]}".into(),
             });
         }
     }

@@ -50,9 +50,9 @@ pub enum Error {
     /// A `--case` glob matches no named case.
     #[error("no case matches `{0}`; `indiv certify --list` lists them")]
     NoCaseMatches(String),
-    /// `--show` names no named case and no `random-SEED`.
+    /// `--show` names no named case and no `random-SEED` or `chaos-SEED`.
     #[error(
-        "no case is named `{0}`; `indiv certify --list` lists the named cases, and `random-SEED` is the generated case of SEED"
+        "no case is named `{0}`; `indiv certify --list` lists the named cases, `random-SEED` is the generated case of SEED, and `chaos-SEED` the one against a hostile service"
     )]
     UnknownCase(String),
     /// The selection is empty.

@@ -371,6 +371,8 @@ mod tests {
             content_length: None,
             status: Some(404),
             offer_of: None,
+            redirected: false,
+            ambiguous: false,
         };
         log.exchanges.push(request(ExchangeKind::Query));
         assert_eq!(unreached(std::slice::from_ref(&missing), &[], &log, 2).len(), 1, "a query is not the package");

@@ -33,7 +33,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use indiv_engine::service::{Exchange, Fault, Pace, Plan, ServiceBehavior};
+use indiv_engine::service::{
+    ENDLESS_HEAD_BYTES, ENDLESS_HEAD_LINE_MS, EXTRA_BODY_BYTES, Exchange, Fault, Pace, Plan, SLOW_HEAD_BYTE_MS,
+    ServiceBehavior, Wire,
+};
 use indiv_service_rules::{CaseLog, ExchangeKind, ExchangeRecord};
 
 /// The longest request line, in bytes.
@@ -65,6 +68,9 @@ struct Shared {
     release: Condvar,
     /// A port nothing listens on, for the connection-refused faults.
     closed_port: u16,
+    /// The port whose connections get the package of the latest
+    /// early-response case before they send their request.
+    early_port: u16,
     /// Connections being served.
     connections: AtomicUsize,
 }
@@ -80,10 +86,11 @@ impl Shared {
 /// A running loopback service. Dropping it stops it.
 pub struct LoopbackService {
     addr: SocketAddr,
+    early_addr: SocketAddr,
     closed_port: u16,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
+    accept: Vec<JoinHandle<()>>,
     next_case: u64,
 }
 
@@ -103,37 +110,16 @@ impl LoopbackService {
     pub fn start() -> std::io::Result<LoopbackService> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
+        let early = TcpListener::bind(("127.0.0.1", 0))?;
+        let early_addr = early.local_addr()?;
         let closed_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
-        let shared = Arc::new(Shared { closed_port, ..Shared::default() });
+        let shared = Arc::new(Shared { closed_port, early_port: early_addr.port(), ..Shared::default() });
         let stop = Arc::new(AtomicBool::new(false));
-        let accept = {
-            let shared = Arc::clone(&shared);
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new().name("loopback-accept".into()).spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let counted = shared
-                        .connections
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_CONNECTIONS).then_some(n + 1));
-                    if counted.is_err() {
-                        // Over the cap: closed at once (dropped), no thread.
-                        continue;
-                    }
-                    let served = Arc::clone(&shared);
-                    let spawned = std::thread::Builder::new().name("loopback-conn".into()).spawn(move || {
-                        serve_connection(stream, &served);
-                        served.connections.fetch_sub(1, Ordering::SeqCst);
-                    });
-                    if spawned.is_err() {
-                        shared.connections.fetch_sub(1, Ordering::SeqCst);
-                    }
-                }
-            })?
-        };
-        Ok(LoopbackService { addr, closed_port, shared, stop, accept: Some(accept), next_case: 1 })
+        let accept = vec![
+            accept_loop(listener, Arc::clone(&shared), Arc::clone(&stop), serve_connection)?,
+            accept_loop(early, Arc::clone(&shared), Arc::clone(&stop), serve_early)?,
+        ];
+        Ok(LoopbackService { addr, early_addr, closed_port, shared, stop, accept, next_case: 1 })
     }
 
     /// The address served.
@@ -191,12 +177,48 @@ impl Drop for LoopbackService {
         // Held packages go on, and their connections end.
         self.shared.cases().clear();
         self.shared.release.notify_all();
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
-        if let Some(handle) = self.accept.take() {
+        // Wake the accept loops so they see the flag.
+        for addr in [self.addr, self.early_addr] {
+            let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+        }
+        for handle in self.accept.drain(..) {
             let _ = handle.join();
         }
     }
+}
+
+/// Serves `listener` on a thread: each connection (at most
+/// [`MAX_CONNECTIONS`] at once, counted across the service's listeners) on a
+/// thread of its own, with `serve`.
+fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+    serve: fn(TcpStream, &Shared),
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name("loopback-accept".into()).spawn(move || {
+        for stream in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let counted = shared
+                .connections
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < MAX_CONNECTIONS).then_some(n + 1));
+            if counted.is_err() {
+                // Over the cap: closed at once (dropped), no thread.
+                continue;
+            }
+            let served = Arc::clone(&shared);
+            let spawned = std::thread::Builder::new().name("loopback-conn".into()).spawn(move || {
+                serve(stream, &served);
+                served.connections.fetch_sub(1, Ordering::SeqCst);
+            });
+            if spawned.is_err() {
+                shared.connections.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    })
 }
 
 struct RequestHead {
@@ -343,6 +365,28 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
     }
 }
 
+/// A connection to the early-response port: the package of the latest
+/// early-response case is written at once, before the request is read;
+/// then the request is read (bounded, as any) and the connection closed.
+fn serve_early(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let Ok(mut writer) = stream.try_clone() else { return };
+    let id =
+        shared.cases().iter().filter(|(_, c)| c.behavior.fault == Some(Fault::EarlyResponse)).map(|(id, _)| *id).max();
+    let Some(id) = id else { return };
+    let Some(offer_tag) =
+        shared.cases().get(&id).and_then(|c| c.log.exchanges.iter().rposition(|e| e.kind == ExchangeKind::Query))
+    else {
+        return;
+    };
+    if let Some((plan, pace, index)) = log_exchange(shared, id, ("GET", "package"), Some(offer_tag), 0, 0) {
+        play(plan, pace, shared, id, index, &mut writer, None);
+    }
+    let mut reader = BufReader::new(stream);
+    let _ = read_head(&mut reader);
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
 /// Answers `status` with `Connection: close` and closes the connection.
 fn refuse(writer: &mut TcpStream, status: u16) {
     let head = format!("HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", reason(status));
@@ -353,7 +397,10 @@ fn refuse(writer: &mut TcpStream, status: u16) {
 /// Answers one request; false when the connection must be closed.
 fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
     let (path, query) = head.path.split_once('?').unwrap_or((&head.path, ""));
-    let offer_tag = query.split('&').find_map(|p| p.strip_prefix("offer=")).and_then(|n| n.parse::<usize>().ok());
+    let param = |name: &str| {
+        query.split('&').find_map(|p| p.strip_prefix(name)?.strip_prefix('=')).and_then(|n| n.parse::<u32>().ok())
+    };
+    let (offer_tag, hop) = (param("offer").map(|n| n as usize), param("hop").unwrap_or(0));
     let mut segments = path.trim_start_matches('/').split('/');
     let id = match (segments.next(), segments.next().and_then(|s| s.parse::<u64>().ok())) {
         (Some("c"), Some(id)) => id,
@@ -361,10 +408,29 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
     };
     let what = segments.next().unwrap_or("");
     let local_port = writer.local_addr().map(|a| a.port()).unwrap_or(0);
-    let Some((plan, pace, index)) = log_exchange(shared, id, (head.method.as_str(), what), offer_tag, local_port)
+    let Some((plan, pace, index)) = log_exchange(shared, id, (head.method.as_str(), what), offer_tag, hop, local_port)
     else {
         return respond_plain(writer, 404);
     };
+    // Where a redirect sends the client: the same package and offer, the next hop.
+    let location = |next: u32| {
+        let offer = offer_tag.map_or(String::new(), |q| format!("offer={q}&"));
+        format!("http://127.0.0.1:{local_port}/c/{id}/package?{offer}hop={next}")
+    };
+    play(plan, pace, shared, id, index, writer, Some(&location))
+}
+
+/// Plays `plan` for exchange `index` of case `id`: false when the
+/// connection must be closed.
+fn play(
+    plan: Plan,
+    pace: Pace,
+    shared: &Shared,
+    id: u64,
+    index: usize,
+    writer: &mut TcpStream,
+    location: Option<&dyn Fn(u32) -> String>,
+) -> bool {
     // Exchanges of an abandoned session may overlap the next ones: update
     // this exchange's record, found by its index.
     let update = |f: &dyn Fn(&mut ExchangeRecord)| {
@@ -372,10 +438,21 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
             f(record);
         }
     };
+    let whole = plan.whole();
     match plan {
         Plan::Refuse | Plan::Reset => false,
-        Plan::Respond { status, content_length, body, chunk_size, .. } => {
-            let response = Response { status, content_length, body: &body, chunk_size, pace_ms: pace.delay_ms };
+        Plan::Respond { status, content_length, body, chunk_size, wire, redirect_to, .. } => {
+            let location = redirect_to.and_then(|hop| location.map(|l| l(hop)));
+            let response = Response {
+                status,
+                content_length,
+                body: &body,
+                chunk_size,
+                pace_ms: pace.delay_ms,
+                wire,
+                whole,
+                location,
+            };
             let hold = || {
                 if pace.hold {
                     wait_for_release(shared, id);
@@ -385,7 +462,6 @@ fn answer(head: &RequestHead, shared: &Shared, writer: &mut TcpStream) -> bool {
         }
     }
 }
-
 /// Waits until case `id` is released or forgotten (at most [`MAX_HOLD`]).
 fn wait_for_release(shared: &Shared, id: u64) {
     let until = Instant::now() + MAX_HOLD;
@@ -402,42 +478,52 @@ fn wait_for_release(shared: &Shared, id: u64) {
 
 /// Plans the answer to `request` (method and last path segment) of case
 /// `id` and opens its record in the case's log: the plan, the pace of the
-/// body (none but for a package), and the record's index. `None` for an
-/// unknown case.
+/// body (none but for a package), and the record's index. `hop` counts the
+/// redirects that led to a package request. `None` for an unknown case.
 fn log_exchange(
     shared: &Shared,
     id: u64,
     request: (&str, &str),
     offer_tag: Option<usize>,
+    hop: u32,
     local_port: u16,
 ) -> Option<(Plan, Pace, usize)> {
     let mut cases = shared.cases();
     let case = cases.get_mut(&id)?;
     let (kind, plan) = match request {
         ("POST", "individualize") => {
-            let mut plan = case.behavior.plan_query(&case.base_url);
-            if let Plan::Respond { offer: Some(offer), body, content_length, chunk_size, .. } = &mut plan {
-                // Tag the package URL with this exchange, so that a package
-                // request is tied to its offer (and not to a later session).
-                offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
-                if case.behavior.fault == Some(Fault::Refused(Exchange::Package)) {
-                    // Point the package at a port nothing listens on.
-                    offer.package_url =
-                        offer.package_url.replacen(&format!(":{local_port}/"), &format!(":{}/", shared.closed_port), 1);
-                }
-                *body = offer.to_json().into_bytes();
-                *content_length = body.len() as u32;
-                *chunk_size = *content_length;
+            let mut offer = case.behavior.offer(&case.base_url);
+            // Tag the package URL with this exchange, so that a package
+            // request is tied to its offer (and not to a later session).
+            offer.package_url = format!("{}?offer={}", offer.package_url, case.log.exchanges.len());
+            let port = match case.behavior.fault {
+                // A port nothing listens on.
+                Some(Fault::Refused(Exchange::Package)) => Some(shared.closed_port),
+                // The port that answers before it is asked.
+                Some(Fault::EarlyResponse) => Some(shared.early_port),
+                _ => None,
+            };
+            if let Some(port) = port {
+                offer.package_url = offer.package_url.replacen(&format!(":{local_port}/"), &format!(":{port}/"), 1);
             }
-            (ExchangeKind::Query, plan)
+            (ExchangeKind::Query, case.behavior.plan_query(&offer, &case.base_url))
         }
-        ("GET", "package") => (ExchangeKind::Package, case.behavior.plan_package()),
+        ("GET", "package") => (ExchangeKind::Package, case.behavior.plan_package(hop)),
         _ => (
             ExchangeKind::Other,
-            Plan::Respond { status: 404, content_length: 0, body: Vec::new(), chunk_size: 1, offer: None },
+            Plan::Respond {
+                status: 404,
+                content_length: Some(0),
+                body: Vec::new(),
+                chunk_size: 1,
+                offer: None,
+                wire: Wire::Plain,
+                redirect_to: None,
+            },
         ),
     };
     let offer_of = if kind == ExchangeKind::Package { offer_tag } else { None };
+    let ambiguous = matches!(&plan, Plan::Respond { wire, .. } if wire.completion_ambiguous());
     case.log.exchanges.push(ExchangeRecord {
         kind,
         completed: false,
@@ -445,6 +531,8 @@ fn log_exchange(
         content_length: None,
         status: None,
         offer_of,
+        redirected: kind == ExchangeKind::Package && hop > 0,
+        ambiguous,
     });
     let pace = if kind == ExchangeKind::Package {
         case.behavior.pace
@@ -460,10 +548,90 @@ type UpdateRecord<'u> = &'u dyn Fn(&dyn Fn(&mut ExchangeRecord));
 /// A response as the service plays it.
 struct Response<'b> {
     status: u16,
-    content_length: u32,
+    content_length: Option<u32>,
     body: &'b [u8],
     chunk_size: u32,
     pace_ms: u32,
+    wire: Wire,
+    /// Written in full once `body` is (see [`Plan::whole`]).
+    whole: bool,
+    /// Where a redirect sends the client.
+    location: Option<String>,
+}
+
+impl Response<'_> {
+    /// The status line and headers, as `wire` frames them.
+    fn head(&self) -> String {
+        let Response { status, content_length, wire, .. } = *self;
+        let version = if wire == Wire::UntilClose { "HTTP/1.0" } else { "HTTP/1.1" };
+        let mut head = String::new();
+        if wire == Wire::Interim {
+            head.push_str("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        head.push_str(&format!("{version} {status} {}\r\n", reason(status)));
+        if let Some(n) = content_length {
+            head.push_str(&format!("Content-Length: {n}\r\n"));
+            match wire {
+                Wire::LengthTwice => head.push_str(&format!("Content-Length: {n}\r\n")),
+                Wire::ConflictingLengths => head.push_str(&format!("Content-Length: {}\r\n", u64::from(n) + 1)),
+                _ => {}
+            }
+        }
+        match wire {
+            Wire::Chunked => head.push_str("Transfer-Encoding: chunked\r\n"),
+            Wire::Gzip => head.push_str("Content-Encoding: gzip\r\n"),
+            Wire::UntilClose | Wire::ExtraBody | Wire::ConflictingLengths => head.push_str("Connection: close\r\n"),
+            _ => {}
+        }
+        if let Some(location) = &self.location {
+            head.push_str(&format!("Location: {location}\r\n"));
+        }
+        head.push_str("Content-Type: application/octet-stream\r\n\r\n");
+        head
+    }
+}
+
+/// Writes `bytes`, a byte at a time with a pause between when `slow`.
+fn write_paced(writer: &mut TcpStream, bytes: &[u8], slow: bool) -> bool {
+    if !slow {
+        return writer.write_all(bytes).and_then(|()| writer.flush()).is_ok();
+    }
+    for byte in bytes {
+        if writer.write_all(std::slice::from_ref(byte)).and_then(|()| writer.flush()).is_err() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(SLOW_HEAD_BYTE_MS));
+    }
+    true
+}
+
+/// Writes the head of a fault whose head never ends well: cut short, or
+/// header lines without end (at most [`ENDLESS_HEAD_BYTES`], paced).
+fn write_broken_head(writer: &mut TcpStream, wire: Wire) {
+    match wire {
+        Wire::CutStatusLine => {
+            let _ = writer.write_all(b"HTTP/1.1 20");
+        }
+        Wire::CutHead => {
+            let _ = writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Le");
+        }
+        _ => {
+            let mut written = 0;
+            if writer.write_all(b"HTTP/1.1 200 OK\r\n").is_err() {
+                return;
+            }
+            let value = "a".repeat(1000);
+            for i in 0.. {
+                let line = format!("X-Padding-{i}: {value}\r\n");
+                written += line.len();
+                if written > ENDLESS_HEAD_BYTES || writer.write_all(line.as_bytes()).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(ENDLESS_HEAD_LINE_MS));
+            }
+        }
+    }
+    let _ = writer.flush();
 }
 
 /// Writes `response`, raising each figure of its record (through `update`)
@@ -476,18 +644,17 @@ fn write_response(
     update: UpdateRecord<'_>,
     after_first_chunk: &dyn Fn(),
 ) -> bool {
-    let Response { status, content_length, body, chunk_size, pace_ms } = *response;
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Length: {content_length}\r\nContent-Type: application/octet-stream\r\n\r\n",
-        reason(status)
-    );
-    let whole = body.len() as u64 == u64::from(content_length);
+    let Response { status, content_length, body, chunk_size, pace_ms, wire, whole, .. } = *response;
     update(&|r| {
-        r.content_length = Some(content_length);
+        r.content_length = if wire == Wire::ConflictingLengths { None } else { content_length };
         r.status = Some(status);
         r.completed = whole && body.is_empty();
     });
-    if writer.write_all(head.as_bytes()).and_then(|()| writer.flush()).is_err() {
+    if matches!(wire, Wire::CutStatusLine | Wire::CutHead | Wire::EndlessHead) {
+        write_broken_head(writer, wire);
+        return false;
+    }
+    if !write_paced(writer, response.head().as_bytes(), wire == Wire::SlowHead) {
         return false;
     }
     let chunks: Vec<&[u8]> = body.chunks(chunk_size.max(1) as usize).collect();
@@ -504,11 +671,31 @@ fn write_response(
             r.body_written += len;
             r.completed = whole && last;
         });
-        if writer.write_all(chunk).and_then(|()| writer.flush()).is_err() {
+        let framed = if wire == Wire::Chunked {
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(chunk);
+            framed.extend_from_slice(b"\r\n");
+            if last {
+                framed.extend_from_slice(b"0\r\n\r\n");
+            }
+            framed
+        } else {
+            chunk.to_vec()
+        };
+        if writer.write_all(&framed).and_then(|()| writer.flush()).is_err() {
             return false;
         }
     }
-    whole
+    if wire == Wire::Chunked && chunks.is_empty() && writer.write_all(b"0\r\n\r\n").is_err() {
+        return false;
+    }
+    if wire == Wire::ExtraBody {
+        let extra = EXTRA_BODY_BYTES as usize;
+        update(&|r| r.body_written += extra as u64);
+        let _ = writer.write_all(&vec![b'x'; extra]);
+    }
+    // After these, the connection's next bytes are no response: close it.
+    whole && !matches!(wire, Wire::UntilClose | Wire::ExtraBody | Wire::ConflictingLengths)
 }
 
 fn respond_plain(writer: &mut TcpStream, status: u16) -> bool {
@@ -526,6 +713,10 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        508 => "Loop Detected",
         _ => "Error",
     }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 use indiv_engine::core::{ExchangeId, Input, InstallEvent, NetError, NetEvent, Output, Request, Transmit};
 use indiv_engine::service::{Offer, package_is_intact};
 use indiv_engine::{AppCall, Engine};
-use indiv_spec::vocab::SecurityVersion;
 
 use crate::protocol::{Capability, HarnessMessage, Implementation, PROTOCOL, TesteeMessage};
 
@@ -167,7 +166,10 @@ impl Testee {
                     Request::Individualize { .. } => format!("{}individualize", self.service_url),
                     Request::Package { url } => url.clone(),
                 };
-                std::thread::spawn(move || exchange_over_http(generation, exchange, &url, &request, &tx));
+                let service_url = self.service_url.clone();
+                std::thread::spawn(move || {
+                    exchange_over_http(generation, exchange, (&url, &service_url), &request, &tx);
+                });
             }
             Transmit::Abort { exchange } => {
                 self.aborted.insert(exchange);
@@ -218,16 +220,17 @@ fn body_of(request: &Request) -> Option<String> {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct OfferJson {
-    version: SecurityVersion,
-    response_url: String,
-    package_url: String,
-    package_size: u32,
-}
-
-/// Carries one exchange and reports it as transport events.
-fn exchange_over_http(generation: u64, exchange: ExchangeId, url: &str, request: &Request, tx: &Sender<Message>) {
+/// Carries one exchange to `url` (of the service at `service_url`) and
+/// reports it as transport events. Redirects are not followed (a 3xx fails
+/// the session), and a response that announces two different
+/// Content-Lengths is a broken exchange.
+fn exchange_over_http(
+    generation: u64,
+    exchange: ExchangeId,
+    (url, service_url): (&str, &str),
+    request: &Request,
+    tx: &Sender<Message>,
+) {
     let send = |event: NetEvent| tx.send(Message::Engine(generation, Input::Net { exchange, event })).is_ok();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -255,11 +258,15 @@ fn exchange_over_http(generation: u64, exchange: ExchangeId, url: &str, request:
     // The blocking client tells of the connection and the request only once
     // the response head is in: report them then, in order.
     let status = response.status().as_u16();
-    let content_length = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u32>().ok());
+    let lengths: HashSet<&str> =
+        response.headers().get_all("content-length").iter().map(|v| v.to_str().map_or("", str::trim)).collect();
+    if lengths.len() > 1 {
+        send(NetEvent::Connected);
+        send(NetEvent::RequestSent);
+        send(NetEvent::Failed(NetError::Reset));
+        return;
+    }
+    let content_length = lengths.iter().next().and_then(|v| v.parse::<u32>().ok());
     if !(send(NetEvent::Connected)
         && send(NetEvent::RequestSent)
         && send(NetEvent::ResponseHead { status, content_length }))
@@ -286,14 +293,7 @@ fn exchange_over_http(generation: u64, exchange: ExchangeId, url: &str, request:
         return;
     }
     let offer = match request {
-        Request::Individualize { .. } if (200..300).contains(&status) => {
-            serde_json::from_slice::<OfferJson>(&body).ok().map(|o| Offer {
-                version: o.version,
-                response_url: o.response_url,
-                package_url: o.package_url,
-                package_size: o.package_size,
-            })
-        }
+        Request::Individualize { .. } if (200..300).contains(&status) => Offer::parse(&body, service_url),
         _ => None,
     };
     if matches!(request, Request::Package { .. }) {

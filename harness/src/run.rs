@@ -67,6 +67,9 @@ pub struct RunOptions {
     pub case_globs: Vec<String>,
     /// Also run this many generated cases.
     pub random: Option<u32>,
+    /// Also run this many generated cases with a hostile service (each one
+    /// fault of the catalogue, [`indiv_engine::service::CATALOGUE`]).
+    pub chaos: Option<u32>,
     /// The seed of the generated cases.
     pub seed: u64,
     /// Run only this case file.
@@ -154,25 +157,64 @@ pub fn case_schema() -> schemars::Schema {
     schema
 }
 
-/// The case `--show NAME` prints: a named case, or `random-SEED`, the case
-/// `--random 1 --seed SEED` generates.
+/// The case `--show NAME` prints: a named case, or `random-SEED` (or
+/// `chaos-SEED`), the case `--random 1 --seed SEED` (or `--chaos 1 --seed
+/// SEED`) generates.
 pub fn case_by_name(name: &str) -> Result<CaseFile, Error> {
     if let Some(case) = named_cases().into_iter().find(|c| c.name == name) {
         return Ok(CaseFile { name: case.name, about: case.about, scenario: case.scenario });
     }
-    // Only the spelling the run gives its cases (no sign, no leading zero).
-    let seed = name.strip_prefix("random-").and_then(|s| s.parse::<u64>().ok().filter(|v| v.to_string() == s));
-    let seed = seed.ok_or_else(|| Error::UnknownCase(name.to_string()))?;
-    let case = generated_case(seed)?.0;
+    let (generator, seed) = Generator::parse_name(name).ok_or_else(|| Error::UnknownCase(name.to_string()))?;
+    let case = generated_case(generator, seed)?.0;
     Ok(CaseFile { name: case.name, about: case.about, scenario: case.scenario })
 }
 
+/// How a generated case is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Generator {
+    /// `--random`: any scenario, with a polite fault or none.
+    Random,
+    /// `--chaos`: any scenario, with a hostile fault of the catalogue.
+    Chaos,
+}
+
+impl Generator {
+    /// `random` or `chaos`: the option's name and the prefix of its cases'.
+    pub fn name(self) -> &'static str {
+        match self {
+            Generator::Random => "random",
+            Generator::Chaos => "chaos",
+        }
+    }
+
+    /// The generator and seed of a generated case's name (`random-SEED`,
+    /// `chaos-SEED`), in the spelling the run gives it only (no sign, no
+    /// leading zero).
+    pub fn parse_name(name: &str) -> Option<(Generator, u64)> {
+        [Generator::Random, Generator::Chaos].into_iter().find_map(|g| {
+            let digits = name.strip_prefix(g.name())?.strip_prefix('-')?;
+            let seed = digits.parse::<u64>().ok().filter(|v| v.to_string() == digits)?;
+            Some((g, seed))
+        })
+    }
+}
+
 /// The generated case of `seed` and the proptest tree that shrinks it.
-fn generated_case(seed: u64) -> Result<(Case, impl ValueTree<Value = Scenario>), Error> {
+fn generated_case(generator: Generator, seed: u64) -> Result<(Case, Box<dyn ValueTree<Value = Scenario>>), Error> {
     let mut runner = seeded_runner(seed);
-    let tree = strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?;
-    let case =
-        Case { name: format!("random-{seed}"), about: format!("generated from seed {seed}"), scenario: tree.current() };
+    let tree: Box<dyn ValueTree<Value = Scenario>> = match generator {
+        Generator::Random => {
+            Box::new(strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
+        }
+        Generator::Chaos => {
+            Box::new(strategy::chaos().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
+        }
+    };
+    let (name, about) = match generator {
+        Generator::Random => (format!("random-{seed}"), format!("generated from seed {seed}")),
+        Generator::Chaos => (format!("chaos-{seed}"), format!("generated from seed {seed} with a hostile service")),
+    };
+    let case = Case { name, about, scenario: tree.current() };
     Ok((case, tree))
 }
 
@@ -336,10 +378,11 @@ pub trait RunObserver {
 /// each worker's testee plays a share of them).
 pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn RunObserver) -> Result<RunSummary, Error> {
     let cases = select_cases(options)?;
-    let random: Vec<u64> = match options.random {
-        Some(n) => (0..u64::from(n)).map(|i| options.seed.wrapping_add(i)).collect(),
-        None => Vec::new(),
+    let seeds = |generator: Generator, count: Option<u32>| {
+        (0..u64::from(count.unwrap_or(0))).map(move |i| (generator, options.seed.wrapping_add(i)))
     };
+    let random: Vec<(Generator, u64)> =
+        seeds(Generator::Random, options.random).chain(seeds(Generator::Chaos, options.chaos)).collect();
     if cases.is_empty() && random.is_empty() {
         return Err(Error::NoCase);
     }
@@ -442,7 +485,7 @@ pub const MAX_JOBS: usize = 64;
 /// Which case each numbered play is.
 struct Schedule<'a> {
     cases: &'a [Case],
-    seeds: &'a [u64],
+    seeds: &'a [(Generator, u64)],
     options: &'a RunOptions,
     command: &'a str,
 }
@@ -464,9 +507,10 @@ impl Schedule<'_> {
                 Ok((case.clone(), reproduce, round, None))
             }
             None => {
-                let seed = self.seeds[at - self.cases.len()];
-                let case = generated_case(seed)?.0;
-                Ok((case, format!("indiv certify --random 1 --seed {seed}{command}"), round, Some(seed)))
+                let (generator, seed) = self.seeds[at - self.cases.len()];
+                let case = generated_case(generator, seed)?.0;
+                let option = generator.name();
+                Ok((case, format!("indiv certify --{option} 1 --seed {seed}{command}"), round, Some(seed)))
             }
         }
     }
@@ -569,13 +613,13 @@ fn shrink_failures(
         if stopped(&harness) || outcome.mismatch {
             break;
         }
-        let Some(seed) = outcome.result.name.strip_prefix("random-").and_then(|s| s.parse::<u64>().ok()) else {
+        let Some((generator, seed)) = Generator::parse_name(&outcome.result.name) else {
             continue;
         };
         // Only a generated case's own play (a case file may be named like one).
         if options.case_file.is_some()
             || !failing(&outcome.result, options.strict)
-            || !budget.take(seed, &outcome.result)
+            || !budget.take((generator, seed), &outcome.result)
         {
             continue;
         }
@@ -585,13 +629,16 @@ fn shrink_failures(
                 Harness::new(spec, settings.clone(), Arc::clone(&options.interrupted)).map_err(Error::Service)?,
             ),
         };
-        let (_, mut tree) = generated_case(seed)?;
+        let (_, mut tree) = generated_case(generator, seed)?;
         let best = outcome.result.clone();
         let (mut result, owns) = shrink(harness, &mut tree, best, options.strict, &options.interrupted, observer);
         let confirmed = confirm(harness, &mut result, owns, options);
         let dir = options.case_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
-        let file = dir.join(format!("indiv-case-{seed}.toml"));
+        let file = match generator {
+            Generator::Random => dir.join(format!("indiv-case-{seed}.toml")),
+            Generator::Chaos => dir.join(format!("indiv-case-chaos-{seed}.toml")),
+        };
         write_case_file(&file, &result, seed, confirmed)?;
         outcome.reproduce = format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy()));
         outcome.reproduces = Some(confirmed);
@@ -612,7 +659,7 @@ fn shrink_failures(
 struct ShrinkBudget {
     left: usize,
     failures: std::collections::HashSet<std::collections::BTreeSet<Rule>>,
-    seeds: std::collections::HashSet<u64>,
+    seeds: std::collections::HashSet<(Generator, u64)>,
 }
 
 impl ShrinkBudget {
@@ -621,7 +668,7 @@ impl ShrinkBudget {
     }
 
     /// Whether the failing `result` of `seed` is shrunk; counts it if so.
-    fn take(&mut self, seed: u64, result: &CaseResult) -> bool {
+    fn take(&mut self, seed: (Generator, u64), result: &CaseResult) -> bool {
         let rules: std::collections::BTreeSet<Rule> = result.findings.iter().map(|f| f.rule).collect();
         if self.left == 0 || self.seeds.contains(&seed) || self.failures.contains(&rules) {
             return false;
@@ -874,7 +921,8 @@ fn select_cases(options: &RunOptions) -> Result<Vec<Case>, Error> {
     }
     let all = named_cases();
     if options.case_globs.is_empty() {
-        return Ok(if options.random.is_some() { Vec::new() } else { all });
+        let generated = options.random.is_some() || options.chaos.is_some();
+        return Ok(if generated { Vec::new() } else { all });
     }
     if let Some(glob) = options.case_globs.iter().find(|g| !all.iter().any(|c| glob_matches(g, &c.name))) {
         return Err(Error::NoCaseMatches(glob.clone()));
@@ -932,6 +980,7 @@ mod tests {
             program_as_given: program.iter().map(OsString::from).collect(),
             case_globs: Vec::new(),
             random: None,
+            chaos: None,
             seed: 0,
             case_file: None,
             timeout: Duration::from_secs_f64(timeout),

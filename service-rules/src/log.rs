@@ -30,6 +30,12 @@ pub struct ExchangeRecord {
     /// For a package request: the query exchange whose offer named it (the
     /// service tags every package URL it hands out with its query).
     pub offer_of: Option<usize>,
+    /// The request followed a redirect the service gave.
+    pub redirected: bool,
+    /// The response's framing deviates from plain HTTP/1.1 (a hostile
+    /// fault), so a careful client may take it for a broken exchange or
+    /// read it in full: its round trip may be counted either way.
+    pub ambiguous: bool,
 }
 
 /// What the service has done for one case so far.

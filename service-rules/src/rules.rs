@@ -3,7 +3,7 @@
 //! functions over a status, the session's facts and the service's log, so
 //! each rule can be shown to fire and to stay quiet without sockets.
 
-use indiv_engine::service::{Fault, ServiceBehavior};
+use indiv_engine::service::{Expected, Fault, ServiceBehavior};
 use indiv_spec::Rule;
 use indiv_spec::record::IndividualizeStatus;
 use indiv_spec::vocab::{HttpStatus, IndiStatus, SecurityFlag, SecurityVersion};
@@ -40,10 +40,18 @@ impl SessionFacts {
     }
 }
 
-/// Whether `fault` fails a session with these facts.
+/// Whether `fault` fails a session with these facts (see
+/// [`Fault::expected`]).
 pub fn fault_fails(fault: Option<Fault>, facts: &SessionFacts) -> bool {
-    fault.is_some_and(|f| f.strikes_query() || facts.needs_package)
+    fault.is_some_and(|f| match f.expected() {
+        Expected::FailsEverySession => true,
+        Expected::FailsPackageSessions => facts.needs_package,
+        Expected::Recoverable => false,
+    })
 }
+
+/// The most redirects a session may follow (`SERVICE-REDIRECTS-BOUNDED`).
+pub const MAX_REDIRECTS: usize = 20;
 
 /// The query most likely the session's, of those since its window opened at
 /// `first`: a request of an abandoned earlier session may arrive late, so it
@@ -167,6 +175,8 @@ fn judge(
         found.push(ServiceFinding { rule, message, exchanges: exchanges.to_vec() });
     };
     let completed = exchanges.iter().filter(|(_, e)| e.completed).count() as u64;
+    // A response of hostile framing may be counted or not.
+    let surely = exchanges.iter().filter(|(_, e)| e.completed && !e.ambiguous).count() as u64;
     let reported = u64::from(value.http_request);
     let indi = value.indi_status();
     if reported > completed {
@@ -175,10 +185,23 @@ fn judge(
             format!("dwHTTPRequest {reported} exceeds the {completed} round trips the service completed"),
             &all,
         );
-    } else if matches!(indi, Some(IndiStatus::Succeed | IndiStatus::Fail)) && reported != completed {
+    } else if matches!(indi, Some(IndiStatus::Succeed | IndiStatus::Fail)) && reported < surely {
+        let which = if surely == completed {
+            format!("the service completed {completed}")
+        } else {
+            format!("the service completed {completed}, {surely} of them in plain HTTP")
+        };
         push(
             Rule::ServiceRoundtripsMatch,
-            format!("the terminal status reports {reported} round trips; the service completed {completed}"),
+            format!("the terminal status reports {reported} round trips; {which}"),
+            &all,
+        );
+    }
+    let followed = exchanges.iter().filter(|(_, e)| e.redirected).count();
+    if followed > MAX_REDIRECTS {
+        push(
+            Rule::ServiceRedirectsBounded,
+            format!("the session followed {followed} redirects; at most {MAX_REDIRECTS} are allowed"),
             &all,
         );
     }
@@ -252,6 +275,8 @@ mod tests {
             content_length: Some(length),
             status: Some(status),
             offer_of,
+            redirected: false,
+            ambiguous: false,
         }
     }
 
@@ -442,6 +467,8 @@ mod tests {
             content_length: None,
             status: None,
             offer_of: Some(0),
+            redirected: false,
+            ambiguous: false,
         };
         let with = |package: ExchangeRecord| CaseLog { exchanges: vec![query.clone(), package] };
         vec![

@@ -96,6 +96,7 @@ rules! {
     ServiceProgressReal = "SERVICE-PROGRESS-REAL",
     ServiceUrlMatches = "SERVICE-URL-MATCHES",
     ServiceFaultFails = "SERVICE-FAULT-FAILS",
+    ServiceRedirectsBounded = "SERVICE-REDIRECTS-BOUNDED",
 }
 
 impl std::fmt::Display for Rule {

@@ -22,8 +22,9 @@
 //!   `MEWMDRMIndividualizationProgress` event, as the harness received it),
 //!   `exchanges` (the service's log at that moment, in the order the requests
 //!   arrived, counted from 0: inline tables `{ kind = "query" | "package" |
-//!   "other", completed, body_written, content_length, status, offer_of }`, the
-//!   last three optional), `first_exchange` (optional, default 0: where the
+//!   "other", completed, body_written, content_length, status, offer_of,
+//!   redirected, ambiguous }`, the
+//!   last five optional), `first_exchange` (optional, default 0: where the
 //!   session's exchanges start), `needs_package`, `response_url`, `fault`
 //!   (optional: the injected fault as `indiv certify` names it, e.g.
 //!   `install-failure`), and `expect` lists the rule ids reported.
@@ -126,6 +127,12 @@ impl HarnessInput {
         if let Some(query) = e.offer_of {
             label.push_str(&format!(" of the offer of exchange {query}"));
         }
+        if e.redirected {
+            label.push_str(", after a redirect");
+        }
+        if e.ambiguous {
+            label.push_str(", framed in a hostile way");
+        }
         if index < self.facts.first_exchange {
             label.push_str(", before the session");
         }
@@ -147,6 +154,7 @@ impl HarnessInput {
 pub fn head_label(e: &ExchangeRecord) -> String {
     match (e.status, e.content_length) {
         (Some(status), Some(length)) => format!("{status}, Content-Length {length}"),
+        (Some(status), None) => format!("{status}, no Content-Length"),
         _ => "not written yet".to_string(),
     }
 }
@@ -233,6 +241,14 @@ struct ExchangeTable {
     content_length: Option<u32>,
     status: Option<u16>,
     offer_of: Option<usize>,
+    /// The request followed a redirect of the service.
+    #[serde(default)]
+    redirected: bool,
+    /// The response was framed in a hostile way (chunked, HTTP/1.0, ...):
+    /// it may announce no Content-Length, and its round trip may be
+    /// counted either way.
+    #[serde(default)]
+    ambiguous: bool,
 }
 
 #[derive(Clone, Copy, Deserialize)]
@@ -398,6 +414,10 @@ fn status_value(line: &str) -> Result<IndividualizeStatus<'static>, String> {
 fn exchange_record((index, e): (usize, &ExchangeTable)) -> Result<ExchangeRecord, String> {
     let kind = ExchangeKind::from(e.kind);
     let problem = match (e.status, e.content_length) {
+        _ if e.redirected && kind != ExchangeKind::Package => {
+            Some("only a package request follows a redirect".to_string())
+        }
+        (Some(_), None) if e.ambiguous => None,
         (Some(_), None) | (None, Some(_)) => {
             Some("`status` and `content_length` go together: the response head carries both".to_string())
         }
@@ -405,7 +425,7 @@ fn exchange_record((index, e): (usize, &ExchangeTable)) -> Result<ExchangeRecord
         (_, Some(length)) if e.body_written > u64::from(length) => {
             Some(format!("{} body bytes written of a Content-Length of {length}", e.body_written))
         }
-        (_, length) if e.completed != (length.is_some_and(|n| u64::from(n) == e.body_written)) => Some(
+        (_, length) if !e.ambiguous && e.completed != (length.is_some_and(|n| u64::from(n) == e.body_written)) => Some(
             "`completed` is true exactly when the response head and the whole announced body are written".to_string(),
         ),
         _ if e.offer_of.is_some() && kind != ExchangeKind::Package => {
@@ -422,6 +442,8 @@ fn exchange_record((index, e): (usize, &ExchangeTable)) -> Result<ExchangeRecord
             content_length: e.content_length,
             status: e.status,
             offer_of: e.offer_of,
+            redirected: e.redirected,
+            ambiguous: e.ambiguous,
         }),
     }
 }

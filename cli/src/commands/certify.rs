@@ -119,6 +119,7 @@ fn certify_engine(
         program_as_given: engine.program_as_given.clone(),
         case_globs: args.case.clone(),
         random: args.random,
+        chaos: args.chaos,
         seed: args.seed,
         case_file: args.case_file.clone(),
         timeout: checked.timeout,
@@ -183,7 +184,12 @@ fn certify_engine(
     }
     if let Some(dir) = report {
         indiv_harness::report::write(spec, dir, &summary)?;
-        let generated = options.random.map(|count| indiv_harness::certificate::Generated { seed: options.seed, count });
+        let generated =
+            (options.random.is_some() || options.chaos.is_some()).then(|| indiv_harness::certificate::Generated {
+                seed: options.seed,
+                count: options.random.unwrap_or(0),
+                chaos: options.chaos.unwrap_or(0),
+            });
         indiv_harness::certificate::write(dir, generated)?;
         console.tolerate(printed)?;
         let written = writeln!(console.out, "report written to {}", dir.display());

@@ -70,7 +70,8 @@ fn operator(rule: Rule) -> Option<Operator> {
         | Rule::ServiceTotalMatches
         | Rule::ServiceProgressReal
         | Rule::ServiceUrlMatches
-        | Rule::ServiceFaultFails => return None,
+        | Rule::ServiceFaultFails
+        | Rule::ServiceRedirectsBounded => return None,
         Rule::StatusIndiValue => values::status_indi_value,
         Rule::StatusHttpValue => values::status_http_value,
         Rule::StatusHrMatches => values::status_hr_matches,
