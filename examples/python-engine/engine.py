@@ -99,7 +99,31 @@ BUGS = {
     # The round-trip counter is bumped however an exchange ends, so one that
     # was refused, reset or cut off counts as completed.
     "counts-failed-roundtrip": "SERVICE-ROUNDTRIPS-MATCH",
+    # Hostile services (README.md, "Hostile services"). The package's total is
+    # the offer's package_size, announced when the package's head arrives
+    # whatever Content-Length the service sent, and the Content-Length is
+    # never checked against package_size.
+    "trusts-offer-size": "SERVICE-TOTAL-MATCHES",
+    # Redirects of the package request are followed without limit, until the
+    # service stops redirecting (a looping service gives up after 64 hops).
+    "follows-redirect-loop": "SERVICE-REDIRECTS-BOUNDED",
+    # The offer's fields are indexed directly (doc["version"], ...), and the
+    # KeyError of an offer that lacks one kills the process (exit status 70).
+    # No rule names a crash: the harness reports the case as ERROR.
+    "crashes-on-missing-field": "ERROR",
+    # A package response without Content-Length (chunked, HTTP/1.0) reports
+    # the offer's package_size as its total instead of 0.
+    "offer-size-as-total": "SERVICE-TOTAL-MATCHES",
+    # A package response without Content-Length that ends when the connection
+    # closes is taken whole, however short: its length is never checked
+    # against package_size (and a truncated good package still verifies).
+    "short-close-succeeds": "SERVICE-FAULT-FAILS",
 }
+
+# The most redirects one package download follows.
+MAX_REDIRECTS = 5
+# The statuses followed as redirects (of the package request only), always with GET.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 # ---------------------------------------------------------------------------
 # 1. Vocabulary
@@ -174,6 +198,37 @@ def is_loopback_http(url: str) -> bool:
         return False
 
 
+def http_host(url: object) -> str | None:
+    """The host of an absolute ``http://`` URL, as written; None for anything
+    else (another scheme, a relative URL, user info, a bad port)."""
+    if not isinstance(url, str) or not url.startswith("http://"):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    if not parts.netloc or "@" in parts.netloc or not parts.hostname:
+        return None
+    return parts.hostname
+
+
+def same_host(url: object, service_url: str) -> bool:
+    """``url`` is an absolute http:// URL on the service's own host (the
+    service may serve its package on another of its ports)."""
+    host = http_host(url)
+    return host is not None and host == http_host(service_url) and is_loopback_http(url)
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    doc = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"duplicate key {key!r}")
+        doc[key] = value
+    return doc
+
+
 @dataclass(frozen=True)
 class Offer:
     """The service's answer to ``POST {service_url}individualize``."""
@@ -184,22 +239,33 @@ class Offer:
     package_size: int
 
     @staticmethod
-    def parse(body: bytes) -> Offer | None:
+    def parse(body: bytes, service_url: str, index_fields: bool = False) -> Offer | None:
+        """The offer in ``body``, or None when it is unusable: not one JSON object
+        (a duplicated key included), or a field missing, null or of the wrong type,
+        a package URL off the service's host, a size outside 1..2**32-1. Other
+        fields are ignored.
+
+        ``index_fields`` is the crashes-on-missing-field bug: the fields are
+        indexed directly, so a missing one raises KeyError."""
         try:
-            doc = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            doc = json.loads(body.decode("utf-8"), object_pairs_hook=_refuse_duplicate_keys)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return None
         if not isinstance(doc, dict):
             return None
-        version = parse_security_version(doc.get("version"))
-        response_url, package_url = doc.get("response_url"), doc.get("package_url")
-        size = doc.get("package_size")
+        if index_fields:
+            # BUG: a missing field raises KeyError (the caller crashes)
+            fields = doc["version"], doc["response_url"], doc["package_url"], doc["package_size"]
+        else:
+            fields = doc.get("version"), doc.get("response_url"), doc.get("package_url"), doc.get("package_size")
+        version_text, response_url, package_url, size = fields
+        version = parse_security_version(version_text)
         if version is None or not isinstance(response_url, str) or not isinstance(package_url, str):
             return None
-        if not is_loopback_http(package_url):
+        if not same_host(package_url, service_url):
             return None
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            size = 0
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size < 2**32:
+            return None
         return Offer(version, response_url, package_url, size)
 
 
@@ -241,6 +307,8 @@ class Head:
 
     status: int
     length: int | None  # Content-Length, if announced
+    location: str | None = None  # the Location header, if any
+    chunked: bool = False  # Transfer-Encoding: chunked (the body ends with its last chunk)
 
 
 @dataclass(frozen=True)
@@ -264,6 +332,36 @@ class Failed:
 
 
 NetEvent = Connected | Sent | Head | Piece | Done | Failed
+
+
+class _LineWatch:
+    """A response's socket file that remembers the last line ``readline`` gave.
+    ``http.client`` reads the head line by line and takes an EOF for the end of
+    the headers; the blank line that really ends a head is how an unterminated
+    head (the service closed mid-head) is told apart."""
+
+    def __init__(self, fp):
+        self._fp = fp
+        self.last_line: bytes | None = None
+
+    def readline(self, *args):
+        line = self._fp.readline(*args)
+        self.last_line = line
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self._fp, name)
+
+
+class _Response(http.client.HTTPResponse):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fp = _LineWatch(self.fp)
+
+    def head_complete(self) -> bool:
+        """The head arrived whole: it ended with a blank line, not with an EOF.
+        (Asked right after ``getresponse``, before any body is read.)"""
+        return getattr(self.fp, "last_line", b"\r\n") in (b"\r\n", b"\n")
 
 
 class Exchange:
@@ -320,6 +418,7 @@ class Exchange:
         parts = urllib.parse.urlsplit(self.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=self.TIMEOUT)
+        conn.response_class = _Response
         self._conn = conn
         response = None
         try:
@@ -341,18 +440,45 @@ class Exchange:
                 headers["Content-Type"] = "application/json"
             try:
                 conn.request(self.method, target, body=self.body, headers=headers)
-            except (OSError, http.client.HTTPException):
-                self._settled.set()  # the service closed on us
+            except http.client.HTTPException:
+                self._settled.set()
                 yield Failed("reset")
                 return
+            except OSError:
+                # The service closed or reset while the request was going out.
+                # It may have answered before reading it: keep that answer if
+                # it is there, else the exchange failed.
+                try:
+                    response = conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    self._settled.set()
+                    yield Failed("reset")
+                    return
             yield Sent()
-            try:
-                response = conn.getresponse()
-            except (OSError, http.client.HTTPException):
-                self._settled.set()  # the service closed or reset without answering
+            if response is None:
+                try:
+                    response = conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    self._settled.set()  # the service closed or reset without answering
+                    yield Failed("reset")
+                    return
+            if not response.head_complete():
+                self._settled.set()  # the service closed mid-head
                 yield Failed("reset")
                 return
-            yield Head(response.status, response.length)
+            lengths = {value.strip() for value in response.headers.get_all("Content-Length") or []}
+            if len(lengths) > 1:
+                # Conflicting Content-Lengths: no length to trust, so no whole
+                # response either. Read what comes (up to the first length, or
+                # until the service closes), then fail as if cut off.
+                print(f"engine: conflicting Content-Length {sorted(lengths)} from {self.url!r}", file=sys.stderr)
+                with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+                    while response.read1(65536):
+                        pass
+                self._settled.set()
+                yield Failed("reset")
+                return
+            yield Head(response.status, response.length, response.getheader("Location"), bool(response.chunked))
             expected = response.length
             received = 0
             while expected is None or received < expected:
@@ -364,7 +490,7 @@ class Exchange:
                     return
                 if not data:
                     if expected is None and not self._aborted:
-                        break  # no Content-Length: the body ends with the connection
+                        break  # no Content-Length: the last chunk, or the connection closed
                     self._settled.set()
                     yield Failed("reset")
                     return
@@ -663,6 +789,14 @@ def _flags(message: dict) -> int:
     return flags
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """A whole 3xx answer to a package request: where it sends the engine."""
+
+    status: int
+    location: str | None
+
+
 class SessionWorker:
     """Runs one session in its own thread: ask the service, download, install.
 
@@ -675,6 +809,11 @@ class SessionWorker:
     def __init__(self, engine: Engine, s: Session, service_url: str, client_version):
         self.engine, self.s = engine, s
         self.service_url, self.client_version = service_url, client_version
+        # The last exchange's 2xx head and body: Content-Length (None if not
+        # announced), chunked or not, and how many body bytes arrived.
+        self.head_length: int | None = None
+        self.head_chunked = False
+        self.body_length = 0
 
     def run(self) -> None:
         try:
@@ -698,7 +837,7 @@ class SessionWorker:
             return None
         engine, s = self.engine, self.s
         with engine.owning(s):
-            offer = Offer.parse(body)
+            offer = self.parse_offer(body)
             if offer is None:
                 print(f"engine: unusable offer {body[:200]!r}", file=sys.stderr)
                 engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
@@ -716,17 +855,50 @@ class SessionWorker:
                 s.trips = 0  # BUG: counts the round trips of the current request only
             return offer
 
+    def parse_offer(self, body: bytes) -> Offer | None:
+        if not self.engine.bug("crashes-on-missing-field"):
+            return Offer.parse(body, self.service_url)
+        try:
+            return Offer.parse(body, self.service_url, index_fields=True)
+        except (KeyError, TypeError):
+            # BUG: the engine dies on an offer that lacks a field
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(70)
+
     def download(self, offer: Offer) -> bytes | None:
-        """Round trip 2: the package. None when the session ended here."""
-        body = self.exchange("GET", offer.package_url, None, True)
-        if body is None:
-            return None
+        """Round trip 2 (and more, one per redirect followed): the package. None
+        when the session ended here."""
         engine, s = self.engine, self.s
-        with engine.owning(s):
-            if s.total == 0 or s.progress != s.total:
-                engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE)
+        url, followed = offer.package_url, 0
+        while True:
+            result = self.exchange("GET", url, None, True)
+            if result is None:
                 return None
-            engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, progress == total
+            if not isinstance(result, Redirect):
+                break
+            with engine.owning(s):
+                # The redirect's round trip is complete and reported; may it be followed?
+                if followed >= MAX_REDIRECTS and not engine.bug("follows-redirect-loop"):  # BUG when on: no limit
+                    warn(f"more than {MAX_REDIRECTS} redirects for the package; last to {result.location!r}")
+                    engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
+                    return None
+                if not same_host(result.location, self.service_url):
+                    warn(f"{result.status} redirect to {result.location!r}: not an http URL of the service")
+                    engine.finish(s, INDI_FAIL, NS_E_DRM_INDIVIDUALIZE_ERROR)
+                    return None
+            url, followed = result.location, followed + 1
+        body = result
+        with engine.owning(s):
+            size, got = offer.package_size, self.body_length
+            if self.head_length is None and not self.head_chunked and engine.bug("short-close-succeeds"):
+                pass  # BUG: whatever arrived before the close is the package
+            elif got != size:
+                warn(f"package of {got} bytes; the offer said {size}")
+                hr = NS_E_DRM_INDIVIDUALIZATION_INCOMPLETE if got < size else NS_E_DRM_INDIVIDUALIZE_ERROR
+                engine.finish(s, INDI_FAIL, hr)
+                return None
+            engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, with the whole package
             engine.report(s, INDI_INSTALL)
             return body
 
@@ -750,15 +922,29 @@ class SessionWorker:
             engine.install(s)
             engine.finish(s, INDI_SUCCEED)
 
-    def exchange(self, method: str, url: str, body: bytes | None, downloading: bool) -> bytes | None:
+    def total(self, length: int | None, downloading: bool) -> int:
+        """dwHTTPReadTotal for a 2xx response: its Content-Length, else 0."""
+        offered = self.s.offer.package_size if downloading and self.s.offer is not None else None
+        if offered is not None and self.engine.bug("trusts-offer-size"):
+            return offered  # BUG: the offer's size, not what the service announced
+        if length is not None:
+            return length
+        if offered is not None and self.engine.bug("offer-size-as-total"):
+            return offered  # BUG: a total the service never announced
+        return 0
+
+    def exchange(self, method: str, url: str, body: bytes | None, downloading: bool) -> bytes | Redirect | None:
         """One round trip, reported as it happens. Returns the body of a whole
-        2xx response; None when the session ended (INDI_FAIL)."""
+        2xx response, or (package requests only) a Redirect once a whole 3xx
+        response arrived; None when the session ended (INDI_FAIL)."""
         engine, s = self.engine, self.s
         ex = Exchange(method, url, body)
         with engine.owning(s):
             s.exchange = ex
             s.http_error = None
         received = bytearray()
+        self.head_length, self.head_chunked, self.body_length = None, False, 0
+        redirect: Redirect | None = None
         counts = downloading or engine.query_figures == "body"  # progress/total describe this response
         events = ex.events()
         try:
@@ -773,28 +959,43 @@ class SessionWorker:
                         case Sent():
                             s.http = HTTP_REQUESTING
                             engine.report(s, INDI_DOWNLOAD)
-                        case Head(status=status, length=length) if 200 <= status < 300:
-                            s.http = HTTP_RECEIVING
-                            if counts:
-                                s.progress, s.total = 0, length or 0
-                            if downloading and engine.bug("stale-total") and s.total:
-                                # BUG: a provisional total, replaced by Content-Length below
-                                engine.report(s, INDI_DOWNLOAD, dwHTTPReadTotal=s.total + 256)
+                        case Head(status=status, location=location) if downloading and status in REDIRECTS:
+                            # Its body is no part of the package: no RECEIVING, the figures stay.
+                            redirect = Redirect(status, location)
+                        case Head(status=status, length=length, chunked=chunked) if 200 <= status < 300:
+                            self.head_length, self.head_chunked = length, chunked
+                            wrong_size = (downloading and length is not None and length != s.offer.package_size
+                                          and not engine.bug("trusts-offer-size"))  # BUG when on: never checked
+                            if wrong_size:
+                                # Not the package offered: read it all (the round trip
+                                # completes), then fail.
+                                warn(f"package Content-Length {length}; the offer said {s.offer.package_size}")
+                                s.http_error = NS_E_DRM_INDIVIDUALIZE_ERROR
                             else:
-                                engine.report(s, INDI_DOWNLOAD)
+                                s.http = HTTP_RECEIVING
+                                if counts:
+                                    s.progress, s.total = 0, self.total(length, downloading)
+                                if downloading and engine.bug("stale-total") and s.total:
+                                    # BUG: a provisional total, replaced by Content-Length below
+                                    engine.report(s, INDI_DOWNLOAD, dwHTTPReadTotal=s.total + 256)
+                                else:
+                                    engine.report(s, INDI_DOWNLOAD)
                         case Head(status=status):
                             # The error body still has to arrive for the round trip to complete.
                             s.http_error = http_failure(status, downloading)
                         case Piece(data=data):
+                            self.body_length += len(data)
                             if len(received) < (1 << 26):  # keep at most 64 MiB; more fails the install
                                 received += data
                             if counts and s.http_error is None and s.http == HTTP_RECEIVING:
-                                # Never more than the announced total.
                                 if engine.bug("optimistic-progress"):
                                     got = Exchange.PIECE  # BUG: the size the read asked for
                                 else:
                                     got = len(data)
-                                s.progress = min(s.progress + got, s.total)
+                                if s.total:
+                                    s.progress = min(s.progress + got, s.total)  # never more than the total
+                                elif downloading:
+                                    s.progress += got  # no total announced: the bytes received
                                 if engine.bug("progress-past-total") and s.total and s.progress == s.total:
                                     engine.report(s, INDI_DOWNLOAD, dwHTTPReadProgress=s.total + 1)  # BUG
                                 else:
@@ -805,6 +1006,9 @@ class SessionWorker:
                             if s.http_error is not None:
                                 engine.finish(s, INDI_FAIL, s.http_error)
                                 return None
+                            if redirect is not None:
+                                engine.report(s, INDI_DOWNLOAD)  # the redirect's round trip completed
+                                return redirect
                             return bytes(received)
                         case Failed():
                             cut = downloading and s.http == HTTP_RECEIVING
