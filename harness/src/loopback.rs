@@ -337,6 +337,8 @@ fn bytes_beyond_body(reader: &BufReader<TcpStream>) -> bool {
 
 fn serve_connection(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    // A client that stops reading does not hold the thread for ever either.
+    let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
     let Ok(write_half) = stream.try_clone() else { return };
     let mut writer = write_half;
     let mut reader = BufReader::new(stream);
@@ -370,6 +372,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
 /// then the request is read (bounded, as any) and the connection closed.
 fn serve_early(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
     let Ok(mut writer) = stream.try_clone() else { return };
     let id =
         shared.cases().iter().filter(|(_, c)| c.behavior.fault == Some(Fault::EarlyResponse)).map(|(id, _)| *id).max();
@@ -905,5 +908,180 @@ mod tests {
         let mut answer = [0u8; 64];
         let n = again.read(&mut answer).expect("read");
         assert!(answer[..n].starts_with(b"HTTP/1.1 404 "));
+    }
+
+    /// Sends `request` to `addr`, says it sends no more, and reads what the
+    /// service writes until it closes the connection.
+    fn exchange(addr: std::net::SocketAddr, request: &str) -> Vec<u8> {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        stream.write_all(request.as_bytes()).expect("write");
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        bytes
+    }
+
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+
+    /// The head (up to the blank line) and the body of a response.
+    fn split(response: &[u8]) -> (String, Vec<u8>) {
+        match find(response, b"\r\n\r\n") {
+            Some(at) => (String::from_utf8_lossy(&response[..at]).into_owned(), response[at + 4..].to_vec()),
+            None => (String::from_utf8_lossy(response).into_owned(), Vec::new()),
+        }
+    }
+
+    fn lengths(head: &str) -> Vec<u64> {
+        head.lines().filter_map(|l| l.strip_prefix("Content-Length: ")).filter_map(|n| n.parse().ok()).collect()
+    }
+
+    /// The wire form each hostile fault promises (docs/TESTEE.md, "A hostile
+    /// service"), seen by a raw client on the exchange it is played on.
+    #[test]
+    fn every_hostile_fault_is_played_on_the_wire_as_documented() {
+        use indiv_engine::service::{
+            CATALOGUE, ENDLESS_HEAD_BYTES, EXTRA_BODY_BYTES, Exchange, Fault, REDIRECT_LOOP_CAP, Wire,
+        };
+        let mut service = LoopbackService::start().expect("service");
+        let base = indiv_engine::scenario::named()[0].scenario.service;
+        for hostile in CATALOGUE {
+            let behavior = indiv_engine::service::ServiceBehavior { fault: Some(hostile.fault), ..base };
+            let case = service.register(&behavior);
+            let query_request =
+                format!("POST /c/{}/individualize HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}", case.id);
+            let query = exchange(service.addr(), &query_request);
+            let played_on_query = hostile.fault.played_on() == Exchange::Query;
+            let package_request = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+            let package_path = format!("/c/{}/package?offer=0", case.id);
+            let (response, size) = if played_on_query {
+                // The offer as the service makes it: its package URL tagged with its exchange.
+                let mut offer = behavior.offer(&format!("http://{}/c/{}/", service.addr(), case.id));
+                offer.package_url.push_str("?offer=0");
+                (query, behavior.offer_body(&offer).len() as u64)
+            } else if hostile.fault == Fault::EarlyResponse {
+                // The offer points at the early port, which answers before it is asked.
+                let (_, offer) = split(&query);
+                let offer = String::from_utf8_lossy(&offer).into_owned();
+                let port: u16 = offer
+                    .split("127.0.0.1:")
+                    .nth(2)
+                    .and_then(|p| p.split('/').next())
+                    .and_then(|p| p.parse().ok())
+                    .expect("a package port");
+                assert_ne!(port, service.addr().port(), "{offer}");
+                let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+                let mut bytes = vec![0u8; 16];
+                // Nothing sent, and the response comes.
+                stream.read_exact(&mut bytes).expect("an early response");
+                assert!(bytes.starts_with(b"HTTP/1.1 200 "), "{}", String::from_utf8_lossy(&bytes));
+                let _ = stream.write_all(package_request(&package_path).as_bytes());
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                let _ = stream.read_to_end(&mut bytes);
+                (bytes, u64::from(behavior.package_size))
+            } else {
+                (exchange(service.addr(), &package_request(&package_path)), u64::from(behavior.package_size))
+            };
+            let (head, body) = split(&response);
+            let name = hostile.name;
+            let fault = hostile.fault;
+            match fault {
+                Fault::Redirect(r) => {
+                    assert!(head.starts_with(&format!("HTTP/1.1 {} ", r.status())), "{name}: {head}");
+                    let location = head.lines().find_map(|l| l.strip_prefix("Location: ")).expect("Location");
+                    assert!(location.ends_with(&format!("/c/{}/package?offer=0&hop=1", case.id)), "{name}: {location}");
+                    let next =
+                        exchange(service.addr(), &package_request(&format!("/c/{}/package?offer=0&hop=1", case.id)));
+                    assert!(next.starts_with(b"HTTP/1.1 200 "), "{name}: the redirect leads to the package");
+                }
+                Fault::RedirectLoop => {
+                    for hop in 1..=REDIRECT_LOOP_CAP {
+                        let path = format!("/c/{}/package?offer=0&hop={hop}", case.id);
+                        let next = exchange(service.addr(), &package_request(&path));
+                        let expected = if hop < REDIRECT_LOOP_CAP { "HTTP/1.1 302 " } else { "HTTP/1.1 508 " };
+                        assert!(next.starts_with(expected.as_bytes()), "{name}: hop {hop}");
+                    }
+                    let log = service.log(case.id);
+                    assert_eq!(log.exchanges.iter().filter(|e| e.redirected).count(), REDIRECT_LOOP_CAP as usize);
+                }
+                _ => {}
+            }
+            if matches!(fault, Fault::Redirect(_) | Fault::RedirectLoop) {
+                continue;
+            }
+            let wire = match fault {
+                Fault::Interim(_) => Wire::Interim,
+                Fault::Chunked(_) => Wire::Chunked,
+                Fault::Gzip(_) => Wire::Gzip,
+                Fault::Http10(_) | Fault::Http10Short => Wire::UntilClose,
+                Fault::DuplicateLength(_) => Wire::LengthTwice,
+                Fault::ConflictingLength(_) => Wire::ConflictingLengths,
+                Fault::EndlessHeaders(_) => Wire::EndlessHead,
+                Fault::CutStatusLine(_) => Wire::CutStatusLine,
+                Fault::CutHeaders(_) => Wire::CutHead,
+                Fault::LongBody(_) => Wire::ExtraBody,
+                Fault::SlowHeaders(_) => Wire::SlowHead,
+                Fault::EarlyResponse => Wire::Early,
+                _ => Wire::Plain,
+            };
+            let text = String::from_utf8_lossy(&response);
+            match wire {
+                Wire::Plain | Wire::SlowHead | Wire::Early => {
+                    assert!(head.starts_with("HTTP/1.1 200 "), "{name}: {head}");
+                    let announced = if fault == Fault::SizeMismatch { size } else { body.len() as u64 };
+                    assert_eq!(lengths(&head), vec![announced], "{name}: {head}");
+                    assert_eq!(body.len() as u64, if played_on_query { body.len() as u64 } else { size }, "{name}");
+                }
+                Wire::Interim => {
+                    assert!(text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), "{name}: {text}");
+                }
+                Wire::Chunked => {
+                    assert!(head.contains("Transfer-Encoding: chunked") && lengths(&head).is_empty(), "{name}: {head}");
+                    assert!(body.ends_with(b"0\r\n\r\n"), "{name}");
+                }
+                Wire::Gzip => {
+                    assert!(head.contains("Content-Encoding: gzip"), "{name}: {head}");
+                    assert!(body.starts_with(&[0x1f, 0x8b]), "{name}");
+                    assert_eq!(lengths(&head), vec![body.len() as u64], "{name}: {head}");
+                }
+                Wire::UntilClose => {
+                    assert!(head.starts_with("HTTP/1.0 200 ") && lengths(&head).is_empty(), "{name}: {head}");
+                    let expected = if fault == Fault::Http10Short { size - 100 } else { size };
+                    assert_eq!(body.len() as u64, expected, "{name}");
+                }
+                Wire::LengthTwice => assert_eq!(lengths(&head), vec![size, size], "{name}: {head}"),
+                Wire::ConflictingLengths => assert_eq!(lengths(&head), vec![size, size + 1], "{name}: {head}"),
+                Wire::EndlessHead => {
+                    assert!(find(&response, b"\r\n\r\n").is_none(), "{name}: a head that ends");
+                    assert!(
+                        response.len() > 64 << 10 && response.len() <= ENDLESS_HEAD_BYTES + 64,
+                        "{name}: {} bytes",
+                        response.len()
+                    );
+                }
+                Wire::CutStatusLine => assert_eq!(text, "HTTP/1.1 20", "{name}"),
+                Wire::CutHead => {
+                    assert!(
+                        text.starts_with("HTTP/1.1 200 OK\r\n") && find(&response, b"\r\n\r\n").is_none(),
+                        "{name}: {text}"
+                    );
+                }
+                Wire::ExtraBody => {
+                    assert_eq!(lengths(&head), vec![size], "{name}: {head}");
+                    assert_eq!(body.len() as u64, size + u64::from(EXTRA_BODY_BYTES), "{name}");
+                }
+            }
+            // The log: a hostile framing is marked, and a broken head never completes.
+            let log = service.log(case.id);
+            let played = log.exchanges.iter().rev().find(|e| !e.redirected).expect("an exchange");
+            assert_eq!(played.ambiguous, wire != Wire::Plain, "{name}");
+            if !wire.completes() {
+                assert!(!played.completed, "{name}: a broken response completed");
+            }
+            service.unregister(case.id);
+        }
     }
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod certificate;
 mod certify;
+mod chaos;
 mod check_io;
 mod check_jobs;
 mod cli;

@@ -35,7 +35,18 @@ pub(crate) const BUGS: &[(&str, &str, &[&str])] = &[
     ("stale-response-url", "SERVICE-URL-MATCHES", &["reader-happy", "security-happy"]),
     ("skips-package-check", "SERVICE-FAULT-FAILS", &["fault-install-failure"]),
     ("counts-failed-roundtrip", "SERVICE-ROUNDTRIPS-MATCH", &["fault-reset-package"]),
+    // The transport bugs a hostile service shows (docs/TESTEE.md, "A hostile service").
+    ("trusts-offer-size", "SERVICE-TOTAL-MATCHES", &["hostile-size-mismatch"]),
+    ("follows-redirect-loop", "SERVICE-REDIRECTS-BOUNDED", &["hostile-redirect-loop"]),
+    // No rule: the process exits, and the case is an ERROR.
+    ("crashes-on-missing-field", CRASH, &["hostile-offer-missing-field"]),
+    ("offer-size-as-total", "SERVICE-TOTAL-MATCHES", &["hostile-chunked-package"]),
+    ("short-close-succeeds", "SERVICE-FAULT-FAILS", &["hostile-http10-short"]),
 ];
+
+/// What the table expects of a bug that crashes the testee: an ERROR play,
+/// not a rule.
+pub(crate) const CRASH: &str = "ERROR";
 
 /// The bugs that leave a session open: their cases last until `--timeout`.
 pub(crate) const OPEN_ENDED: &[&str] = &["missing-terminal", "no-completed-event"];
@@ -109,24 +120,28 @@ pub(crate) fn check(bug: &str, expected_rule: &str, cases: &[&str], rounds: u32)
     // cases (a URL cached by the case before).
     options.extend(["--jobs", "1"]);
     // A `should` rule fails a run only under --strict (NONSTRICT otherwise).
-    let rule = indiv_spec::Rule::from_id(expected_rule).ok_or(format!("{expected_rule}: no such rule"))?;
-    if indiv_spec::Spec::builtin().map_err(|e| e.to_string())?.rule(rule).level == indiv_spec::Level::Should {
-        options.push("--strict");
+    if expected_rule != CRASH {
+        let rule = indiv_spec::Rule::from_id(expected_rule).ok_or(format!("{expected_rule}: no such rule"))?;
+        if indiv_spec::Spec::builtin().map_err(|e| e.to_string())?.rule(rule).level == indiv_spec::Level::Should {
+            options.push("--strict");
+        }
     }
     let (o, report) = certify(&options, &["--bug", bug]);
     let plays = report["cases"].as_array().cloned().unwrap_or_default();
     let caught_in = |round: u64| {
-        plays
-            .iter()
-            .filter(|c| c["round"] == round)
-            .any(|c| c["violations"].as_array().is_some_and(|v| v.iter().any(|v| v["rule"] == expected_rule)))
+        plays.iter().filter(|c| c["round"] == round).any(|c| match expected_rule {
+            CRASH => c["verdict"] == "ERROR",
+            _ => c["violations"].as_array().is_some_and(|v| v.iter().any(|v| v["rule"] == expected_rule)),
+        })
     };
     let missed: Vec<u64> = (1..=u64::from(rounds)).filter(|r| !caught_in(*r)).collect();
-    if o.status.code() == Some(1) && missed.is_empty() {
+    // Errors alone exit 3; a broken rule, 1.
+    let status = if expected_rule == CRASH { 3 } else { 1 };
+    if o.status.code() == Some(status) && missed.is_empty() {
         return Ok(());
     }
     Err(format!(
-        "--bug {bug}: expected exit 1 with {expected_rule} in each of {rounds} rounds; got exit {:?}, rounds \
+        "--bug {bug}: expected exit {status} with {expected_rule} in each of {rounds} rounds; got exit {:?}, rounds \
          without it {missed:?}, rules broken {:?}\n{}",
         o.status.code(),
         broken_rules(&report),
