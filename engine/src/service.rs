@@ -521,8 +521,9 @@ impl Fault {
         }
     }
 
-    /// The framing deviation this fault plays on `exchange`, if any.
-    fn wire_on(self, exchange: Exchange) -> Wire {
+    /// How the fault frames its responses on `exchange` ([`Wire::Plain`]
+    /// on the other one, and for the faults of the offer's content).
+    pub fn wire_on(self, exchange: Exchange) -> Wire {
         if self.played_on() != exchange {
             return Wire::Plain;
         }

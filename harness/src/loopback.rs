@@ -1012,21 +1012,7 @@ mod tests {
             if matches!(fault, Fault::Redirect(_) | Fault::RedirectLoop) {
                 continue;
             }
-            let wire = match fault {
-                Fault::Interim(_) => Wire::Interim,
-                Fault::Chunked(_) => Wire::Chunked,
-                Fault::Gzip(_) => Wire::Gzip,
-                Fault::Http10(_) | Fault::Http10Short => Wire::UntilClose,
-                Fault::DuplicateLength(_) => Wire::LengthTwice,
-                Fault::ConflictingLength(_) => Wire::ConflictingLengths,
-                Fault::EndlessHeaders(_) => Wire::EndlessHead,
-                Fault::CutStatusLine(_) => Wire::CutStatusLine,
-                Fault::CutHeaders(_) => Wire::CutHead,
-                Fault::LongBody(_) => Wire::ExtraBody,
-                Fault::SlowHeaders(_) => Wire::SlowHead,
-                Fault::EarlyResponse => Wire::Early,
-                _ => Wire::Plain,
-            };
+            let wire = fault.wire_on(fault.played_on());
             let text = String::from_utf8_lossy(&response);
             match wire {
                 Wire::Plain | Wire::SlowHead | Wire::Early => {
