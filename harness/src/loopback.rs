@@ -8,6 +8,10 @@
 //! write it describes, so that what the harness reads when a status arrives is
 //! a safe upper bound of what the testee can have seen.
 //!
+//! An early-response case gets a port of its own, which writes the package
+//! as soon as a connection is accepted and closes when the case is
+//! forgotten, so a late connection of an earlier case never reaches it.
+//!
 //! A package paced with [`Pace::hold`] stops after its first chunk until the
 //! harness [releases](LoopbackService::release) its case (or forgets it):
 //! the harness does so once it has made the script's calls that must meet
@@ -59,6 +63,39 @@ struct CaseState {
     log: CaseLog,
     /// The harness has released the case's held package.
     released: bool,
+    /// For an early-response case: the port of its own that answers before
+    /// it is asked (a late connection of an earlier case finds it closed).
+    early: Option<Listener>,
+}
+
+/// A listener served on a thread of its own, until it is stopped.
+struct Listener {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    accept: JoinHandle<()>,
+}
+
+impl Listener {
+    /// Binds 127.0.0.1 on an ephemeral port and serves it with `serve`.
+    fn start(
+        shared: &Arc<Shared>,
+        serve: impl Fn(TcpStream, &Shared) + Copy + Send + 'static,
+    ) -> std::io::Result<Listener> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = accept_loop(listener, Arc::clone(shared), Arc::clone(&stop), serve)?;
+        Ok(Listener { addr, stop, accept })
+    }
+
+    /// Stops accepting and waits for the accept loop to end (connections
+    /// already accepted end on their own).
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        let _ = self.accept.join();
+    }
 }
 
 #[derive(Default)]
@@ -68,9 +105,6 @@ struct Shared {
     release: Condvar,
     /// A port nothing listens on, for the connection-refused faults.
     closed_port: u16,
-    /// The port whose connections get the package of the latest
-    /// early-response case before they send their request.
-    early_port: u16,
     /// Connections being served.
     connections: AtomicUsize,
 }
@@ -86,11 +120,9 @@ impl Shared {
 /// A running loopback service. Dropping it stops it.
 pub struct LoopbackService {
     addr: SocketAddr,
-    early_addr: SocketAddr,
     closed_port: u16,
     shared: Arc<Shared>,
-    stop: Arc<AtomicBool>,
-    accept: Vec<JoinHandle<()>>,
+    listener: Option<Listener>,
     next_case: u64,
 }
 
@@ -108,18 +140,10 @@ pub struct CaseHandle {
 impl LoopbackService {
     /// Binds 127.0.0.1 on an ephemeral port and starts serving.
     pub fn start() -> std::io::Result<LoopbackService> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let addr = listener.local_addr()?;
-        let early = TcpListener::bind(("127.0.0.1", 0))?;
-        let early_addr = early.local_addr()?;
         let closed_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
-        let shared = Arc::new(Shared { closed_port, early_port: early_addr.port(), ..Shared::default() });
-        let stop = Arc::new(AtomicBool::new(false));
-        let accept = vec![
-            accept_loop(listener, Arc::clone(&shared), Arc::clone(&stop), serve_connection)?,
-            accept_loop(early, Arc::clone(&shared), Arc::clone(&stop), serve_early)?,
-        ];
-        Ok(LoopbackService { addr, early_addr, closed_port, shared, stop, accept, next_case: 1 })
+        let shared = Arc::new(Shared { closed_port, ..Shared::default() });
+        let listener = Listener::start(&shared, serve_connection)?;
+        Ok(LoopbackService { addr: listener.addr, closed_port, shared, listener: Some(listener), next_case: 1 })
     }
 
     /// The address served.
@@ -133,8 +157,9 @@ impl LoopbackService {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
-    /// Sets up a case playing `behavior`.
-    pub fn register(&mut self, behavior: &ServiceBehavior) -> CaseHandle {
+    /// Sets up a case playing `behavior`; an error when the port of its
+    /// own that an early-response case needs cannot be opened.
+    pub fn register(&mut self, behavior: &ServiceBehavior) -> std::io::Result<CaseHandle> {
         let id = self.next_case;
         self.next_case += 1;
         let base_url = format!("http://{}/c/{id}/", self.addr);
@@ -144,10 +169,15 @@ impl LoopbackService {
             base_url.clone()
         };
         let response_url = behavior.offer(&base_url).response_url;
-        self.shared
-            .cases()
-            .insert(id, CaseState { behavior: *behavior, base_url, log: CaseLog::default(), released: false });
-        CaseHandle { id, service_url, response_url }
+        let early = match behavior.fault {
+            Some(Fault::EarlyResponse) => Some(Listener::start(&self.shared, move |stream, shared| {
+                serve_early(stream, shared, id);
+            })?),
+            _ => None,
+        };
+        let case = CaseState { behavior: *behavior, base_url, log: CaseLog::default(), released: false, early };
+        self.shared.cases().insert(id, case);
+        Ok(CaseHandle { id, service_url, response_url })
     }
 
     /// What the service has done for case `id` so far.
@@ -166,23 +196,21 @@ impl LoopbackService {
 
     /// Forgets case `id` (and releases its held package).
     pub fn unregister(&self, id: u64) {
-        self.shared.cases().remove(&id);
+        let case = self.shared.cases().remove(&id);
         self.shared.release.notify_all();
+        if let Some(early) = case.and_then(|c| c.early) {
+            early.stop();
+        }
     }
 }
 
 impl Drop for LoopbackService {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
         // Held packages go on, and their connections end.
-        self.shared.cases().clear();
+        let cases: Vec<CaseState> = self.shared.cases().drain().map(|(_, c)| c).collect();
         self.shared.release.notify_all();
-        // Wake the accept loops so they see the flag.
-        for addr in [self.addr, self.early_addr] {
-            let _ = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
-        }
-        for handle in self.accept.drain(..) {
-            let _ = handle.join();
+        for listener in cases.into_iter().filter_map(|c| c.early).chain(self.listener.take()) {
+            listener.stop();
         }
     }
 }
@@ -194,7 +222,7 @@ fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
-    serve: fn(TcpStream, &Shared),
+    serve: impl Fn(TcpStream, &Shared) + Copy + Send + 'static,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name("loopback-accept".into()).spawn(move || {
         for stream in listener.incoming() {
@@ -367,22 +395,17 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
     }
 }
 
-/// A connection to the early-response port: the package of the latest
-/// early-response case is written at once, before the request is read;
-/// then the request is read (bounded, as any) and the connection closed.
-fn serve_early(stream: TcpStream, shared: &Shared) {
+/// A connection to the port of early-response case `id`: its package is
+/// written at once, before the request is read; then the request is read
+/// (bounded, as any) and the connection closed.
+fn serve_early(stream: TcpStream, shared: &Shared, id: u64) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
     let Ok(mut writer) = stream.try_clone() else { return };
-    let id =
-        shared.cases().iter().filter(|(_, c)| c.behavior.fault == Some(Fault::EarlyResponse)).map(|(id, _)| *id).max();
-    let Some(id) = id else { return };
-    let Some(offer_tag) =
-        shared.cases().get(&id).and_then(|c| c.log.exchanges.iter().rposition(|e| e.kind == ExchangeKind::Query))
-    else {
-        return;
-    };
-    if let Some((plan, pace, index)) = log_exchange(shared, id, ("GET", "package"), Some(offer_tag), 0, 0) {
+    // The package of the case's latest offer: the request that would name it has not come.
+    let offer_tag =
+        shared.cases().get(&id).and_then(|c| c.log.exchanges.iter().rposition(|e| e.kind == ExchangeKind::Query));
+    if let Some((plan, pace, index)) = log_exchange(shared, id, ("GET", "package"), offer_tag, 0, 0) {
         play(plan, pace, shared, id, index, &mut writer, None);
     }
     let mut reader = BufReader::new(stream);
@@ -503,7 +526,7 @@ fn log_exchange(
                 // A port nothing listens on.
                 Some(Fault::Refused(Exchange::Package)) => Some(shared.closed_port),
                 // The port that answers before it is asked.
-                Some(Fault::EarlyResponse) => Some(shared.early_port),
+                Some(Fault::EarlyResponse) => case.early.as_ref().map(|l| l.addr.port()),
                 _ => None,
             };
             if let Some(port) = port {
@@ -731,6 +754,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::{LoopbackService, MAX_CONNECTIONS};
+    use indiv_engine::service::{Fault, ServiceBehavior};
 
     /// Generous: how long a test waits for what should be quick.
     const PATIENCE: Duration = Duration::from_secs(60);
@@ -738,7 +762,7 @@ mod tests {
     fn service_with_a_case() -> (LoopbackService, u64) {
         let mut service = LoopbackService::start().expect("service");
         let behavior = indiv_engine::scenario::named()[0].scenario.service;
-        let id = service.register(&behavior).id;
+        let id = service.register(&behavior).expect("register").id;
         (service, id)
     }
 
@@ -949,7 +973,7 @@ mod tests {
         let base = indiv_engine::scenario::named()[0].scenario.service;
         for hostile in CATALOGUE {
             let behavior = indiv_engine::service::ServiceBehavior { fault: Some(hostile.fault), ..base };
-            let case = service.register(&behavior);
+            let case = service.register(&behavior).expect("register");
             let query_request =
                 format!("POST /c/{}/individualize HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}", case.id);
             let query = exchange(service.addr(), &query_request);
@@ -1069,5 +1093,37 @@ mod tests {
             }
             service.unregister(case.id);
         }
+    }
+
+    #[test]
+    fn an_early_response_port_is_the_cases_own_and_closes_with_it() {
+        let mut service = LoopbackService::start().expect("service");
+        let base = indiv_engine::scenario::named()[0].scenario.service;
+        let behavior = ServiceBehavior { fault: Some(Fault::EarlyResponse), ..base };
+        let port_of = |service: &LoopbackService, id: u64| -> u16 {
+            let request = format!("POST /c/{id}/individualize HTTP/1.1\r\nContent-Length: 2\r\n\r\n{{}}");
+            let offer = String::from_utf8_lossy(&exchange(service.addr(), &request)).into_owned();
+            offer
+                .split("127.0.0.1:")
+                .nth(2)
+                .and_then(|p| p.split('/').next())
+                .and_then(|p| p.parse().ok())
+                .expect("port")
+        };
+        let first = service.register(&behavior).expect("register").id;
+        let first_port = port_of(&service, first);
+        let second = service.register(&behavior).expect("register").id;
+        let second_port = port_of(&service, second);
+        assert_ne!(first_port, second_port, "each early-response case has a port of its own");
+        service.unregister(first);
+        // A late connection of the first case's session reaches no case.
+        assert!(TcpStream::connect(("127.0.0.1", first_port)).is_err(), "the port closes with its case");
+        assert_eq!(service.log(second).exchanges.len(), 1, "only the second case's query");
+        let mut stream = TcpStream::connect(("127.0.0.1", second_port)).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        let mut head = [0u8; 13];
+        stream.read_exact(&mut head).expect("an answer before any request");
+        assert_eq!(&head, b"HTTP/1.1 200 ");
+        assert_eq!(service.log(second).exchanges.len(), 2);
     }
 }

@@ -533,7 +533,10 @@ impl Harness {
                 return Err(CaseError::Skip(format!("the case needs the `{}` capability", capability_name(missing))));
             }
         }
-        let handle = self.service.register(&case.scenario.service);
+        let handle = self
+            .service
+            .register(&case.scenario.service)
+            .map_err(|e| CaseError::Error(format!("the loopback service could not open a port for the case: {e}")))?;
         let result = self.play_registered(case, run, &handle);
         if result.is_err() {
             // What the service did up to the error, for the report's timeline.
