@@ -187,12 +187,14 @@ impl Simulation {
     }
 }
 
-/// The transport events a plan produces, as a careful HTTP client (the
-/// reference engine's) sees them: it follows no redirect, skips an interim
-/// response, reads a chunked or HTTP/1.0 body to its end without a
-/// `Content-Length`, reads no byte past a `Content-Length`, decodes no
-/// encoding it did not ask for, and takes a head that is cut short, has no
-/// end or announces two lengths for a broken connection.
+/// The transport events a plan produces, as a careful HTTP client sees
+/// them: it follows no redirect, skips an interim response, reads a chunked
+/// or HTTP/1.0 body to its end without a `Content-Length`, reads no byte
+/// past a `Content-Length`, decodes no encoding it did not ask for, and
+/// takes a head that is cut short, has no end or announces two lengths for
+/// a broken connection. (The reference engine's transport, ureq, differs in
+/// one place: it takes an interim response before a package for a broken
+/// exchange; both outcomes conform.)
 pub fn plan_events(plan: Plan) -> Vec<NetEvent> {
     let whole = plan.whole();
     match plan {

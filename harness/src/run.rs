@@ -210,11 +210,11 @@ fn generated_case(generator: Generator, seed: u64) -> Result<(Case, Box<dyn Valu
             Box::new(strategy::chaos().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
         }
     };
-    let (name, about) = match generator {
-        Generator::Random => (format!("random-{seed}"), format!("generated from seed {seed}")),
-        Generator::Chaos => (format!("chaos-{seed}"), format!("generated from seed {seed} with a hostile service")),
+    let about = match generator {
+        Generator::Random => format!("generated from seed {seed}"),
+        Generator::Chaos => format!("generated from seed {seed} with a hostile service"),
     };
-    let case = Case { name, about, scenario: tree.current() };
+    let case = Case { name: format!("{}-{seed}", generator.name()), about, scenario: tree.current() };
     Ok((case, tree))
 }
 
@@ -491,9 +491,8 @@ struct Schedule<'a> {
 }
 
 impl Schedule<'_> {
-    /// Play `n`: its case, its reproduce command, its round, and its seed
-    /// when generated.
-    fn play(&self, n: u64) -> Result<(Case, String, u32, Option<u64>), Error> {
+    /// Play `n`: its case, its reproduce command, and its round.
+    fn play(&self, n: u64) -> Result<(Case, String, u32), Error> {
         let per_round = (self.cases.len() + self.seeds.len()) as u64;
         let round = u32::try_from(n / per_round + 1).unwrap_or(u32::MAX);
         let at = (n % per_round) as usize;
@@ -504,13 +503,13 @@ impl Schedule<'_> {
                     Some(file) => format!("indiv certify --case-file {}{command}", shell_word(&file.to_string_lossy())),
                     None => format!("indiv certify --case {}{command}", case.name),
                 };
-                Ok((case.clone(), reproduce, round, None))
+                Ok((case.clone(), reproduce, round))
             }
             None => {
                 let (generator, seed) = self.seeds[at - self.cases.len()];
                 let case = generated_case(generator, seed)?.0;
                 let option = generator.name();
-                Ok((case, format!("indiv certify --{option} 1 --seed {seed}{command}"), round, Some(seed)))
+                Ok((case, format!("indiv certify --{option} 1 --seed {seed}{command}"), round))
             }
         }
     }
@@ -558,7 +557,7 @@ fn work(
         if n >= plays {
             break;
         }
-        let (case, reproduce, round, _) = match schedule.play(n) {
+        let (case, reproduce, round) = match schedule.play(n) {
             Ok(play) => play,
             Err(e) => {
                 let _ = tx.send(WorkerMessage::Failed(e));

@@ -418,6 +418,15 @@ mod tests {
     }
 
     #[test]
+    fn the_redirect_bounds_are_the_ones_the_spec_states() {
+        let spec = indiv_spec::Spec::builtin().expect("the built-in spec");
+        let rule = spec.rule(Rule::ServiceRedirectsBounded);
+        assert!(rule.statement.contains(&format!("at most {MAX_REDIRECTS} redirects")), "{}", rule.statement);
+        let cap = indiv_engine::service::REDIRECT_LOOP_CAP;
+        assert!(rule.readings.iter().any(|r| r.contains(&format!("at most {cap} times"))), "{:?}", rule.readings);
+    }
+
+    #[test]
     fn success_despite_a_fault_fires() {
         let mut log = halfway();
         log.exchanges[1].completed = true;

@@ -8,9 +8,23 @@ use std::process::Command;
 
 use crate::python_engine::{CRASH, broken_rules, certify, text};
 
-/// Chaos cases per run: every catalogue entry is drawn at least once by
-/// seeds 0 to 199 (the test below checks that the bugs' entries are).
+/// Chaos cases per run: seeds 0 to 199 draw every catalogue entry at least
+/// once (`seeds_0_to_199_draw_every_hostile_fault`).
 const CHAOS: &str = "200";
+
+#[test]
+fn seeds_0_to_199_draw_every_hostile_fault() {
+    let count: u64 = CHAOS.parse().expect("a number");
+    let drawn: std::collections::HashSet<String> = (0..count)
+        .map(|seed| {
+            let case = indiv_harness::run::case_by_name(&format!("chaos-{seed}")).expect("a chaos case");
+            case.scenario.service.fault.expect("a hostile fault").name()
+        })
+        .collect();
+    let missing: Vec<&str> =
+        indiv_engine::service::CATALOGUE.iter().map(|h| h.name).filter(|name| !drawn.contains(*name)).collect();
+    assert!(missing.is_empty(), "not drawn by seeds 0 to {}: {missing:?}", count - 1);
+}
 
 #[test]
 fn the_reference_engine_passes_every_chaos_case() {
