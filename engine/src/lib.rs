@@ -6,11 +6,14 @@
 //! - [`service`]: [`ServiceBehavior`], the service as one value (offer, package,
 //!   pacing, faults), shared by the simulation and the loopback service.
 //! - [`sim`]: the in-memory simulation with virtual time.
+//! - [`boundary`]: the boundary catalogue: the values at the edges of the
+//!   spec's comparisons, which cases aim at and certification measures.
 //! - [`scenario`]: [`Scenario`], its named instances, `Arbitrary` and a proptest strategy.
 //!
 //! The engine depends on `indiv-spec` for vocabulary only: it never calls the
 //! checker to decide what to do.
 
+pub mod boundary;
 pub mod core;
 pub mod scenario;
 pub mod service;

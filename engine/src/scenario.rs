@@ -6,8 +6,9 @@
 use arbitrary::{Arbitrary, Unstructured};
 use indiv_spec::vocab::{IndiStatus, RequiredVersion, SecurityFlag, SecurityVersion};
 
+use crate::boundary::{INDIVIDUALIZE_FLAGS, MAX_WHOLE_PACKAGE, MINORS, Relation, SECURITY_FLAGS, TOTALS, cut_fault};
 use crate::core::AppCall;
-use crate::service::{CATALOGUE, Exchange, Fault, Pace, ServiceBehavior};
+use crate::service::{CATALOGUE, Exchange, Fault, Pace, ServiceBehavior, UrlShape};
 
 /// When a step's call is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -131,6 +132,7 @@ fn service(fault: Option<Fault>) -> ServiceBehavior {
         package_size: 65536,
         pace: Pace { chunk_size: 16384, delay_ms: 0, hold: false },
         fault,
+        response_url: Default::default(),
     }
 }
 
@@ -177,6 +179,7 @@ pub fn named() -> Vec<Named> {
     all.extend(refusal_scenarios());
     all.extend(cancel_scenarios());
     all.extend(fault_scenarios());
+    all.extend(crate::boundary::named_cases());
     all
 }
 
@@ -404,15 +407,45 @@ fn offered(u: &mut Unstructured<'_>) -> arbitrary::Result<SecurityVersion> {
     Ok(SecurityVersion([u.int_in_range(1..=3)?, u.int_in_range(0..=6)?, 0, 1]))
 }
 
-fn flags(u: &mut Unstructured<'_>, usual: &[u32]) -> arbitrary::Result<u32> {
-    if u.ratio(1, 8)? { u.arbitrary() } else { Ok(*u.choose(usual)?) }
+/// Flags: the usual values half the time, the boundary catalogue's
+/// (`edges`) three times in eight, any 32 bits otherwise.
+fn flags(u: &mut Unstructured<'_>, usual: &[u32], edges: &[u32]) -> arbitrary::Result<u32> {
+    match u.int_in_range(0..=7)? {
+        0 => u.arbitrary(),
+        1..=3 => Ok(*u.choose(edges)?),
+        _ => Ok(*u.choose(usual)?),
+    }
+}
+
+/// The content's required version for an `Open` made while the component
+/// is `component`: three times in four in a relation of the boundary
+/// catalogue to it (or, when the relation cannot hold for it, to
+/// `fallback`, the other version the component may have then), any
+/// otherwise.
+fn required(
+    u: &mut Unstructured<'_>,
+    component: SecurityVersion,
+    fallback: SecurityVersion,
+) -> arbitrary::Result<RequiredVersion> {
+    let any = |u: &mut Unstructured<'_>| -> arbitrary::Result<RequiredVersion> {
+        Ok(RequiredVersion { major: u.int_in_range(1..=3)?, minor: u.int_in_range(0..=6)? })
+    };
+    if !u.ratio(3, 4)? {
+        return any(u);
+    }
+    let relation = *u.choose(&Relation::ALL)?;
+    match relation.other_for(component).or_else(|| relation.other_for(fallback)) {
+        Some((major, minor)) => Ok(RequiredVersion { major, minor }),
+        None => any(u),
+    }
 }
 
 impl<'a> Arbitrary<'a> for AppCall {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<AppCall> {
         Ok(match u.int_in_range(0..=9)? {
-            0..=2 => AppCall::Individualize { flags: flags(u, &[0, 1])? },
-            3 | 4 => AppCall::PerformSecurityUpdate { flags: flags(u, &[1, 2, 4])? },
+            0..=2 => AppCall::Individualize { flags: flags(u, &[0, 1], &INDIVIDUALIZE_FLAGS)? },
+            // As needed twice as often as the others: it is the call that compares versions.
+            3 | 4 => AppCall::PerformSecurityUpdate { flags: flags(u, &[1, 1, 2, 4], &SECURITY_FLAGS)? },
             5 => AppCall::CancelIndividualization,
             6 => AppCall::CancelAsyncOperation,
             7 | 8 => AppCall::Open {
@@ -454,16 +487,38 @@ pub const MAX_STEPS: usize = 12;
 
 impl<'a> Arbitrary<'a> for Scenario {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Scenario> {
-        let component_version = version(u)?;
-        let offered_version = offered(u)?;
-        let package_size = *u.choose(&[1u32, 100, 4096, 65536, 100_000])?;
+        // Versions, sizes, URL shapes and flags come from the boundary
+        // catalogue with a high weight, from the wider domain otherwise.
+        let (component_version, offered_version) = if u.ratio(7, 8)? {
+            let relation = *u.choose(&Relation::ALL)?;
+            let (component, (major, minor)) = relation.example((u.int_in_range(1..=3)?, *u.choose(&MINORS)?));
+            (component, SecurityVersion([major, minor, 0, 1]))
+        } else {
+            (version(u)?, offered(u)?)
+        };
+        let package_size =
+            if u.ratio(1, 2)? { *u.choose(&TOTALS)? } else { *u.choose(&[1u32, 100, 4096, 65536, 100_000])? };
         let chunk_size = *u.choose(&[1u32, 512, 4096, 16384, 65536])?;
-        let chunk_size = chunk_size.max(package_size / 64).max(1);
+        let chunk_size = chunk_size.max(package_size.min(MAX_WHOLE_PACKAGE) / 64).max(1);
         let fault = if u.ratio(1, 3)? { Some(u.arbitrary()?) } else { None };
+        let response_url = if u.ratio(1, 3)? { UrlShape::Plain } else { *u.choose(&UrlShape::ALL[1..])? };
         let count = u.int_in_range(0..=MAX_STEPS)?;
         let mut steps = Vec::with_capacity(count);
         for _ in 0..count {
-            steps.push(Step { trigger: u.arbitrary()?, call: u.arbitrary()? });
+            let trigger = u.arbitrary()?;
+            let call = match u.arbitrary()? {
+                AppCall::Open { .. } => {
+                    // The component at the call is the first version or, after an upgrade, the offered one.
+                    let (first, other) = if u.arbitrary()? {
+                        (component_version, offered_version)
+                    } else {
+                        (offered_version, component_version)
+                    };
+                    AppCall::Open { required: required(u, first, other)? }
+                }
+                call => call,
+            };
+            steps.push(Step { trigger, call });
         }
         Ok(Scenario {
             component_version,
@@ -471,7 +526,9 @@ impl<'a> Arbitrary<'a> for Scenario {
                 offered_version,
                 package_size,
                 pace: Pace { chunk_size, delay_ms: 0, hold: false },
-                fault,
+                // A package too big to write in full is cut (and the session fails).
+                fault: cut_fault(package_size).or(fault),
+                response_url,
             },
             steps,
             install_ms: 0,
@@ -502,6 +559,8 @@ impl Scenario {
         let (pick, rest) = bytes.split_first().map_or((0, &[][..]), |(pick, rest)| (*pick, rest));
         let mut scenario = Scenario::from_bytes(rest);
         scenario.service.fault = Some(CATALOGUE[usize::from(pick) % CATALOGUE.len()].fault);
+        // The hostile fault replaces the one that cut a package too big to write in full.
+        scenario.service.package_size = scenario.service.package_size.min(MAX_WHOLE_PACKAGE);
         scenario
     }
 
@@ -534,6 +593,14 @@ pub mod strategy {
     /// Any scenario.
     pub fn scenario() -> impl Strategy<Value = Scenario> {
         proptest::collection::vec(any::<u8>(), 0..512).prop_map(|bytes| Scenario::from_bytes(&bytes))
+    }
+
+    /// Any scenario, aimed at the case entry of the boundary catalogue that
+    /// `seed` picks ([`crate::boundary::aim_of_seed`]): the scenario of
+    /// `indiv certify --random`'s case `random-SEED`.
+    pub fn aimed(seed: u64) -> impl Strategy<Value = Scenario> {
+        let entry = crate::boundary::aim_of_seed(seed);
+        scenario().prop_map(move |s| crate::boundary::aim(s, entry))
     }
 
     /// Any scenario, against a service playing one hostile fault of the

@@ -570,7 +570,103 @@ pub struct ServiceBehavior {
     pub pace: Pace,
     /// The fault it injects, if any.
     pub fault: Option<Fault>,
+    /// The shape of the `response_url` it returns.
+    #[serde(default, skip_serializing_if = "UrlShape::is_plain")]
+    pub response_url: UrlShape,
 }
+
+/// The shape of the `response_url` an offer carries, which an engine must
+/// report byte for byte (SERVICE-URL-MATCHES): each shape is one a URL
+/// library might rewrite on the way (drop an empty query or a default port,
+/// resolve dot segments, change the case of percent-encoding or of the
+/// scheme). Every shape keeps the case's own path, so that no two cases
+/// share a response URL. No shape has a fragment: a fragment is never sent
+/// over HTTP, so a service cannot return one. The boundary catalogue
+/// ([`crate::boundary`]) lists each shape but `Plain`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlShape {
+    /// `{base}response`.
+    #[default]
+    Plain,
+    /// A query of three parameters, one with an encoded `=`.
+    Query,
+    /// A `?` with nothing after it.
+    EmptyQuery,
+    /// Percent-encoded octets, upper and lower case, of an unreserved
+    /// character, a `/` and a space.
+    PercentEncoded,
+    /// The scheme's default port written out (`:80`).
+    DefaultPort,
+    /// The highest port, with the IPv4 loopback literal as the host.
+    LoopbackLiteralMaxPort,
+    /// `..` and `.` segments, unresolved.
+    DotSegments,
+    /// A path of more than 2 KiB.
+    LongPath,
+    /// The scheme in capitals (`HTTP://`).
+    UpperCaseScheme,
+}
+
+impl UrlShape {
+    /// Every shape, `Plain` first.
+    pub const ALL: [UrlShape; 9] = [
+        UrlShape::Plain,
+        UrlShape::Query,
+        UrlShape::EmptyQuery,
+        UrlShape::PercentEncoded,
+        UrlShape::DefaultPort,
+        UrlShape::LoopbackLiteralMaxPort,
+        UrlShape::DotSegments,
+        UrlShape::LongPath,
+        UrlShape::UpperCaseScheme,
+    ];
+
+    /// Whether this is [`UrlShape::Plain`].
+    pub fn is_plain(&self) -> bool {
+        *self == UrlShape::Plain
+    }
+
+    /// Its name, as a case file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            UrlShape::Plain => "plain",
+            UrlShape::Query => "query",
+            UrlShape::EmptyQuery => "empty_query",
+            UrlShape::PercentEncoded => "percent_encoded",
+            UrlShape::DefaultPort => "default_port",
+            UrlShape::LoopbackLiteralMaxPort => "loopback_literal_max_port",
+            UrlShape::DotSegments => "dot_segments",
+            UrlShape::LongPath => "long_path",
+            UrlShape::UpperCaseScheme => "upper_case_scheme",
+        }
+    }
+
+    /// The response URL of this shape for a service at `base_url` (an
+    /// absolute `http://` URL ending in `/`).
+    pub fn url(self, base_url: &str) -> String {
+        let rest = base_url.strip_prefix("http://").unwrap_or(base_url);
+        let (authority, path) = rest.find('/').map_or((rest, "/"), |at| rest.split_at(at));
+        let host = authority.rsplit_once(':').map_or(authority, |(host, _)| host);
+        match self {
+            UrlShape::Plain => format!("{base_url}response"),
+            UrlShape::Query => format!("{base_url}response?session=7&lang=en-US&sig=a%3Db"),
+            UrlShape::EmptyQuery => format!("{base_url}response?"),
+            UrlShape::PercentEncoded => format!("{base_url}resp%6Fnse/%7Euser/a%2fb%20c"),
+            UrlShape::DefaultPort => format!("http://{host}:80{path}response"),
+            UrlShape::LoopbackLiteralMaxPort => format!("http://127.0.0.1:65535{path}response"),
+            UrlShape::DotSegments => format!("{base_url}a/../response/./"),
+            UrlShape::LongPath => format!("{base_url}{}response", "segment/".repeat(LONG_PATH_SEGMENTS)),
+            UrlShape::UpperCaseScheme => format!("HTTP://{rest}response"),
+        }
+    }
+}
+
+/// How many 8-byte segments [`UrlShape::LongPath`] repeats: 2,048 bytes of
+/// them, so the path is longer than 2 KiB whatever the base.
+const LONG_PATH_SEGMENTS: usize = 256;
 
 /// How a response is framed on the wire: plainly (`Content-Length` and the
 /// body), or with one of the hostile faults' deviations.
@@ -665,7 +761,7 @@ impl ServiceBehavior {
     pub fn offer(&self, base_url: &str) -> Offer {
         Offer {
             version: self.offered_version,
-            response_url: format!("{base_url}response"),
+            response_url: self.response_url.url(base_url),
             package_url: format!("{base_url}package"),
             package_size: self.package_size,
         }
@@ -745,10 +841,7 @@ impl ServiceBehavior {
             Some(Fault::Redirect(r)) if hop == 0 => return redirect(r.status(), 1),
             Some(Fault::RedirectLoop) if hop < REDIRECT_LOOP_CAP => return redirect(302, hop + 1),
             Some(Fault::RedirectLoop) => return error(508),
-            Some(Fault::DropAfter(n)) => n.min(size.saturating_sub(1)),
-            Some(Fault::ShortBody(missing)) => size.saturating_sub(missing.max(1)),
-            Some(Fault::Http10Short) => size.saturating_sub(HTTP10_SHORT_BY),
-            _ => size,
+            _ => self.package_written(),
         };
         let wire = self.fault.map_or(Wire::Plain, |f| f.wire_on(Exchange::Package));
         let mut body = package_bytes(sent, self.install_fails());
@@ -769,6 +862,20 @@ impl ServiceBehavior {
             offer: None,
             wire,
             redirect_to: None,
+        }
+    }
+
+    /// How many bytes of the package's body the service writes when it
+    /// answers the package request with the package: its size, or less
+    /// when a fault cuts the body short. Limits on what a case may make the
+    /// service write are limits on this, not on the size it announces.
+    pub fn package_written(&self) -> u32 {
+        let size = self.package_size;
+        match self.fault {
+            Some(Fault::DropAfter(n)) => n.min(size.saturating_sub(1)),
+            Some(Fault::ShortBody(missing)) => size.saturating_sub(missing.max(1)),
+            Some(Fault::Http10Short) => size.saturating_sub(HTTP10_SHORT_BY),
+            _ => size,
         }
     }
 
@@ -903,6 +1010,7 @@ mod tests {
             package_size: 4096,
             pace: Pace { chunk_size: 1024, delay_ms: 0, hold: false },
             fault: None,
+            response_url: Default::default(),
         }
     }
 

@@ -17,12 +17,17 @@
 //! - `service`: a session opened and the service answered a request.
 //!
 //! A rule no case exercised is one certification says nothing about.
+//!
+//! Beside it, the boundary coverage: which case entries of the boundary
+//! catalogue (`indiv_engine::boundary`) the cases reached.
 
 use indiv_spec::catalog::Area;
 use indiv_spec::vocab::Api;
 use indiv_spec::{Rule, Spec};
 
-use crate::runner::CaseResult;
+use indiv_engine::boundary::Entry;
+
+use crate::runner::{CaseResult, Verdict};
 
 /// What a case showed, as the approximation needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,9 +85,87 @@ pub fn matrix<'a>(spec: &Spec, results: impl IntoIterator<Item = &'a CaseResult>
         .collect()
 }
 
+/// One row of the boundary coverage: a case entry of the boundary
+/// catalogue and in how many cases it was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundaryCoverage {
+    /// The entry.
+    pub entry: &'static Entry,
+    /// Cases that reached it.
+    pub cases: usize,
+}
+
+/// The boundary coverage over `results`, one row per case entry of the
+/// catalogue, in its order. A case counts when it was played to a
+/// judgement (not ERROR, SKIP or INCONCLUSIVE): it reached an entry when the
+/// reference engine's play of its scenario meets the entry's value (see
+/// [`indiv_engine::boundary::reached`]), so the figures do not depend on
+/// the engine under test, only on which cases it was judged on.
+pub fn boundaries<'a>(results: impl IntoIterator<Item = &'a CaseResult>) -> Vec<BoundaryCoverage> {
+    let mut counts = vec![0usize; indiv_engine::boundary::case_entries().count()];
+    for r in results {
+        if matches!(r.verdict, Verdict::Error | Verdict::Skip | Verdict::Inconclusive) {
+            continue;
+        }
+        let reached = indiv_engine::boundary::reached(&r.scenario);
+        for (count, entry) in counts.iter_mut().zip(indiv_engine::boundary::case_entries()) {
+            *count += usize::from(reached.has(entry));
+        }
+    }
+    indiv_engine::boundary::case_entries().zip(counts).map(|(entry, cases)| BoundaryCoverage { entry, cases }).collect()
+}
+
+/// How many of `rows` were reached, of how many.
+pub fn reached_of(rows: &[BoundaryCoverage]) -> (usize, usize) {
+    (rows.iter().filter(|r| r.cases > 0).count(), rows.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(name: &str, verdict: Verdict) -> CaseResult {
+        let scenario = crate::run::case_by_name(name).expect("a case").scenario;
+        CaseResult {
+            name: name.to_string(),
+            verdict,
+            findings: Vec::new(),
+            error: None,
+            timed_out: None,
+            goals: Vec::new(),
+            facts: CaseFacts::default(),
+            duration: std::time::Duration::ZERO,
+            trace: String::new(),
+            stderr: String::new(),
+            scenario,
+            exchanges: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_random_run_of_as_many_seeds_as_entries_reaches_every_boundary() {
+        let count = indiv_engine::boundary::case_entries().count() as u64;
+        for start in [0, 1_000] {
+            let results: Vec<_> =
+                (start..start + count).map(|seed| result(&format!("random-{seed}"), Verdict::Fail)).collect();
+            let rows = boundaries(&results);
+            let missing: Vec<_> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
+            assert!(missing.is_empty(), "seeds from {start}: {missing:?}");
+            assert_eq!(reached_of(&rows), (rows.len(), rows.len()));
+        }
+    }
+
+    #[test]
+    fn cases_not_judged_reach_no_boundary() {
+        let played = result("boundary-url-query", Verdict::Pass);
+        let query = |rows: &[BoundaryCoverage]| rows.iter().find(|r| r.entry.id == "url/query").map(|r| r.cases);
+        assert_eq!(query(&boundaries([&played])), Some(1));
+        for verdict in [Verdict::Error, Verdict::Skip, Verdict::Inconclusive] {
+            let rows = boundaries([&result("boundary-url-query", verdict)]);
+            assert_eq!(query(&rows), Some(0), "{verdict:?}");
+            assert_eq!(reached_of(&rows).0, 0);
+        }
+    }
 
     #[test]
     fn a_refused_cancel_does_not_exercise_the_cancellation_rules() {
@@ -102,3 +185,4 @@ mod tests {
         assert!(!exercised(Area::Sessions, &CaseFacts { records: true, ..CaseFacts::default() }));
     }
 }
+

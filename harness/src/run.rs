@@ -172,7 +172,8 @@ pub fn case_by_name(name: &str) -> Result<CaseFile, Error> {
 /// How a generated case is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Generator {
-    /// `--random`: any scenario, with a polite fault or none.
+    /// `--random`: any scenario, with a polite fault or none, aimed at an
+    /// entry of the boundary catalogue.
     Random,
     /// `--chaos`: any scenario, with a hostile fault of the catalogue.
     Chaos,
@@ -204,14 +205,16 @@ fn generated_case(generator: Generator, seed: u64) -> Result<(Case, Box<dyn Valu
     let mut runner = seeded_runner(seed);
     let tree: Box<dyn ValueTree<Value = Scenario>> = match generator {
         Generator::Random => {
-            Box::new(strategy::scenario().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
+            Box::new(strategy::aimed(seed).new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
         }
         Generator::Chaos => {
             Box::new(strategy::chaos().new_tree(&mut runner).map_err(|e| Error::Generate(e.to_string()))?)
         }
     };
     let about = match generator {
-        Generator::Random => format!("generated from seed {seed}"),
+        Generator::Random => {
+            format!("generated from seed {seed}, aimed at {}", indiv_engine::boundary::aim_of_seed(seed).id)
+        }
         Generator::Chaos => format!("generated from seed {seed} with a hostile service"),
     };
     let case = Case { name: format!("{}-{seed}", generator.name()), about, scenario: tree.current() };

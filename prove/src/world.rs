@@ -97,6 +97,7 @@ impl World {
             package_size: self.package_size,
             pace: Pace { chunk_size: self.chunk_size, delay_ms: 0, hold: false },
             fault,
+            response_url: Default::default(),
         }
     }
 

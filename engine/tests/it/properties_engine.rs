@@ -290,6 +290,7 @@ impl ReferenceStateMachine for EngineModel {
                     package_size,
                     pace: Pace { chunk_size: 8192, delay_ms: 0, hold: false },
                     fault,
+                    response_url: Default::default(),
                 },
                 session: None,
                 locked: false,

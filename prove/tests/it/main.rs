@@ -39,6 +39,7 @@ pub fn healthy(offered: SecurityVersion) -> ServiceBehavior {
         package_size: 2,
         pace: Pace { chunk_size: 1, delay_ms: 0, hold: false },
         fault: None,
+        response_url: Default::default(),
     }
 }
 
