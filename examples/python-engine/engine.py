@@ -118,6 +118,20 @@ BUGS = {
     # closes is taken whole, however short: its length is never checked
     # against package_size (and a truncated good package still verifies).
     "short-close-succeeds": "SERVICE-FAULT-FAILS",
+    # Boundaries (docs/CASES.md, "Boundary cases"). These pass every case that
+    # does not offer the value at the edge. Versions are compared as text
+    # ("2.10" < "2.9"), so a component of minor version 9 meets content that
+    # requires 2.10.
+    "string-version-compare": "READER-NEEDS-WHEN-OUTDATED",
+    # The response URL is reported without its query string.
+    "url-drops-query": "SERVICE-URL-MATCHES",
+    # The response URL is parsed and rebuilt by urllib, which drops an empty
+    # query and writes the scheme in lower case.
+    "url-normalized": "SERVICE-URL-MATCHES",
+    # dwHTTPReadTotal is kept in 16 bits: a total of 65,537 is reported as 1.
+    "total-16-bit": "SERVICE-TOTAL-MATCHES",
+    # Flags are checked on their low 16 bits only, so 0x80000001 passes as 0x1.
+    "flags-ignore-high-bits": "READER-FLAGS-VALID",
 }
 
 # The most redirects one package download follows.
@@ -622,8 +636,8 @@ class Engine:
 
     def _open(self, text: str, required: tuple[int, int]) -> None:
         self._record_call("Open", S_OK, required_version=text)
-        major, minor, _, individualized = self._component
-        if (not individualized or (major, minor) < required) and not self.bug("no-needs"):
+        individualized = self._component[3]
+        if (not individualized or self._below(self._component, required)) and not self.bug("no-needs"):
             self._needs_pending = required
             self._locked = False  # a new need lifts the lock
             self._write({"kind": "status", "status": "WMT_NEEDS_INDIVIDUALIZATION", "hr": S_OK})
@@ -631,7 +645,7 @@ class Engine:
     def _individualize(self, flags: int) -> None:
         # Refusals in the order the spec judges them: bad flags, busy, locked.
         busy = self._session is not None
-        if flags not in (REINDIVIDUALIZABLE, FINAL):
+        if self._valid_bits(flags) not in (REINDIVIDUALIZABLE, FINAL):
             hr = E_INVALIDARG
         elif busy and self._session.path == READER and self.bug("accepts-second-individualize"):
             self._record_call("Individualize", S_OK, flags=flags)  # BUG: joins the running session
@@ -650,20 +664,27 @@ class Engine:
         if hr == S_OK:
             self._start(READER, flags, force=True)
 
+    def _valid_bits(self, flags: int) -> int:
+        """The flags as they are checked."""
+        if self.bug("flags-ignore-high-bits"):
+            return flags & 0xFFFF  # BUG: 0x80000001 passes as 0x1
+        return flags
+
     def _perform_security_update(self, flags: int) -> None:
-        if flags not in (PERFORM_INDIV, PERFORM_REVOCATION_REFRESH, PERFORM_FORCE_INDIV):
+        mode = self._valid_bits(flags)
+        if mode not in (PERFORM_INDIV, PERFORM_REVOCATION_REFRESH, PERFORM_FORCE_INDIV):
             hr = E_INVALIDARG
-        elif flags != PERFORM_REVOCATION_REFRESH and self._session is not None:
+        elif mode != PERFORM_REVOCATION_REFRESH and self._session is not None:
             hr = NS_E_DRM_INDIVIDUALIZING  # a refresh is no session: it may run beside one
         else:
             hr = S_OK
         self._record_call("PerformSecurityUpdate", hr, flags=flags)
         if hr != S_OK:
             return
-        if flags == PERFORM_REVOCATION_REFRESH:
+        if mode == PERFORM_REVOCATION_REFRESH:
             self._start_refresh()
         else:
-            self._start(SECURITY, flags, force=flags == PERFORM_FORCE_INDIV)
+            self._start(SECURITY, mode, force=mode == PERFORM_FORCE_INDIV)
 
     def _cancel(self, path: str, api: str) -> None:
         """CancelIndividualization / CancelAsyncOperation. Takes the lock itself:
@@ -711,8 +732,14 @@ class Engine:
         return self._component
 
     def _meets(self, required: tuple[int, int]) -> bool:
-        major, minor, _, individualized = self._component
-        return bool(individualized) and (major, minor) >= required
+        return bool(self._component[3]) and not self._below(self._component, required)
+
+    def _below(self, version: tuple[int, ...], other: tuple[int, ...]) -> bool:
+        """Whether ``version`` is below ``other``, compared on ``other``'s numbers."""
+        mine = version[: len(other)]
+        if self.bug("string-version-compare"):
+            return format_version(mine) < format_version(other)  # BUG: "2.10" < "2.9"
+        return mine < other
 
     def response_url(self, offer: Offer) -> str:
         """The URL to report in pszIndiRespUrl once ``offer`` has arrived."""
@@ -721,6 +748,10 @@ class Engine:
             if self._cached_response_url is None:
                 self._cached_response_url = offer.response_url
             return self._cached_response_url
+        if self.bug("url-drops-query"):
+            return offer.response_url.split("?", 1)[0]  # BUG: the query is lost
+        if self.bug("url-normalized"):
+            return urllib.parse.urlunsplit(urllib.parse.urlsplit(offer.response_url))  # BUG: rewritten
         return offer.response_url
 
     def install(self, s: Session) -> None:
@@ -844,7 +875,7 @@ class SessionWorker:
                 return None
             s.offer, s.url = offer, engine.response_url(offer)
             engine.report(s, INDI_DOWNLOAD)  # HTTP_COMPLETED, with the response URL
-            if not s.force and engine.component() >= offer.version:
+            if not s.force and not engine._below(engine.component(), offer.version):
                 engine.finish(s, INDI_SUCCEED)  # as-needed and up to date: nothing to install
                 return None
             # The query's figures (0/0, or its body with --query-figures body)
@@ -927,6 +958,8 @@ class SessionWorker:
         offered = self.s.offer.package_size if downloading and self.s.offer is not None else None
         if offered is not None and self.engine.bug("trusts-offer-size"):
             return offered  # BUG: the offer's size, not what the service announced
+        if length is not None and self.engine.bug("total-16-bit"):
+            return length & 0xFFFF  # BUG: a DWORD kept in 16 bits
         if length is not None:
             return length
         if offered is not None and self.engine.bug("offer-size-as-total"):

@@ -166,6 +166,19 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         .testee
         .as_ref()
         .map(|(implementation, capabilities)| json!({"implementation": implementation, "capabilities": capabilities}));
+    let boundary_coverage = {
+        let rows = crate::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
+        let (reached, of) = crate::coverage::reached_of(&rows);
+        json!({
+            "reached": reached,
+            "entries": of,
+            "rows": rows.iter().map(|row| json!({
+                "id": row.entry.id,
+                "rules": row.entry.rules,
+                "cases": row.cases,
+            })).collect::<Vec<_>>(),
+        })
+    };
     let report = json!({
         "tool": {"name": "indiv", "version": env!("CARGO_PKG_VERSION")},
         "spec": {"version": spec.version, "hash": spec.hash},
@@ -198,6 +211,7 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
             "exercised": row.exercised,
             "fired": row.fired,
         })).collect::<Vec<_>>(),
+        "boundary_coverage": boundary_coverage,
     });
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
     write_file(dir, "report.json", text.as_bytes())?;
@@ -320,6 +334,16 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         "| pass | nonstrict | inconclusive | fail | error | skip | xfail |\n|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} |\n",
         counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip, counts.xfail
     );
+    let rows = crate::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
+    let (reached, of) = crate::coverage::reached_of(&rows);
+    let _ = write!(out, "Boundary coverage: {reached} of {of} entries of the boundary catalogue reached");
+    let missing: Vec<&str> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
+    match missing.is_empty() {
+        true => out.push_str(".\n\n"),
+        false => {
+            let _ = writeln!(out, "; not reached: {}.\n", markdown_code(&missing.join(", ")));
+        }
+    }
     if let Some(x) = &summary.expectations {
         let failing: Vec<String> = x
             .statuses()

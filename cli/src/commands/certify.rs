@@ -161,12 +161,13 @@ fn certify_engine(
     // the console lines are then written as far as they can be.
     let printed = writeln!(
         console.out,
-        "{}{}{}{}{}",
+        "{}{}{}{}{}{}",
         engine.name.as_ref().map_or(String::new(), |name| format!("{name}: ")),
         counts_line(&counts, &summary),
         expectations_line(&summary),
         flaky_line(&summary),
-        unexercised_line(spec, &summary)
+        unexercised_line(spec, &summary),
+        boundary_line(&summary)
     );
     if let (Some(path), true) = (expect, args.update_expectations) {
         let failing = summary
@@ -659,6 +660,19 @@ fn unexercised_line(spec: &Spec, summary: &RunSummary) -> String {
         true => String::new(),
         false => format!("\nrules no case exercised ({}): {}", never.len(), never.join(", ")),
     }
+}
+
+/// The boundary coverage (see `indiv_harness::coverage::boundaries`) as a
+/// line of its own, with the entries no case reached.
+fn boundary_line(summary: &RunSummary) -> String {
+    let rows = indiv_harness::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
+    let (reached, of) = indiv_harness::coverage::reached_of(&rows);
+    let missing: Vec<&str> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
+    let mut line = format!("\nboundaries reached: {reached}/{of}");
+    if !missing.is_empty() {
+        line.push_str(&format!("; not reached: {}", missing.join(", ")));
+    }
+    line
 }
 
 fn exit_status(c: &Counts, strict: bool, incomplete: bool) -> ExitStatus {

@@ -314,6 +314,29 @@ fn coverage_section(out: &mut String, spec: &Spec, summary: &RunSummary) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+    let rows = coverage::boundaries(summary.cases.iter().map(|c| &c.result));
+    let (reached, of) = coverage::reached_of(&rows);
+    out.push_str("<h2 id=\"boundaries\">Boundary coverage</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>{reached} of {of} entries of the boundary catalogue reached: for each value at the edge of a comparison \
+         the spec makes, in how many judged plays the case met it (judged on the reference engine's play of the case). \
+         An entry no play reached is highlighted.</p>"
+    );
+    out.push_str(
+        "<table class=\"coverage\">\n<thead><tr><th>boundary</th><th>rules</th><th>cases</th></tr></thead>\n<tbody>\n",
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if row.cases == 0 { " class=\"unexercised\"" } else { "" },
+            esc(row.entry.id),
+            esc(&row.entry.rules.join(", ")),
+            row.cases
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 fn case_section(
