@@ -170,8 +170,10 @@ pub enum Boundary {
     IndividualizeFlags(u32),
     /// `PerformSecurityUpdate` with these flags (SECURITY-FLAGS-ONE).
     SecurityFlags(u32),
-    /// An HRESULT spelled in a trace as this text (a trace entry).
-    HresultSpelling(&'static str),
+    /// An HRESULT as a trace may spell it: this JSON value (a name or hex
+    /// string, an unsigned or signed integer), which reads as this code (a
+    /// trace entry).
+    HresultSpelling(&'static str, u32),
 }
 
 /// Which side of the engine a boundary is on (see the module's doc).
@@ -201,7 +203,7 @@ impl Entry {
     /// Its side.
     pub fn side(&self) -> Side {
         match self.boundary {
-            Boundary::HresultSpelling(_) => Side::Trace,
+            Boundary::HresultSpelling(..) => Side::Trace,
             _ => Side::Case,
         }
     }
@@ -294,14 +296,18 @@ pub const CATALOGUE: &[Entry] = &[
     entry!(Boundary::SecurityFlags(8), "flags/security/0x8", Some("boundary-flags-security"), ["SECURITY-FLAGS-ONE"]),
     entry!(Boundary::SecurityFlags(0x8000_0004), "flags/security/0x80000004", Some("boundary-flags-security"), ["SECURITY-FLAGS-ONE"] ),
     entry!(Boundary::SecurityFlags(u32::MAX), "flags/security/0xFFFFFFFF", Some("boundary-flags-security"), ["SECURITY-FLAGS-ONE"] ),
-    entry!(Boundary::HresultSpelling("E_INVALIDARG"), "hresult/by-name", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"] ),
-    entry!(Boundary::HresultSpelling("0x80070057"), "hresult/known-by-number", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"] ),
-    entry!(Boundary::HresultSpelling("0xc00d272c"), "hresult/lower-case-hex", None, ["STATUS-HR-MATCHES"]),
-    entry!(Boundary::HresultSpelling("0X8000FFFF"), "hresult/upper-case-prefix", None, ["STATUS-HR-MATCHES"]),
-    entry!(Boundary::HresultSpelling("0x7FFFFFFF"), "hresult/last-success", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"] ),
-    entry!(Boundary::HresultSpelling("0x80000000"), "hresult/first-failure", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"] ),
-    entry!(Boundary::HresultSpelling("0x80004005"), "hresult/unnamed-failure", None, ["STATUS-HR-MATCHES"]),
-    entry!(Boundary::HresultSpelling("NS_S_DRM_INDIVIDUALIZED"), "hresult/named-success", None, ["STATUS-HR-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""E_INVALIDARG""#, 0x8007_0057), "hresult/by-name", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0x80070057""#, 0x8007_0057), "hresult/known-by-hex", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0xc00d272c""#, 0xC00D_272C), "hresult/lower-case-hex", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0X8000FFFF""#, 0x8000_FFFF), "hresult/upper-case-prefix", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling("2147942487", 0x8007_0057), "hresult/unsigned-integer", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling("-2147024809", 0x8007_0057), "hresult/signed-integer", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0x7FFFFFFF""#, 0x7FFF_FFFF), "hresult/last-success", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling("2147483647", 0x7FFF_FFFF), "hresult/last-success-integer", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0x80000000""#, 0x8000_0000), "hresult/first-failure", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling("-2147483648", 0x8000_0000), "hresult/first-failure-signed", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""0x80004005""#, 0x8000_4005), "hresult/unnamed-failure", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
+    entry!(Boundary::HresultSpelling(r#""NS_S_DRM_INDIVIDUALIZED""#, 0x000D_2727), "hresult/named-success", None, ["STATUS-HR-MATCHES", "SECURITY-COMPLETED-MATCHES"]),
 ];
 
 /// The case entries of the catalogue, in its order.
@@ -309,11 +315,11 @@ pub fn case_entries() -> impl Iterator<Item = &'static Entry> {
     CATALOGUE.iter().filter(|e| e.side() == Side::Case)
 }
 
-/// The HRESULT each trace entry spells, with its spelling.
-pub fn hresult_spellings() -> impl Iterator<Item = (&'static str, Hresult)> {
+/// The trace entries: each HRESULT spelling (a JSON value) with the code
+/// it reads as.
+pub fn hresult_spellings() -> impl Iterator<Item = (&'static Entry, &'static str, Hresult)> {
     CATALOGUE.iter().filter_map(|e| match e.boundary {
-        // The catalogue's test holds every spelling to `Hresult::parse`.
-        Boundary::HresultSpelling(text) => Hresult::parse(text).map(|hr| (text, hr)),
+        Boundary::HresultSpelling(json, value) => Some((e, json, Hresult(value))),
         _ => None,
     })
 }
@@ -528,7 +534,7 @@ fn case_for(entries: &[&Entry]) -> (&'static str, Scenario) {
                 scenario(old, base, steps),
             )
         }
-        Some(Boundary::HresultSpelling(_)) | None => ("", scenario(old, base, Vec::new())),
+        Some(Boundary::HresultSpelling(..)) | None => ("", scenario(old, base, Vec::new())),
     }
 }
 
@@ -591,7 +597,7 @@ pub fn aim(mut scenario: Scenario, entry: &Entry) -> Scenario {
         }
         Boundary::IndividualizeFlags(flags) => (AppCall::Individualize { flags }, false),
         Boundary::SecurityFlags(flags) => (AppCall::PerformSecurityUpdate { flags }, false),
-        Boundary::HresultSpelling(_) => return scenario,
+        Boundary::HresultSpelling(..) => return scenario,
     };
     if let Some(next) = scenario.steps.first_mut().filter(|_| barrier) {
         next.trigger = Trigger::WhenIdle;
@@ -632,10 +638,21 @@ mod tests {
     }
 
     #[test]
-    fn every_hresult_spelling_reads() {
-        let spellings: Vec<_> = hresult_spellings().collect();
-        let trace_entries = CATALOGUE.iter().filter(|e| e.side() == Side::Trace).count();
-        assert_eq!(spellings.len(), trace_entries, "{spellings:?}");
+    fn every_hresult_spelling_reads_as_its_code_on_both_readers() {
+        use indiv_spec::record::{decode_line, decode_line_serde};
+        let mut spellings = 0;
+        for (entry, json, hr) in hresult_spellings() {
+            let line = format!(r#"{{"kind":"event","event":"MEWMDRMIndividualizationCompleted","hr":{json}}}"#);
+            for read in [decode_line(&line), decode_line_serde(&line)] {
+                let record = read.unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+                assert!(matches!(record.body, Body::Event { hr: read, .. } if read == hr), "{}", entry.id);
+            }
+            spellings += 1;
+        }
+        assert_eq!(spellings, CATALOGUE.iter().filter(|e| e.side() == Side::Trace).count());
+        let severities: std::collections::HashSet<bool> =
+            hresult_spellings().map(|(_, _, hr)| hr.is_failure()).collect();
+        assert_eq!(severities.len(), 2, "both sides of the severity bit");
     }
 
     #[test]

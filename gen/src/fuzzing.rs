@@ -3,11 +3,55 @@
 //! from regression cases. Every function panics exactly when it found a bug.
 
 use arbitrary::{Arbitrary, Unstructured};
+use indiv_engine::boundary::{self, INDIVIDUALIZE_FLAGS, MINORS, SECURITY_FLAGS};
 use indiv_spec::reader::Decoder;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, to_jsonl};
 use indiv_spec::record::{decode_line_fast, decode_line_serde};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
+
+/// The boundary catalogue's tokens for the byte-level targets' dictionaries
+/// (`fuzz/dicts/parse_trace.dict`, `reader_agree.dict`), each as the JSON
+/// text a trace carries it in: every HRESULT spelling, versions and required
+/// versions on each side of a second digit, each total and flags value, and
+/// each response URL shape of at most [`MAX_DICTIONARY_WORD`] bytes (the
+/// long path is in the seeds only).
+pub fn boundary_dictionary() -> Vec<String> {
+    use indiv_engine::boundary::{Relation, TOTALS};
+    use indiv_engine::service::UrlShape;
+    let mut words: Vec<String> = boundary::hresult_spellings().map(|(_, json, _)| json.to_string()).collect();
+    for relation in Relation::ALL {
+        let (component, (major, minor)) = relation.example((2, 9));
+        words.push(format!("\"{component}\""));
+        words.push(format!("\"{major}.{minor}\""));
+    }
+    let numbers = TOTALS.iter().chain(&INDIVIDUALIZE_FLAGS).chain(&SECURITY_FLAGS);
+    words.extend(numbers.map(u32::to_string));
+    words.extend(UrlShape::ALL[1..].iter().map(|shape| format!("\"{}\"", shape.url("http://127.0.0.1:8080/c/1/"))));
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| w.len() <= MAX_DICTIONARY_WORD && seen.insert(w.clone()));
+    words
+}
+
+/// The longest dictionary word libFuzzer keeps.
+pub const MAX_DICTIONARY_WORD: usize = 64;
+
+/// Seeds for the byte-level targets from the boundary catalogue: the
+/// reference engine's trace of each named `boundary-*` case, and one trace
+/// with each HRESULT spelling; each with its file name.
+pub fn boundary_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut seeds: Vec<(String, Vec<u8>)> = boundary::named_cases()
+        .into_iter()
+        .map(|named| (named.name.to_string(), to_jsonl(&indiv_engine::simulate(&named.scenario)).into_bytes()))
+        .collect();
+    let hresults: String = boundary::hresult_spellings()
+        .map(|(_, json, _)| {
+            format!("{{\"kind\":\"event\",\"event\":\"MEWMDRMIndividualizationCompleted\",\"hr\":{json}}}\n")
+        })
+        .collect();
+    seeds.push(("boundary-hresults".to_string(), hresults.into_bytes()));
+    seeds
+}
 
 /// `parse_trace`: arbitrary bytes into the trace reader. It must not panic,
 /// must end, and every error must name a line and a column.
@@ -230,14 +274,21 @@ pub struct FuzzTrace {
 #[derive(Arbitrary, Debug, Clone, Copy)]
 struct FuzzVersion(u8, u8, bool);
 
+/// A minor number from the boundary catalogue's (small ones, and each side
+/// of a second digit), so that versions compared as text and as numbers
+/// disagree in some traces.
+fn minor(byte: u8) -> u32 {
+    MINORS[usize::from(byte) % MINORS.len()]
+}
+
 impl FuzzVersion {
     fn version(self) -> SecurityVersion {
-        SecurityVersion([u32::from(self.0 % 4), u32::from(self.1 % 7), 0, u32::from(self.2)])
+        SecurityVersion([u32::from(self.0 % 4), minor(self.1), 0, u32::from(self.2)])
     }
 
     /// The version a service offers: always individualized (spec 2).
     fn offered(self) -> SecurityVersion {
-        SecurityVersion([u32::from(self.0 % 4), u32::from(self.1 % 7), 0, 1])
+        SecurityVersion([u32::from(self.0 % 4), minor(self.1), 0, 1])
     }
 }
 
@@ -245,6 +296,9 @@ impl FuzzVersion {
 enum FuzzHr {
     Ok,
     Known(u8),
+    /// A code of the boundary catalogue's HRESULT spellings (each side of
+    /// the severity bit, a failure the spec does not name).
+    Boundary(u8),
     Raw(u32),
 }
 
@@ -253,6 +307,10 @@ impl FuzzHr {
         match self {
             FuzzHr::Ok => Hresult::S_OK,
             FuzzHr::Known(i) => KnownHresult::ALL[usize::from(*i) % KnownHresult::ALL.len()].into(),
+            FuzzHr::Boundary(i) => {
+                let codes: Vec<Hresult> = boundary::hresult_spellings().map(|(_, _, hr)| hr).collect();
+                codes.get(usize::from(*i) % codes.len().max(1)).copied().unwrap_or(Hresult::S_OK)
+            }
             FuzzHr::Raw(v) => Hresult(*v),
         }
     }
@@ -261,6 +319,8 @@ impl FuzzHr {
 #[derive(Arbitrary, Debug)]
 enum FuzzFlags {
     Usual(u8),
+    /// Flags of the boundary catalogue (both calls' edges).
+    Boundary(u8),
     Raw(u32),
 }
 
@@ -268,6 +328,10 @@ impl FuzzFlags {
     fn flags(&self) -> u32 {
         match self {
             FuzzFlags::Usual(v) => u32::from(v % 6),
+            FuzzFlags::Boundary(v) => {
+                let edges: Vec<u32> = INDIVIDUALIZE_FLAGS.iter().chain(&SECURITY_FLAGS).copied().collect();
+                edges[usize::from(*v) % edges.len()]
+            }
             FuzzFlags::Raw(v) => *v,
         }
     }
@@ -374,9 +438,9 @@ impl FuzzRecord {
         let body = match self {
             FuzzRecord::Call(call, hr) => {
                 let call = match call {
-                    FuzzCall::Open(a, b) => Call::Open {
-                        required_version: RequiredVersion { major: u32::from(a % 4), minor: u32::from(b % 7) },
-                    },
+                    FuzzCall::Open(a, b) => {
+                        Call::Open { required_version: RequiredVersion { major: u32::from(a % 4), minor: minor(*b) } }
+                    }
                     FuzzCall::Individualize(f) => Call::Individualize { flags: f.flags() },
                     FuzzCall::CancelIndividualization => Call::CancelIndividualization,
                     FuzzCall::PerformSecurityUpdate(f) => Call::PerformSecurityUpdate { flags: f.flags() },

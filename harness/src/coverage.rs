@@ -185,4 +185,3 @@ mod tests {
         assert!(!exercised(Area::Sessions, &CaseFacts { records: true, ..CaseFacts::default() }));
     }
 }
-

@@ -40,8 +40,9 @@ pub const MAX_REPEAT: u32 = 100_000;
 pub const MAX_CASE_FILE_BYTES: u64 = 1 << 20;
 /// The longest case name in a case file, in bytes.
 pub const MAX_CASE_NAME_BYTES: usize = 4 << 10;
-/// The largest `package_size` of a case file, in bytes (the service holds a
-/// package in memory for each download).
+/// The most bytes of a package the service writes for a case file (it
+/// holds them in memory for each download): `package_size`, or what a fault
+/// cuts it to ([`indiv_engine::ServiceBehavior::package_written`]).
 pub const MAX_PACKAGE_BYTES: u32 = 4 << 20;
 /// Most chunks a package is written in (each is a progress status).
 pub const MAX_CHUNKS: u32 = 4096;
@@ -147,8 +148,8 @@ pub fn case_schema() -> schemars::Schema {
         format!(
             "One case for `indiv certify --case-file`, written in TOML; this schema describes its data. \
              Beyond it: a file of at most {MAX_CASE_FILE_BYTES} bytes, a name of at most {MAX_CASE_NAME_BYTES} bytes, \
-             package_size from 1 to {MAX_PACKAGE_BYTES}, at most {MAX_CHUNKS} chunks (package_size / chunk_size \
-             rounded up), delay_ms at most {MAX_DELAY_MS}, install_ms at most {MAX_INSTALL_MS}, at most {MAX_STEPS} steps, after_statuses at most \
+             package_size from 1 to {MAX_PACKAGE_BYTES} unless a fault (drop_after, short_body) cuts what is written \
+             to at most that, at most {MAX_CHUNKS} chunks (the bytes written / chunk_size rounded up), delay_ms at most {MAX_DELAY_MS}, install_ms at most {MAX_INSTALL_MS}, at most {MAX_STEPS} steps, after_statuses at most \
              {MAX_RECORDS_LIMIT}; component_version of the form major.minor.0.F, offered_version \
              major.minor.0.1. See docs/CASES.md."
         )
@@ -869,16 +870,24 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
 fn check_limits(path: &Path, text: &str, file: &CaseFile) -> Result<(), Error> {
     let service = &file.scenario.service;
     let (size, chunk) = (service.package_size, service.pace.chunk_size);
+    // What the service writes of the package (a fault may cut it) is what
+    // costs memory and time: the size announced may be larger.
+    let written = service.package_written();
     let wait = file.scenario.steps.iter().find_map(|s| match s.trigger {
         Trigger::AfterStatuses(n) if n as usize > MAX_RECORDS_LIMIT => Some(n),
         _ => None,
     });
     let problem = if file.name.len() > MAX_CASE_NAME_BYTES {
         Some(("name", format!("name must be at most {MAX_CASE_NAME_BYTES} bytes, not {}", file.name.len())))
-    } else if size == 0 || size > MAX_PACKAGE_BYTES {
-        Some(("package_size", format!("package_size must be from 1 to {MAX_PACKAGE_BYTES} (4 MiB), not {size}")))
-    } else if chunk == 0 || size.div_ceil(chunk) > MAX_CHUNKS {
-        let least = size.div_ceil(MAX_CHUNKS);
+    } else if size == 0 || written > MAX_PACKAGE_BYTES {
+        Some((
+            "package_size",
+            format!(
+                "package_size must be from 1 to {MAX_PACKAGE_BYTES} (4 MiB), not {size}, unless a fault cuts what is written to at most that (drop_after, short_body)"
+            ),
+        ))
+    } else if chunk == 0 || written.div_ceil(chunk) > MAX_CHUNKS {
+        let least = written.div_ceil(MAX_CHUNKS);
         Some((
             "chunk_size",
             format!(
@@ -1030,7 +1039,10 @@ mod tests {
     fn a_case_is_shown_by_its_name_or_as_random_seed_and_nothing_else() {
         assert_eq!(case_by_name("busy").map(|c| c.name).ok().as_deref(), Some("busy"));
         let generated = case_by_name("random-12").expect("a seed names a case");
-        assert_eq!((generated.name.as_str(), generated.about.as_str()), ("random-12", "generated from seed 12"));
+        assert_eq!(
+            (generated.name.as_str(), generated.about.as_str()),
+            ("random-12", "generated from seed 12, aimed at offered/major-one-above")
+        );
         for name in ["", "bus", "random-", "random-+1", "random-012", "random-18446744073709551616"] {
             assert!(matches!(case_by_name(name), Err(Error::UnknownCase(n)) if n == name), "{name}");
         }

@@ -662,15 +662,23 @@ fn unexercised_line(spec: &Spec, summary: &RunSummary) -> String {
     }
 }
 
+/// The most entries not reached that the console names.
+const SHOWN_UNREACHED: usize = 8;
+
 /// The boundary coverage (see `indiv_harness::coverage::boundaries`) as a
-/// line of its own, with the entries no case reached.
+/// line of its own, with the entries no case reached (the first
+/// [`SHOWN_UNREACHED`], and how many more).
 fn boundary_line(summary: &RunSummary) -> String {
     let rows = indiv_harness::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
     let (reached, of) = indiv_harness::coverage::reached_of(&rows);
     let missing: Vec<&str> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
     let mut line = format!("\nboundaries reached: {reached}/{of}");
     if !missing.is_empty() {
-        line.push_str(&format!("; not reached: {}", missing.join(", ")));
+        let shown = missing.len().min(SHOWN_UNREACHED);
+        line.push_str(&format!("; not reached: {}", missing[..shown].join(", ")));
+        if missing.len() > shown {
+            line.push_str(&format!(" and {} more (report.json lists every entry)", missing.len() - shown));
+        }
     }
     line
 }

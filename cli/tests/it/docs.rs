@@ -369,3 +369,20 @@ fn explain_shows_a_harness_rules_examples_with_the_service_log() {
     assert!(out.contains("     session:  needs the package; exchanges from 0; response URL "), "{out}");
     assert!(out.contains("     exchange 0: query; head 200, Content-Length "), "{out}");
 }
+
+#[test]
+fn cases_md_names_every_entry_of_the_boundary_catalogue_and_every_url_shape() {
+    let text = std::fs::read_to_string(repo().join("docs/CASES.md")).expect("docs/CASES.md");
+    for entry in indiv_engine::boundary::CATALOGUE {
+        // The last part of the id names the value: a relation, a size, a shape, flags, a spelling.
+        let value = entry.id.rsplit('/').next().unwrap_or(entry.id);
+        assert!(text.contains(value), "docs/CASES.md does not name {} ({value})", entry.id);
+        if let Some(case) = entry.case {
+            let family = case.trim_end_matches(value).trim_end_matches('-');
+            assert!(text.contains(case) || text.contains(family), "docs/CASES.md does not name {case}");
+        }
+    }
+    for shape in indiv_engine::service::UrlShape::ALL {
+        assert!(text.contains(&format!("`\"{}\"`", shape.name())), "docs/CASES.md does not name {}", shape.name());
+    }
+}

@@ -228,6 +228,10 @@ fn certify_writes_report_html_with_summary_coverage_and_a_timeline_per_case_with
     let cases = report["cases"].as_array().expect("cases");
     assert_eq!(count(&elements, "svg", "timeline").len(), cases.len(), "one timeline per case");
     assert_eq!(count(&elements, "table", "coverage").len(), 1);
+    assert_eq!(count(&elements, "table", "boundaries").len(), 1);
+    let boundaries = report["boundary_coverage"]["rows"].as_array().expect("boundary rows");
+    let unreached = boundaries.iter().filter(|r| r["cases"] == 0).count();
+    assert_eq!(count(&elements, "tr", "unreached").len(), unreached, "one highlighted row per entry not reached");
     let coverage_rows = elements.iter().filter(|e| e.name == "tr").count();
     assert!(coverage_rows > indiv_spec::Rule::ALL.len(), "{coverage_rows} rows");
     // Each violation of report.json is marked on its case's timeline, linked to its rule.

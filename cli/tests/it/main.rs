@@ -4,6 +4,7 @@
 mod action;
 mod architecture;
 mod bad_input;
+mod boundaries;
 mod browser;
 mod certificate;
 mod certify;

@@ -3,6 +3,7 @@
 //! independent oracle, and the fuzz targets on their regression cases and
 //! seed corpora.
 
+mod boundaries;
 mod oracle;
 mod properties_checker;
 mod regressions;

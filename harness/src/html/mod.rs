@@ -52,7 +52,7 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 2
 .PASS { background: #31a354; } .NONSTRICT { background: #b8860b; } .INCONCLUSIVE { background: #8c6bb1; }
 .FAIL { background: #de2d26; } .ERROR { background: #a50f15; } .SKIP { background: #777; } .XFAIL { background: #555; }
 .counts span { margin-right: 1em; } .note { color: #555; font-style: italic; }
-.unexercised { background: #fff3cd; } .fired { color: #de2d26; font-weight: bold; }
+.unexercised, .unreached { background: #fff3cd; } .fired { color: #de2d26; font-weight: bold; }
 pre { background: #f6f6f6; padding: .4em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; margin: .2em 0; }
 svg.timeline { width: 100%; height: auto; background: #fcfcfc; border: 1px solid #eee; }
 svg.timeline text { font: 11px sans-serif; fill: #333; }
@@ -324,13 +324,13 @@ fn coverage_section(out: &mut String, spec: &Spec, summary: &RunSummary) {
          An entry no play reached is highlighted.</p>"
     );
     out.push_str(
-        "<table class=\"coverage\">\n<thead><tr><th>boundary</th><th>rules</th><th>cases</th></tr></thead>\n<tbody>\n",
+        "<table class=\"boundaries\">\n<thead><tr><th>boundary</th><th>rules</th><th>cases</th></tr></thead>\n<tbody>\n",
     );
     for row in rows {
         let _ = writeln!(
             out,
             "<tr{}><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if row.cases == 0 { " class=\"unexercised\"" } else { "" },
+            if row.cases == 0 { " class=\"unreached\"" } else { "" },
             esc(row.entry.id),
             esc(&row.entry.rules.join(", ")),
             row.cases
