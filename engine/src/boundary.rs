@@ -634,6 +634,9 @@ mod tests {
             assert!(ids.insert(e.id), "{} twice", e.id);
             assert_eq!(e.case.is_some(), e.side() == Side::Case, "{}", e.id);
             assert!(!e.rules.is_empty(), "{}", e.id);
+            for rule in e.rules {
+                assert!(indiv_spec::Rule::from_id(rule).is_some(), "{}: no rule {rule}", e.id);
+            }
         }
     }
 

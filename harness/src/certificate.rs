@@ -10,8 +10,8 @@
 //! program run), the run's mode (`strict`, `incomplete`,
 //! `stopped_at_protocol_mismatch`), every play (name, round, verdict), the
 //! generated cases' seeds (`generated`: the first seed and how many, given
-//! by the run), the verdict counts, the flaky cases and the rule coverage
-//! matrix. `files` lists `report.json` and every trace file `report.json`
+//! by the run), the verdict counts, the flaky cases, the rule coverage
+//! matrix and the boundary coverage. `files` lists `report.json` and every trace file `report.json`
 //! names, each with the SHA-256 of its content; `digest` is the SHA-256 of
 //! the lines `HEX  PATH\n` of `files` in their order (what `sha256sum`
 //! prints for them), which binds the names to the contents.
@@ -206,6 +206,7 @@ fn claims(report: &ReportFile) -> Vec<(&'static str, Value)> {
             }),
         ),
         ("coverage", report.coverage.clone().unwrap_or(Value::Null)),
+        ("boundary_coverage", report.boundary_coverage.clone().unwrap_or(Value::Null)),
     ]
 }
 

@@ -70,6 +70,9 @@ pub struct ReportFile {
     /// The rule coverage matrix.
     #[serde(default)]
     pub coverage: Option<serde_json::Value>,
+    /// The boundary coverage (absent from reports of indiv before it).
+    #[serde(default)]
+    pub boundary_coverage: Option<serde_json::Value>,
     /// What became of the `--expect` file's entries, when one was given.
     #[serde(default)]
     pub expectations: Option<ExpectationsFile>,

@@ -379,6 +379,18 @@ fn rule_section(out: &mut String, spec: &Spec, info: &RuleInfo, fixture: Option<
             let _ = writeln!(out, "Interpretations: {}.\n", related.join("; "));
         }
     }
+    let boundaries: Vec<String> = indiv_engine::boundary::CATALOGUE
+        .iter()
+        .filter(|e| e.rules.contains(&info.id.as_str()))
+        .map(|e| format!("`{}`", e.id))
+        .collect();
+    if !boundaries.is_empty() {
+        let _ = writeln!(
+            out,
+            "Boundary values (the project's [boundary catalogue](CASES.md#boundary-cases)): {}.\n",
+            boundaries.join(", ")
+        );
+    }
     match fixture {
         Some(f) => examples(out, f),
         None => out.push_str("No examples.\n\n"),

@@ -59,6 +59,8 @@ fn a_fresh_certificate_states_the_run_and_verifies() {
     assert_eq!(certificate["cases"], cases);
     assert_eq!(certificate["counts"], report["counts"]);
     assert_eq!(certificate["coverage"], report["coverage"]);
+    assert_eq!(certificate["boundary_coverage"], report["boundary_coverage"]);
+    assert!(certificate["boundary_coverage"]["reached"].is_u64(), "{}", certificate["boundary_coverage"]);
     assert_eq!(certificate["generated"], serde_json::Value::Null);
     let files: Vec<&str> =
         certificate["files"].as_array().expect("files").iter().map(|f| f["path"].as_str().unwrap_or("")).collect();

@@ -2,6 +2,7 @@
 //! (must and should), runs are deterministic, named scenarios are pinned as
 //! snapshots, and a model of the spec predicts every call's result.
 
+use indiv_engine::boundary;
 use indiv_engine::core::AppCall;
 use indiv_engine::scenario::{named, strategy};
 use indiv_engine::service::{Exchange, Fault, Pace, ServiceBehavior};
@@ -10,6 +11,7 @@ use indiv_spec::record::{Body, Record, Status, to_jsonl as jsonl};
 use indiv_spec::vocab::{Hresult, KnownHresult, RequiredVersion, SecurityFlag, SecurityVersion};
 use indiv_spec::{CheckOptions, Monitor, Spec, check_reader};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
 /// Engine scenarios checked per `cargo test` run.
@@ -33,9 +35,11 @@ fn every_engine_trace_conforms() {
     // many scenarios it checked and how fast.
     let mut runner = proptest::test_runner::TestRunner::new(config(ENGINE_CASES));
     let (records, started) = (std::cell::Cell::new(0usize), std::time::Instant::now());
+    let reached = std::cell::Cell::new(boundary::Reached::default());
     let result = runner.run(&strategy::scenario(), |scenario| {
         let trace = simulate(&scenario);
         records.set(records.get() + trace.len());
+        reached.set(reached.get().union(boundary::reached(&scenario)));
         let found = violations(&trace);
         prop_assert!(found.is_empty(), "{found:#?}\nscenario: {scenario:#?}\ntrace:\n{}", jsonl(&trace));
         Ok(())
@@ -44,12 +48,32 @@ fn every_engine_trace_conforms() {
         panic!("{e}");
     }
     let seconds = started.elapsed().as_secs_f64();
+    let missing: Vec<&str> = reached.get().missing().map(|e| e.id).collect();
     crate::show_in_test_output(&format!(
         "properties: {ENGINE_CASES} engine scenarios conform ({} records, {:.0} scenarios/s with checking); \
-         256 determinism cases; {MODEL_CASES} model runs\n",
+         boundaries reached: {}/{} {missing:?}; 256 determinism cases; {MODEL_CASES} model runs\n",
         records.get(),
-        f64::from(ENGINE_CASES) / seconds
+        f64::from(ENGINE_CASES) / seconds,
+        reached.get().entries().count(),
+        boundary::case_entries().count(),
     ));
+}
+
+#[test]
+fn generation_alone_reaches_every_boundary() {
+    // Unaimed scenarios (the property suite's and the fuzz target's), from a
+    // fixed seed so that the figure is a fact about the generator's weights,
+    // not a draw: every case entry of the catalogue is reached without the
+    // aim `--random` adds.
+    let rng = proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config(1000), rng);
+    let mut reached = boundary::Reached::default();
+    for _ in 0..1000 {
+        let scenario = strategy::scenario().new_tree(&mut runner).expect("a scenario").current();
+        reached = reached.union(boundary::reached(&scenario));
+    }
+    let missing: Vec<&str> = reached.missing().map(|e| e.id).collect();
+    assert!(missing.is_empty(), "1000 generated scenarios miss {missing:?}");
 }
 
 proptest! {
