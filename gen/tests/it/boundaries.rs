@@ -40,9 +40,12 @@ fn respelled(text: &str, spell: impl Fn(u32) -> String) -> String {
     out
 }
 
+/// How a code is spelled as a JSON value.
+type Spell = fn(u32) -> String;
+
 #[test]
 fn the_checker_judges_an_hresult_by_its_code_not_its_spelling() {
-    let spellings: [(&str, fn(u32) -> String); 4] = [
+    let spellings: [(&str, Spell); 4] = [
         ("upper-case hex", |v| format!("\"0x{v:08X}\"")),
         ("lower-case hex", |v| format!("\"0x{v:08x}\"")),
         ("unsigned integer", |v| v.to_string()),
