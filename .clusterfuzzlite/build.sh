@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ClusterFuzzLite build: compiles every cargo-fuzz target of fuzz/ and copies
-# it, its seed corpus, its dictionary and its libFuzzer options (TARGET.options:
-# -max_len) into $OUT. Runs inside the
+# ClusterFuzzLite build: compiles every cargo-fuzz target of fuzz/ (with the
+# build flags of fuzz/options/TARGET.build, if any) and copies it, its seed
+# corpus, its dictionary and its libFuzzer options (TARGET.options: -max_len)
+# into $OUT. Runs inside the
 # base-builder-rust image (batch and code-change modes alike), and anywhere
 # else with SRC and OUT set (SANITIZER defaults to none off the image).
 set -euo pipefail
@@ -18,10 +19,17 @@ cd "$project/fuzz"
 # Off the image there may be no nightly: stable with RUSTC_BOOTSTRAP builds too.
 if ! rustc --version | grep -q nightly; then export RUSTC_BOOTSTRAP=1; fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$project/fuzz/target}"
-cargo fuzz build -O -s "$sanitizer"
-release="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release"
 for target in $(cargo fuzz list); do
-  cp "$release/$target" "$OUT/$target"
+  # The target's cargo-fuzz build flags (options/TARGET.build, which
+  # fuzz/nightly.sh reads too), built into a target directory of their own.
+  flags=()
+  dir="$CARGO_TARGET_DIR"
+  if [ -f "options/$target.build" ]; then
+    read -r -a flags <"options/$target.build"
+    dir="$CARGO_TARGET_DIR/variant$(printf '%s' "${flags[*]}" | tr -c 'a-z0-9' '-')"
+  fi
+  cargo fuzz build -O -s "$sanitizer" "${flags[@]}" --target-dir "$dir" "$target"
+  cp "$dir/x86_64-unknown-linux-gnu/release/$target" "$OUT/$target"
   if [ -d "seeds/$target" ]; then
     (cd "seeds/$target" && python3 -m zipfile -c "$OUT/${target}_seed_corpus.zip" ./*)
   fi

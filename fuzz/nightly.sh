@@ -16,7 +16,12 @@
 #                  installed, else stable with RUSTC_BOOTSTRAP=1)
 #
 # Each target's libFuzzer options (its -max_len) are in options/TARGET.options,
-# the file ClusterFuzzLite reads too.
+# the file ClusterFuzzLite reads too; its cargo-fuzz build flags, if any, in
+# options/TARGET.build (--no-trace-compares for the structured targets, which
+# run about twice as fast without comparison tracing and reach as many edges:
+# BENCHMARKS.md, "Fuzzing speed"), which .clusterfuzzlite/build.sh reads too.
+# A target with build flags is built into a target directory of its own, so
+# the two builds do not undo each other.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -34,11 +39,21 @@ fi
 if [ "$toolchain" != nightly ]; then export RUSTC_BOOTSTRAP=1; fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 fuzz() { cargo "+$toolchain" fuzz "$@"; }
+# The build flags of options/TARGET.build and, with any, a target directory
+# of their own (one word per line).
+build_args() {
+  [ -f "options/$1.build" ] || return 0
+  read -r -a flags <"options/$1.build"
+  printf '%s\n' "${flags[@]}" --target-dir "target/variant$(printf '%s' "${flags[*]}" | tr -c 'a-z0-9' '-')"
+}
 
 targets=${FUZZ_TARGETS:-$(fuzz list | tr "\n" " ")}
 mkdir -p logs corpus artifacts
 echo "== building (${toolchain}, sanitizer ${sanitizer})"
-for t in $targets; do fuzz build -O -s "$sanitizer" "$t"; done
+for t in $targets; do
+  mapfile -t build < <(build_args "$t")
+  fuzz build -O -s "$sanitizer" "${build[@]}" "$t"
+done
 
 # The libFuzzer flags of options/TARGET.options ([libfuzzer] key = value), as
 # -key=value arguments.
@@ -53,12 +68,13 @@ run_one() {
   dict=()
   [ -f "dicts/$t.dict" ] && dict=("-dict=dicts/$t.dict")
   mapfile -t opts < <(options "$t")
+  mapfile -t build < <(build_args "$t")
   # A crash ends the run early; the summary below picks it up from artifacts/.
-  fuzz run -O -s "$sanitizer" "$t" "corpus/$t" "seeds/$t" -- \
+  fuzz run -O -s "$sanitizer" "${build[@]}" "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" \
     -print_final_stats=1 "${opts[@]}" "${dict[@]}" >"logs/$t.log" 2>&1 || true
 }
-export -f run_one fuzz options
+export -f run_one fuzz options build_args
 export seconds timeout rss sanitizer toolchain
 echo "== fuzzing: $targets (${seconds}s each, ${jobs} at once)"
 printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_one {}'
@@ -66,7 +82,8 @@ printf '%s\n' $targets | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 echo "== merging and minimising corpora"
 for t in $targets; do
   mapfile -t opts < <(options "$t")
-  fuzz cmin -O -s "$sanitizer" "$t" "corpus/$t" -- -rss_limit_mb="$rss" "${opts[@]}" >>"logs/$t.log" 2>&1 || true
+  mapfile -t build < <(build_args "$t")
+  fuzz cmin -O -s "$sanitizer" "${build[@]}" "$t" "corpus/$t" -- -rss_limit_mb="$rss" "${opts[@]}" >>"logs/$t.log" 2>&1 || true
 done
 
 echo "== results"
@@ -88,14 +105,15 @@ if [ "$crashes" -gt 0 ]; then
   mkdir -p "$root/gen/tests/regressions"
   for t in $targets; do
     for crash in $(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \)); do
-      fuzz tmin -O -s "$sanitizer" "$t" "$crash" -- -runs=2000 >>"logs/$t.log" 2>&1 || true
+      mapfile -t build < <(build_args "$t")
+      fuzz tmin -O -s "$sanitizer" "${build[@]}" "$t" "$crash" -- -runs=2000 >>"logs/$t.log" 2>&1 || true
       small=$(ls -t "artifacts/$t"/minimized-from-* 2>/dev/null | head -1 || true)
       [ -n "$small" ] || small=$crash
       name="$t-$(sha256sum "$small" | cut -c1-12)"
       (cd "$root" && cargo run -q -- fuzz-case "$t" "fuzz/$small") \
         >"$root/gen/tests/regressions/$name.toml"
       echo "crash in $t: gen/tests/regressions/$name.toml"
-      echo "  reproduce: (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none $t $small)"
+      echo "  reproduce: (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -s none ${build[*]} $t $small)"
     done
   done
   echo "$crashes crash(es); fix them, keep the regression cases, and run cargo test"

@@ -71,3 +71,27 @@ fn every_seed_input_passes_its_target() {
         assert!(inputs > 0, "{target} has no seed inputs");
     }
 }
+
+#[test]
+fn fuzz_build_flags_belong_to_targets_and_are_flags_cargo_fuzz_knows() {
+    // fuzz/nightly.sh and .clusterfuzzlite/build.sh pass these words to
+    // `cargo fuzz build` (and run, cmin, tmin); a typo would fail the nightly
+    // job only, so it fails here first.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/options");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/options") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "build") {
+            continue;
+        }
+        let target = path.file_stem().and_then(|s| s.to_str()).expect("a name");
+        assert!(TARGETS.contains(&target), "{}: no such fuzz target", path.display());
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert_eq!(text.lines().count(), 1, "{}: one line of flags", path.display());
+        for word in text.split_whitespace() {
+            assert!(["--no-trace-compares"].contains(&word), "{}: unknown flag {word}", path.display());
+        }
+        files += 1;
+    }
+    assert!(files > 0, "no build flags: the structured targets run without comparison tracing");
+}
