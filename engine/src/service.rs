@@ -917,12 +917,26 @@ fn redirect(status: u16, hop: u32) -> Plan {
 /// it; a corrupt package (the install-failure fault) has every byte inverted.
 fn package_bytes(len: u32, corrupt: bool) -> Vec<u8> {
     let flip = if corrupt { 0xFF } else { 0 };
-    (0..len).map(|i| (i % 251) as u8 ^ flip).collect()
+    let cycle = package_cycle().map(|b| b ^ flip);
+    // Whole cycles copied, not a byte at a time: every simulated and served
+    // download builds its package.
+    let mut bytes = Vec::with_capacity(len as usize);
+    while bytes.len() < len as usize {
+        let take = (len as usize - bytes.len()).min(cycle.len());
+        bytes.extend_from_slice(&cycle[..take]);
+    }
+    bytes
+}
+
+/// One cycle of a good package: bytes 0 to 250.
+fn package_cycle() -> [u8; 251] {
+    std::array::from_fn(|i| i as u8)
 }
 
 /// Whether `bytes` are a good package (what an installer checks).
 pub fn package_is_intact(bytes: &[u8]) -> bool {
-    bytes.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8)
+    let cycle = package_cycle();
+    bytes.chunks(cycle.len()).all(|chunk| chunk == &cycle[..chunk.len()])
 }
 
 /// `data` as a gzip stream (RFC 1952) of stored (uncompressed) deflate
