@@ -44,7 +44,10 @@ use crate::sim::{SIM_BASE_URL, Simulation};
 /// How a component's version stands to another version's major and minor
 /// numbers (the two numbers a content header requires, or the offered
 /// version's). A pair may stand in several relations at once (2.10 to 2.9
-/// is both [`Relation::MinorOneAbove`] and [`Relation::WiderAbove`]).
+/// is both [`Relation::MinorOneAbove`] and [`Relation::MinorWiderAbove`]).
+/// Every relation but [`Relation::NotIndividualized`] is of an
+/// individualized component: a component never individualized is outdated
+/// for any content whatever its numbers, so its numbers decide nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Relation {
     /// The same major and minor, the component individualized.
@@ -62,39 +65,52 @@ pub enum Relation {
     MajorOneBelow,
     /// The same major, the component's minor above and of more digits, so
     /// that it is below as text (2.10 against 2.9).
-    WiderAbove,
+    MinorWiderAbove,
     /// The same major, the component's minor below and of fewer digits, so
     /// that it is above as text (2.9 against 2.10).
-    WiderBelow,
+    MinorWiderBelow,
+    /// The component's major above and of more digits, so that it is below
+    /// as text (10.1 against 9.1).
+    MajorWiderAbove,
+    /// The component's major below and of fewer digits, so that it is above
+    /// as text (9.1 against 10.1).
+    MajorWiderBelow,
 }
 
 impl Relation {
     /// Every relation.
-    pub const ALL: [Relation; 8] = [
+    pub const ALL: [Relation; 10] = [
         Relation::Equal,
         Relation::NotIndividualized,
         Relation::MinorOneAbove,
         Relation::MinorOneBelow,
         Relation::MajorOneAbove,
         Relation::MajorOneBelow,
-        Relation::WiderAbove,
-        Relation::WiderBelow,
+        Relation::MinorWiderAbove,
+        Relation::MinorWiderBelow,
+        Relation::MajorWiderAbove,
+        Relation::MajorWiderBelow,
     ];
 
     /// Whether `component` stands in this relation to `other` (major, minor).
     pub fn holds(self, component: SecurityVersion, other: (u32, u32)) -> bool {
         let (major, minor) = component.major_minor();
         let (o_major, o_minor) = other;
+        if (self == Relation::NotIndividualized) == component.is_individualized() {
+            return false;
+        }
         let text = |a: u32, b: u32| format!("{a}.{b}");
+        let (mine, theirs) = (text(major, minor), text(o_major, o_minor));
         match self {
-            Relation::Equal => (major, minor) == other && component.is_individualized(),
-            Relation::NotIndividualized => (major, minor) == other && !component.is_individualized(),
+            Relation::Equal | Relation::NotIndividualized => (major, minor) == other,
             Relation::MinorOneAbove => major == o_major && Some(minor) == o_minor.checked_add(1),
             Relation::MinorOneBelow => major == o_major && minor.checked_add(1) == Some(o_minor),
             Relation::MajorOneAbove => Some(major) == o_major.checked_add(1) && minor < o_minor,
             Relation::MajorOneBelow => major.checked_add(1) == Some(o_major) && minor > o_minor,
-            Relation::WiderAbove => major == o_major && minor > o_minor && text(major, minor) < text(o_major, o_minor),
-            Relation::WiderBelow => major == o_major && minor < o_minor && text(major, minor) > text(o_major, o_minor),
+            Relation::MinorWiderAbove => major == o_major && minor > o_minor && mine < theirs,
+            Relation::MinorWiderBelow => major == o_major && minor < o_minor && mine > theirs,
+            Relation::MajorWiderAbove => major > o_major && mine < theirs,
+            Relation::MajorWiderBelow => major < o_major && mine > theirs,
         }
     }
 
@@ -110,8 +126,10 @@ impl Relation {
             Relation::MinorOneBelow => (component(a, b), (a, b + 1)),
             Relation::MajorOneAbove => (component(a + 1, b - 1), (a, b)),
             Relation::MajorOneBelow => (component(a, b + 1), (a + 1, b)),
-            Relation::WiderAbove => (component(a, 10), (a, 9)),
-            Relation::WiderBelow => (component(a, 9), (a, 10)),
+            Relation::MinorWiderAbove => (component(a, 10), (a, 9)),
+            Relation::MinorWiderBelow => (component(a, 9), (a, 10)),
+            Relation::MajorWiderAbove => (component(10, b), (9, b)),
+            Relation::MajorWiderBelow => (component(9, b), (10, b)),
         }
     }
 
@@ -125,8 +143,10 @@ impl Relation {
             Relation::MinorOneBelow => b.checked_add(1).map(|b| (a, b)),
             Relation::MajorOneAbove => a.checked_sub(1).zip(b.checked_add(1)),
             Relation::MajorOneBelow => a.checked_add(1).zip(b.checked_sub(1)),
-            Relation::WiderAbove => Some((a, 9)),
-            Relation::WiderBelow => Some((a, 10)),
+            Relation::MinorWiderAbove => Some((a, 9)),
+            Relation::MinorWiderBelow => Some((a, 10)),
+            Relation::MajorWiderAbove => Some((9, b)),
+            Relation::MajorWiderBelow => Some((10, b)),
         };
         candidate.filter(|other| self.holds(component, *other))
     }
@@ -140,8 +160,10 @@ impl Relation {
             Relation::MinorOneBelow => "minor-one-below",
             Relation::MajorOneAbove => "major-one-above",
             Relation::MajorOneBelow => "major-one-below",
-            Relation::WiderAbove => "wider-above",
-            Relation::WiderBelow => "wider-below",
+            Relation::MinorWiderAbove => "minor-wider-above",
+            Relation::MinorWiderBelow => "minor-wider-below",
+            Relation::MajorWiderAbove => "major-wider-above",
+            Relation::MajorWiderBelow => "major-wider-below",
         }
     }
 }
@@ -252,16 +274,20 @@ pub const CATALOGUE: &[Entry] = &[
     entry!(Boundary::Required(Relation::MinorOneBelow), "required/minor-one-below", Some("boundary-version-minor-one-below"), ["READER-NEEDS-WHEN-OUTDATED", "READER-NO-RIGHTS-AFTER-SUCCEED"] ),
     entry!(Boundary::Required(Relation::MajorOneAbove), "required/major-one-above", Some("boundary-version-major-one-above"), ["READER-NEEDS-WHEN-OUTDATED"] ),
     entry!(Boundary::Required(Relation::MajorOneBelow), "required/major-one-below", Some("boundary-version-major-one-below"), ["READER-NEEDS-WHEN-OUTDATED"] ),
-    entry!(Boundary::Required(Relation::WiderAbove), "required/wider-above", Some("boundary-version-wider-above"), ["READER-NEEDS-WHEN-OUTDATED"] ),
-    entry!(Boundary::Required(Relation::WiderBelow), "required/wider-below", Some("boundary-version-wider-below"), ["READER-NEEDS-WHEN-OUTDATED"] ),
+    entry!(Boundary::Required(Relation::MinorWiderAbove), "required/minor-wider-above", Some("boundary-version-minor-wider-above"), ["READER-NEEDS-WHEN-OUTDATED"] ),
+    entry!(Boundary::Required(Relation::MinorWiderBelow), "required/minor-wider-below", Some("boundary-version-minor-wider-below"), ["READER-NEEDS-WHEN-OUTDATED"] ),
+    entry!(Boundary::Required(Relation::MajorWiderAbove), "required/major-wider-above", Some("boundary-version-major-wider-above"), ["READER-NEEDS-WHEN-OUTDATED"] ),
+    entry!(Boundary::Required(Relation::MajorWiderBelow), "required/major-wider-below", Some("boundary-version-major-wider-below"), ["READER-NEEDS-WHEN-OUTDATED"] ),
     entry!(Boundary::Offered(Relation::Equal), "offered/equal", Some("boundary-version-equal"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Offered(Relation::NotIndividualized), "offered/not-individualized", Some("boundary-version-not-individualized"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Offered(Relation::MinorOneAbove), "offered/minor-one-above", Some("boundary-version-minor-one-above"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Offered(Relation::MinorOneBelow), "offered/minor-one-below", Some("boundary-version-minor-one-below"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Offered(Relation::MajorOneAbove), "offered/major-one-above", Some("boundary-version-major-one-above"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Offered(Relation::MajorOneBelow), "offered/major-one-below", Some("boundary-version-major-one-below"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
-    entry!(Boundary::Offered(Relation::WiderAbove), "offered/wider-above", Some("boundary-version-wider-above"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
-    entry!(Boundary::Offered(Relation::WiderBelow), "offered/wider-below", Some("boundary-version-wider-below"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
+    entry!(Boundary::Offered(Relation::MinorWiderAbove), "offered/minor-wider-above", Some("boundary-version-minor-wider-above"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
+    entry!(Boundary::Offered(Relation::MinorWiderBelow), "offered/minor-wider-below", Some("boundary-version-minor-wider-below"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
+    entry!(Boundary::Offered(Relation::MajorWiderAbove), "offered/major-wider-above", Some("boundary-version-major-wider-above"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
+    entry!(Boundary::Offered(Relation::MajorWiderBelow), "offered/major-wider-below", Some("boundary-version-major-wider-below"), ["SECURITY-AS-NEEDED", "SESSION-SUCCEED-INSTALLED"] ),
     entry!(Boundary::Total(1), "total/1", Some("boundary-total-1"), ["SERVICE-TOTAL-MATCHES", "PROGRESS-WITHIN-TOTAL"]),
     entry!(Boundary::Total(65_535), "total/65535", Some("boundary-total-65535"), ["SERVICE-TOTAL-MATCHES", "PROGRESS-WITHIN-TOTAL"] ),
     entry!(Boundary::Total(65_536), "total/65536", Some("boundary-total-65536"), ["SERVICE-TOTAL-MATCHES", "PROGRESS-WITHIN-TOTAL"] ),
@@ -271,14 +297,14 @@ pub const CATALOGUE: &[Entry] = &[
     entry!(Boundary::Total(u32::MAX), "total/4294967295", Some("boundary-total-4294967295"), ["SERVICE-TOTAL-MATCHES", "PROGRESS-WITHIN-TOTAL"] ),
     entry!(Boundary::ProgressAtTotal, "progress/at-total", Some("boundary-total-65537"), ["PROGRESS-WITHIN-TOTAL", "SERVICE-PROGRESS-REAL"] ),
     entry!(Boundary::ProgressOneShort, "progress/one-short", Some("boundary-total-1"), ["PROGRESS-WITHIN-TOTAL", "SERVICE-PROGRESS-REAL"] ),
-    entry!(Boundary::Url(UrlShape::Query), "url/query", Some("boundary-url-query"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::EmptyQuery), "url/empty-query", Some("boundary-url-empty-query"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::PercentEncoded), "url/percent-encoded", Some("boundary-url-percent-encoded"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::DefaultPort), "url/default-port", Some("boundary-url-default-port"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::LoopbackLiteralMaxPort), "url/loopback-literal-max-port", Some("boundary-url-loopback-literal-max-port"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::DotSegments), "url/dot-segments", Some("boundary-url-dot-segments"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::LongPath), "url/long-path", Some("boundary-url-long-path"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
-    entry!(Boundary::Url(UrlShape::UpperCaseScheme), "url/upper-case-scheme", Some("boundary-url-upper-case-scheme"), ["SERVICE-URL-MATCHES", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::Query), "url/query", Some("boundary-url-query"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::EmptyQuery), "url/empty-query", Some("boundary-url-empty-query"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::PercentEncoded), "url/percent-encoded", Some("boundary-url-percent-encoded"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::DefaultPort), "url/default-port", Some("boundary-url-default-port"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::LoopbackLiteralMaxPort), "url/loopback-literal-max-port", Some("boundary-url-loopback-literal-max-port"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::DotSegments), "url/dot-segments", Some("boundary-url-dot-segments"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::LongPath), "url/long-path", Some("boundary-url-long-path"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
+    entry!(Boundary::Url(UrlShape::UpperCaseScheme), "url/upper-case-scheme", Some("boundary-url-upper-case-scheme"), ["SERVICE-URL-MATCHES", "SERVICE-URL-VERBATIM", "STATUS-URL-FORM", "HTTP-URL-STABLE"] ),
     entry!(Boundary::IndividualizeFlags(0), "flags/individualize/0x0", Some("boundary-flags-individualize"), ["READER-FLAGS-VALID"] ),
     entry!(Boundary::IndividualizeFlags(1), "flags/individualize/0x1", Some("boundary-flags-individualize"), ["READER-FLAGS-VALID"] ),
     entry!(Boundary::IndividualizeFlags(2), "flags/individualize/0x2", Some("boundary-flags-individualize"), ["READER-FLAGS-VALID"] ),
@@ -336,11 +362,17 @@ pub fn reached(scenario: &Scenario) -> Reached {
     // relations of the component to the offer; the versions are compared
     // only if the offer reaches the session.
     let mut as_needed: Vec<(usize, Vec<Relation>)> = Vec::new();
+    // READER-NEEDS-WHEN-OUTDATED does not judge whether an Open owes the
+    // notice after a security-path success until a reader session succeeds
+    // (stale reader objects): such an Open compares nothing.
+    let (mut stale_readers, mut seen) = (false, 0);
     for step in &scenario.steps {
         sim.advance(step.trigger);
+        stale_readers = stale_after(&sim.trace()[seen..], stale_readers);
+        seen = sim.trace().len();
         let component = sim.engine().component_version();
         match step.call {
-            AppCall::Open { required } => {
+            AppCall::Open { required } if !stale_readers => {
                 for r in Relation::ALL.into_iter().filter(|r| r.holds(component, (required.major, required.minor))) {
                     hit.mark(Boundary::Required(r));
                 }
@@ -388,6 +420,26 @@ pub fn reached(scenario: &Scenario) -> Reached {
         }
     }
     hit
+}
+
+/// Whether reader objects are stale (see [`reached`]) after `records`, given
+/// whether they were before: a security-path success makes them so, a
+/// reader-path success not.
+fn stale_after(records: &[indiv_spec::record::Record<'_>], mut stale: bool) -> bool {
+    for record in records {
+        match &record.body {
+            Body::Event { event: Event::Progress(value), .. } if value.indi_status() == Some(IndiStatus::Succeed) => {
+                stale = true;
+            }
+            Body::Status { status: Status::Individualize(value), .. }
+                if value.indi_status() == Some(IndiStatus::Succeed) =>
+            {
+                stale = false;
+            }
+            _ => {}
+        }
+    }
+    stale
 }
 
 /// Whether the security session whose records begin `records` got its
@@ -516,9 +568,13 @@ fn case_for(entries: &[&Entry]) -> (&'static str, Scenario) {
             scenario(old, ServiceBehavior { response_url: shape, ..base }, reader_session),
         ),
         Some(Boundary::IndividualizeFlags(_)) => {
-            let steps = INDIVIDUALIZE_FLAGS
-                .iter()
-                .map(|&flags| step(Trigger::WhenIdle, AppCall::Individualize { flags }))
+            // The invalid values first, while no success has locked the
+            // client, so that only the flags decide each call's answer.
+            let (valid, invalid): (Vec<u32>, Vec<u32>) = INDIVIDUALIZE_FLAGS.iter().partition(|f| **f <= 1);
+            let steps = invalid
+                .into_iter()
+                .chain(valid)
+                .map(|flags| step(Trigger::WhenIdle, AppCall::Individualize { flags }))
                 .chain([step(Trigger::WhenIdle, AppCall::GetSecurityVersion)])
                 .collect();
             ("Individualize with each flags value at the edges, one after the other", scenario(old, base, steps))
@@ -668,9 +724,9 @@ mod tests {
             }
         }
         let v = |s: &str| SecurityVersion::parse(s).expect("a version");
-        assert!(Relation::WiderAbove.holds(v("2.10.0.1"), (2, 9)));
-        assert!(!Relation::WiderAbove.holds(v("2.10.0.1"), (2, 1)), "2.10 is above 2.1 as text too");
-        assert!(Relation::WiderBelow.holds(v("2.9.0.1"), (2, 10)));
+        assert!(Relation::MinorWiderAbove.holds(v("2.10.0.1"), (2, 9)));
+        assert!(!Relation::MinorWiderAbove.holds(v("2.10.0.1"), (2, 1)), "2.10 is above 2.1 as text too");
+        assert!(Relation::MinorWiderBelow.holds(v("2.9.0.1"), (2, 10)));
         assert!(!Relation::Equal.holds(v("2.9.0.0"), (2, 9)));
         assert!(Relation::NotIndividualized.holds(v("2.9.0.0"), (2, 9)));
         assert!(Relation::MajorOneAbove.holds(v("3.1.0.1"), (2, 5)));
@@ -694,6 +750,36 @@ mod tests {
             let aimed: std::collections::HashSet<_> = (start..start + count).map(|s| aim_of_seed(s).id).collect();
             assert_eq!(aimed.len() as u64, count);
         }
+    }
+
+    #[test]
+    fn an_open_the_rule_does_not_judge_reaches_no_version_boundary() {
+        // After a security-path success and before a reader success,
+        // READER-NEEDS-WHEN-OUTDATED does not judge whether an Open owes the
+        // notice; after a reader success it does again.
+        let (_, mut scenario) = case_for(&[&CATALOGUE[0]]);
+        scenario.component_version = SecurityVersion([2, 1, 0, 1]);
+        scenario.service.offered_version = SecurityVersion([2, 4, 0, 1]);
+        let open = AppCall::Open { required: RequiredVersion { major: 2, minor: 5 } };
+        let force = AppCall::PerformSecurityUpdate { flags: SecurityFlag::ForceIndiv.value() };
+        scenario.steps = vec![step(Trigger::Now, force), step(Trigger::WhenIdle, open.clone())];
+        let below =
+            |s: &Scenario| reached(s).entries().any(|e| e.boundary == Boundary::Required(Relation::MinorOneBelow));
+        assert!(!below(&scenario), "an Open after a security success");
+        scenario.steps.push(step(Trigger::Now, AppCall::Individualize { flags: 0 }));
+        scenario.steps.push(step(Trigger::WhenIdle, open));
+        assert!(below(&scenario), "an Open after a reader success");
+    }
+
+    #[test]
+    fn a_never_individualized_component_stands_in_no_relation_of_numbers() {
+        let component = SecurityVersion([3, 10, 0, 0]);
+        let related: Vec<Relation> = Relation::ALL.into_iter().filter(|r| r.holds(component, (3, 9))).collect();
+        assert!(related.is_empty(), "{related:?}");
+        assert!(Relation::NotIndividualized.holds(component, (3, 10)));
+        assert!(Relation::MajorWiderAbove.holds(SecurityVersion([10, 1, 0, 1]), (9, 1)));
+        assert!(Relation::MajorWiderBelow.holds(SecurityVersion([9, 5, 0, 1]), (10, 1)));
+        assert!(!Relation::MajorWiderAbove.holds(SecurityVersion([30, 1, 0, 1]), (29, 1)), "the same width");
     }
 
     #[test]

@@ -126,7 +126,8 @@ BUGS = {
     # The response URL is reported without its query string.
     "url-drops-query": "SERVICE-URL-MATCHES",
     # The response URL is parsed and rebuilt by urllib, which drops an empty
-    # query and writes the scheme in lower case.
+    # query (another URL) and writes the scheme in lower case (the same URL,
+    # which SERVICE-URL-VERBATIM, a should rule, reports).
     "url-normalized": "SERVICE-URL-MATCHES",
     # dwHTTPReadTotal is kept in 16 bits: a total of 65,537 is reported as 1.
     "total-16-bit": "SERVICE-TOTAL-MATCHES",

@@ -1041,7 +1041,7 @@ mod tests {
         let generated = case_by_name("random-12").expect("a seed names a case");
         assert_eq!(
             (generated.name.as_str(), generated.about.as_str()),
-            ("random-12", "generated from seed 12, aimed at offered/major-one-above")
+            ("random-12", "generated from seed 12, aimed at offered/minor-one-above")
         );
         for name in ["", "bus", "random-", "random-+1", "random-012", "random-18446744073709551616"] {
             assert!(matches!(case_by_name(name), Err(Error::UnknownCase(n)) if n == name), "{name}");

@@ -1,6 +1,6 @@
 //! `indiv-service-rules`: what the individualization service did on the wire
-//! ([`CaseLog`]), and the five `SERVICE-*` harness rules judged against it
-//! ([`check`]).
+//! ([`CaseLog`]), and the `SERVICE-*` harness rules judged against it
+//! ([`check`]; `url` says when two response URLs are the same URL).
 //!
 //! Only a harness that ran the service can judge these rules, but the rules
 //! themselves are pure functions of a status, the session's facts and the
@@ -9,6 +9,7 @@
 
 mod log;
 mod rules;
+mod url;
 
 pub use log::{CaseLog, ExchangeKind, ExchangeRecord};
 pub use rules::{ServiceFinding, SessionFacts, check, fault_fails};

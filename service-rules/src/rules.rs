@@ -246,10 +246,19 @@ fn judge(
         let answered = exchanges.iter().any(|(_, e)| e.kind == ExchangeKind::Query && e.status == Some(200));
         if !answered {
             push(Rule::ServiceUrlMatches, format!("pszIndiRespUrl {url:?} before the service answered"), &query);
-        } else if url.as_ref() != facts.response_url {
+        } else if !crate::url::same_url(url, &facts.response_url) {
             push(
                 Rule::ServiceUrlMatches,
                 format!("pszIndiRespUrl {url:?}; the service returned {:?}", facts.response_url),
+                &query,
+            );
+        } else if url.as_ref() != facts.response_url {
+            push(
+                Rule::ServiceUrlVerbatim,
+                format!(
+                    "pszIndiRespUrl {url:?} is the URL the service returned, spelled differently: {:?}",
+                    facts.response_url
+                ),
                 &query,
             );
         }

@@ -95,6 +95,7 @@ rules! {
     ServiceTotalMatches = "SERVICE-TOTAL-MATCHES",
     ServiceProgressReal = "SERVICE-PROGRESS-REAL",
     ServiceUrlMatches = "SERVICE-URL-MATCHES",
+    ServiceUrlVerbatim = "SERVICE-URL-VERBATIM",
     ServiceFaultFails = "SERVICE-FAULT-FAILS",
     ServiceRedirectsBounded = "SERVICE-REDIRECTS-BOUNDED",
 }

@@ -70,6 +70,7 @@ fn operator(rule: Rule) -> Option<Operator> {
         | Rule::ServiceTotalMatches
         | Rule::ServiceProgressReal
         | Rule::ServiceUrlMatches
+        | Rule::ServiceUrlVerbatim
         | Rule::ServiceFaultFails
         | Rule::ServiceRedirectsBounded => return None,
         Rule::StatusIndiValue => values::status_indi_value,
