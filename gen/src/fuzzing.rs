@@ -5,7 +5,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use indiv_engine::boundary::{self, INDIVIDUALIZE_FLAGS, MINORS, SECURITY_FLAGS};
 use indiv_spec::reader::Decoder;
-use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, to_jsonl};
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl};
 use indiv_spec::record::{decode_line_fast, decode_line_serde};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
@@ -127,13 +127,16 @@ pub fn engine_scenario(data: &[u8]) {
     assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{text}", outcome.violations);
 }
 
-/// `roundtrip`: record → JSON → record is the identity, and JSON → record →
+/// `roundtrip`: record → JSON → record is the identity (and the JSON is what
+/// serde_json writes for the record, byte for byte), and JSON → record →
 /// JSON is stable.
 pub fn roundtrip(data: &[u8]) {
     let mut u = Unstructured::new(data);
     if let Ok(trace) = FuzzTrace::arbitrary(&mut u) {
         for record in trace.records() {
             let json = record.to_string();
+            // The writer writes what serde_json writes, byte for byte.
+            assert_eq!(json, line_serde(&record));
             let back: Record<'_> = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
             assert_eq!(back, record, "{json}");
         }
@@ -145,6 +148,7 @@ pub fn roundtrip(data: &[u8]) {
     };
     if let Ok(record) = serde_json::from_str::<Record<'_>>(line) {
         let once = record.to_string();
+        assert_eq!(once, line_serde(&record), "{line}");
         let again: Record<'_> = serde_json::from_str(&once).unwrap_or_else(|e| panic!("{e}: {once}"));
         assert_eq!(again, record, "{line}");
         assert_eq!(again.to_string(), once);

@@ -178,3 +178,37 @@ fn fuzz_dictionaries_and_seeds_carry_the_boundary_catalogue() {
         }
     }
 }
+
+#[test]
+fn the_writer_writes_what_serde_json_writes() {
+    use arbitrary::{Arbitrary, Unstructured};
+    use indiv_gen::fuzzing::FuzzTrace;
+    use indiv_spec::record::{Record, line_serde};
+    let check = |records: &[Record<'_>], what: &str| {
+        for record in records {
+            assert_eq!(record.to_string(), line_serde(record), "{what}");
+        }
+    };
+    for seed in 0..500 {
+        check(&legal_trace(spec(), &mut SplitMix64::new(seed), 4), "a legal trace");
+    }
+    for named in indiv_engine::scenario::named() {
+        check(&simulate(&named.scenario), named.name);
+    }
+    // Arbitrary records: every value, strings with every character that
+    // needs escaping, timestamps.
+    let mut rng = SplitMix64::new(7);
+    let mut records = 0;
+    for _ in 0..10_000 {
+        let bytes: Vec<u8> = (0..512).map(|_| (rng.next_u64() >> 24) as u8).collect();
+        if let Ok(trace) = FuzzTrace::arbitrary(&mut Unstructured::new(&bytes)) {
+            let trace = trace.records();
+            records += trace.len();
+            check(&trace, "an arbitrary record");
+        }
+    }
+    assert!(records > 10_000, "{records} arbitrary records");
+    let escapes = r#"{"kind":"call","api":"GetSecurityVersion","version":"\"\\\/\b\f\n\r\t\u0000\u001f\u007f é 😀","hr":"0x80004005","ts":1.5}"#;
+    let record: Record<'_> = serde_json::from_str(escapes).expect("a record");
+    check(&[record], "escapes");
+}

@@ -11,8 +11,9 @@ mod de;
 mod fast;
 mod ser;
 
+pub use ser::{line_serde, write_line};
+
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use serde_json::Number;
 
@@ -295,9 +296,8 @@ pub fn decode_line_fast(text: &str) -> Option<Record<'_>> {
 pub fn to_jsonl(records: &[Record<'_>]) -> String {
     let mut out = String::new();
     for record in records {
-        // Writing into a String cannot fail, and a record always serializes
-        // (its map has string keys only).
-        let _ = writeln!(out, "{record}");
+        write_line(&mut out, record);
+        out.push('\n');
     }
     out
 }

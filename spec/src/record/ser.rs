@@ -2,7 +2,7 @@
 //! where they have one and an `Hresult` as the text it displays as; and a
 //! record's `Display`, its JSONL line.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -110,7 +110,204 @@ impl Serialize for Record<'_> {
 impl fmt::Display for Record<'_> {
     /// One JSONL line, without the newline.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
-        f.write_str(&text)
+        let mut line = String::new();
+        write_line(&mut line, self);
+        f.write_str(&line)
     }
+}
+
+/// Appends `record`'s line (without the newline) to `out`: the bytes its
+/// `Serialize` gives through serde_json (the reference, [`line_serde`]; the
+/// property tests and the `roundtrip` fuzz target hold the two to the same
+/// bytes), written straight into `out` in one pass, without a serializer,
+/// an allocation per record, or a string per version. Every trace the
+/// project writes goes through here.
+pub fn write_line(out: &mut String, record: &Record<'_>) {
+    out.push('{');
+    match &record.body {
+        Body::Header { component_version, service_version } => {
+            out.push_str(r#""kind":"header","format":"#);
+            string(out, TRACE_FORMAT);
+            for (key, version) in [("component_version", component_version), ("service_version", service_version)] {
+                if let Some(v) = version {
+                    key_colon(out, key);
+                    let [a, b, c, d] = v.0;
+                    out.push('"');
+                    for (i, n) in [a, b, c, d].into_iter().enumerate() {
+                        if i > 0 {
+                            out.push('.');
+                        }
+                        number(out, n);
+                    }
+                    out.push('"');
+                }
+            }
+        }
+        Body::Call { call, hr } => {
+            out.push_str(r#""kind":"call","api":"#);
+            string(out, call.api().name());
+            match call {
+                Call::Open { required_version } => {
+                    key_colon(out, "required_version");
+                    out.push('"');
+                    number(out, required_version.major);
+                    out.push('.');
+                    number(out, required_version.minor);
+                    out.push('"');
+                }
+                Call::Individualize { flags } | Call::PerformSecurityUpdate { flags } => {
+                    key_colon(out, "flags");
+                    number(out, *flags);
+                }
+                Call::GetSecurityVersion { version: Some(v) } => {
+                    key_colon(out, "version");
+                    string(out, v);
+                }
+                Call::GetSecurityVersion { version: None }
+                | Call::CancelIndividualization
+                | Call::CancelAsyncOperation => {}
+            }
+            key_colon(out, "hr");
+            hresult(out, *hr);
+        }
+        Body::Status { status, hr } => {
+            let (name, value) = match status {
+                Status::Individualize(v) => (WmtStatus::Individualize, Some(v)),
+                Status::NeedsIndividualization => (WmtStatus::NeedsIndividualization, None),
+                Status::NoRightsEx => (WmtStatus::NoRightsEx, None),
+            };
+            out.push_str(r#""kind":"status","status":"#);
+            string(out, name.name());
+            key_colon(out, "hr");
+            hresult(out, *hr);
+            if let Some(v) = value {
+                key_colon(out, "value");
+                status_value(out, v);
+            }
+        }
+        Body::Event { event, hr } => {
+            let (name, value) = match event {
+                Event::Progress(v) => (MfEvent::IndividualizationProgress, Some(v)),
+                Event::Completed => (MfEvent::IndividualizationCompleted, None),
+                Event::RevocationCompleted => (MfEvent::RevocationDownloadCompleted, None),
+            };
+            out.push_str(r#""kind":"event","event":"#);
+            string(out, name.name());
+            key_colon(out, "hr");
+            hresult(out, *hr);
+            if let Some(v) = value {
+                key_colon(out, "value");
+                status_value(out, v);
+            }
+        }
+    }
+    if let Some(ts) = &record.ts {
+        key_colon(out, "ts");
+        // A Number displays as serde_json writes it (an integer's digits, a
+        // float's shortest round-trip form); timestamps are rare.
+        let _ = write!(out, "{ts}");
+    }
+    out.push('}');
+}
+
+/// The line serde_json writes for `record`: the reference [`write_line`] is
+/// held to.
+pub fn line_serde(record: &Record<'_>) -> String {
+    // A record always serializes: its map has string keys only.
+    serde_json::to_string(record).unwrap_or_default()
+}
+
+fn status_value(out: &mut String, v: &IndividualizeStatus<'_>) {
+    out.push_str(r#"{"hr":"#);
+    hresult(out, v.hr);
+    key_colon(out, "enIndiStatus");
+    named(out, v.indi, IndiStatus::from_value(v.indi).map(IndiStatus::name));
+    key_colon(out, "pszIndiRespUrl");
+    match &v.url {
+        Some(url) => string(out, url),
+        None => out.push_str("null"),
+    }
+    key_colon(out, "dwHTTPRequest");
+    number(out, v.http_request);
+    key_colon(out, "enHTTPStatus");
+    named(out, v.http, HttpStatus::from_value(v.http).map(HttpStatus::name));
+    key_colon(out, "dwHTTPReadProgress");
+    number(out, v.progress);
+    key_colon(out, "dwHTTPReadTotal");
+    number(out, v.total);
+    out.push('}');
+}
+
+/// `,"key":`.
+fn key_colon(out: &mut String, key: &str) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+}
+
+/// A raw enumeration value by its name when it has one.
+fn named(out: &mut String, value: u32, name: Option<&str>) {
+    match name {
+        Some(name) => string(out, name),
+        None => number(out, value),
+    }
+}
+
+fn hresult(out: &mut String, hr: Hresult) {
+    match hr.known() {
+        Some(k) => string(out, k.name()),
+        None => {
+            let _ = write!(out, "\"0x{:08X}\"", hr.0);
+        }
+    }
+}
+
+/// A `u32` in decimal.
+fn number(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        // A digit is below 10.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes: `"` and `\\`,
+/// and the control characters below U+0020 (`\b`, `\t`, `\n`, `\f`, `\r`
+/// short, the others as `\u00xx` in lower-case hex); nothing else.
+fn string(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            0x00..=0x1F => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so a character boundary.
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
 }
