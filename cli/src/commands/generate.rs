@@ -1,7 +1,7 @@
 //! `indiv gen`: a large legal trace from the spec-driven generator.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use indiv_gen::legal::{LegalStream, SplitMix64};
@@ -31,9 +31,12 @@ pub fn run(
 }
 
 fn write_records(records: impl Iterator<Item = Record<'static>>, out: &mut impl Write) -> Result<(), Error> {
+    let mut line = String::new();
     for record in records {
-        serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
-        out.write_all(b"\n")?;
+        line.clear();
+        indiv_spec::record::write_line(&mut line, &record);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
     out.flush()?;
     Ok(())
