@@ -312,8 +312,8 @@ impl FuzzHr {
             FuzzHr::Ok => Hresult::S_OK,
             FuzzHr::Known(i) => KnownHresult::ALL[usize::from(*i) % KnownHresult::ALL.len()].into(),
             FuzzHr::Boundary(i) => {
-                let codes: Vec<Hresult> = boundary::hresult_spellings().map(|(_, _, hr)| hr).collect();
-                codes.get(usize::from(*i) % codes.len().max(1)).copied().unwrap_or(Hresult::S_OK)
+                let count = boundary::hresult_spellings().count().max(1);
+                boundary::hresult_spellings().nth(usize::from(*i) % count).map_or(Hresult::S_OK, |(_, _, hr)| hr)
             }
             FuzzHr::Raw(v) => Hresult(*v),
         }
@@ -333,8 +333,8 @@ impl FuzzFlags {
         match self {
             FuzzFlags::Usual(v) => u32::from(v % 6),
             FuzzFlags::Boundary(v) => {
-                let edges: Vec<u32> = INDIVIDUALIZE_FLAGS.iter().chain(&SECURITY_FLAGS).copied().collect();
-                edges[usize::from(*v) % edges.len()]
+                let at = usize::from(*v) % (INDIVIDUALIZE_FLAGS.len() + SECURITY_FLAGS.len());
+                INDIVIDUALIZE_FLAGS.iter().chain(&SECURITY_FLAGS).nth(at).copied().unwrap_or(0)
             }
             FuzzFlags::Raw(v) => *v,
         }

@@ -167,8 +167,8 @@ pub fn write(spec: &Spec, dir: &Path, summary: &RunSummary) -> Result<(), Error>
         .as_ref()
         .map(|(implementation, capabilities)| json!({"implementation": implementation, "capabilities": capabilities}));
     let boundary_coverage = {
-        let rows = crate::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
-        let (reached, of) = crate::coverage::reached_of(&rows);
+        let rows = &summary.boundaries;
+        let (reached, of) = crate::coverage::reached_of(rows);
         json!({
             "reached": reached,
             "entries": of,
@@ -334,8 +334,8 @@ fn markdown(spec: &Spec, summary: &RunSummary) -> String {
         "| pass | nonstrict | inconclusive | fail | error | skip | xfail |\n|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {} | {} | {} |\n",
         counts.pass, counts.nonstrict, counts.inconclusive, counts.fail, counts.error, counts.skip, counts.xfail
     );
-    let rows = crate::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
-    let (reached, of) = crate::coverage::reached_of(&rows);
+    let rows = &summary.boundaries;
+    let (reached, of) = crate::coverage::reached_of(rows);
     let _ = write!(out, "Boundary coverage: {reached} of {of} entries of the boundary catalogue reached");
     let missing: Vec<&str> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
     match missing.is_empty() {

@@ -259,6 +259,9 @@ pub struct RunSummary {
     pub repeated: bool,
     /// The expectations file, with what became of each entry.
     pub expectations: Option<Expectations>,
+    /// The boundary coverage of the plays (see
+    /// [`crate::coverage::boundaries`]), worked out once for every report.
+    pub boundaries: Vec<crate::coverage::BoundaryCoverage>,
 }
 
 /// A case whose plays came to different verdicts.
@@ -471,7 +474,9 @@ pub fn certify(spec: &'static Spec, options: &RunOptions, observer: &mut dyn Run
         return Err(e);
     }
     shrink_failures(spec, &settings, options, &command, &mut outcomes, observer)?;
+    let boundaries = crate::coverage::boundaries(outcomes.iter().map(|c| &c.result));
     Ok(RunSummary {
+        boundaries,
         cases: outcomes,
         testee,
         program: options.program.clone(),

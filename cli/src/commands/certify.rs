@@ -665,12 +665,12 @@ fn unexercised_line(spec: &Spec, summary: &RunSummary) -> String {
 /// The most entries not reached that the console names.
 const SHOWN_UNREACHED: usize = 8;
 
-/// The boundary coverage (see `indiv_harness::coverage::boundaries`) as a
+/// The run's boundary coverage (see `indiv_harness::coverage::boundaries`) as a
 /// line of its own, with the entries no case reached (the first
 /// [`SHOWN_UNREACHED`], and how many more).
 fn boundary_line(summary: &RunSummary) -> String {
-    let rows = indiv_harness::coverage::boundaries(summary.cases.iter().map(|c| &c.result));
-    let (reached, of) = indiv_harness::coverage::reached_of(&rows);
+    let rows = &summary.boundaries;
+    let (reached, of) = indiv_harness::coverage::reached_of(rows);
     let missing: Vec<&str> = rows.iter().filter(|r| r.cases == 0).map(|r| r.entry.id).collect();
     let mut line = format!("\nboundaries reached: {reached}/{of}");
     if !missing.is_empty() {

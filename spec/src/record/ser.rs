@@ -131,15 +131,8 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
             for (key, version) in [("component_version", component_version), ("service_version", service_version)] {
                 if let Some(v) = version {
                     key_colon(out, key);
-                    let [a, b, c, d] = v.0;
-                    out.push('"');
-                    for (i, n) in [a, b, c, d].into_iter().enumerate() {
-                        if i > 0 {
-                            out.push('.');
-                        }
-                        number(out, n);
-                    }
-                    out.push('"');
+                    // A version's digits and dots need no escaping.
+                    let _ = write!(out, "\"{v}\"");
                 }
             }
         }
@@ -149,11 +142,7 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
             match call {
                 Call::Open { required_version } => {
                     key_colon(out, "required_version");
-                    out.push('"');
-                    number(out, required_version.major);
-                    out.push('.');
-                    number(out, required_version.minor);
-                    out.push('"');
+                    let _ = write!(out, "\"{required_version}\"");
                 }
                 Call::Individualize { flags } | Call::PerformSecurityUpdate { flags } => {
                     key_colon(out, "flags");
@@ -172,33 +161,19 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
         }
         Body::Status { status, hr } => {
             let (name, value) = match status {
-                Status::Individualize(v) => (WmtStatus::Individualize, Some(v)),
-                Status::NeedsIndividualization => (WmtStatus::NeedsIndividualization, None),
-                Status::NoRightsEx => (WmtStatus::NoRightsEx, None),
+                Status::Individualize(v) => (WmtStatus::Individualize.name(), Some(v)),
+                Status::NeedsIndividualization => (WmtStatus::NeedsIndividualization.name(), None),
+                Status::NoRightsEx => (WmtStatus::NoRightsEx.name(), None),
             };
-            out.push_str(r#""kind":"status","status":"#);
-            string(out, name.name());
-            key_colon(out, "hr");
-            hresult(out, *hr);
-            if let Some(v) = value {
-                key_colon(out, "value");
-                status_value(out, v);
-            }
+            notification(out, r#""kind":"status","status":"#, name, *hr, value);
         }
         Body::Event { event, hr } => {
             let (name, value) = match event {
-                Event::Progress(v) => (MfEvent::IndividualizationProgress, Some(v)),
-                Event::Completed => (MfEvent::IndividualizationCompleted, None),
-                Event::RevocationCompleted => (MfEvent::RevocationDownloadCompleted, None),
+                Event::Progress(v) => (MfEvent::IndividualizationProgress.name(), Some(v)),
+                Event::Completed => (MfEvent::IndividualizationCompleted.name(), None),
+                Event::RevocationCompleted => (MfEvent::RevocationDownloadCompleted.name(), None),
             };
-            out.push_str(r#""kind":"event","event":"#);
-            string(out, name.name());
-            key_colon(out, "hr");
-            hresult(out, *hr);
-            if let Some(v) = value {
-                key_colon(out, "value");
-                status_value(out, v);
-            }
+            notification(out, r#""kind":"event","event":"#, name, *hr, value);
         }
     }
     if let Some(ts) = &record.ts {
@@ -215,6 +190,19 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
 pub fn line_serde(record: &Record<'_>) -> String {
     // A record always serializes: its map has string keys only.
     serde_json::to_string(record).unwrap_or_default()
+}
+
+/// A status or an event: `head` (its kind and the key of its name), its
+/// name, its `hr`, and its value when it has one.
+fn notification(out: &mut String, head: &str, name: &str, hr: Hresult, value: Option<&IndividualizeStatus<'_>>) {
+    out.push_str(head);
+    string(out, name);
+    key_colon(out, "hr");
+    hresult(out, hr);
+    if let Some(v) = value {
+        key_colon(out, "value");
+        status_value(out, v);
+    }
 }
 
 fn status_value(out: &mut String, v: &IndividualizeStatus<'_>) {
@@ -253,13 +241,10 @@ fn named(out: &mut String, value: u32, name: Option<&str>) {
     }
 }
 
+/// An HRESULT as it displays (its name, or `0x` and eight hex digits),
+/// which needs no escaping.
 fn hresult(out: &mut String, hr: Hresult) {
-    match hr.known() {
-        Some(k) => string(out, k.name()),
-        None => {
-            let _ = write!(out, "\"0x{:08X}\"", hr.0);
-        }
-    }
+    let _ = write!(out, "\"{hr}\"");
 }
 
 /// A `u32` in decimal.
