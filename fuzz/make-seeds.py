@@ -28,6 +28,7 @@ for trace in traces:
     write("parse_trace", trace)
 for line in lines:
     write("roundtrip", line)
+    write("writer_agree", line)
 # reader_agree: whole traces and single lines, as parse_trace and roundtrip,
 # plus lines in the forms the fast decoder leaves to serde_json (escapes,
 # floats, surrogates, long integers) and broken ones, so both paths are fed.

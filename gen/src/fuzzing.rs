@@ -6,7 +6,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use indiv_engine::boundary::{self, INDIVIDUALIZE_FLAGS, MINORS, SECURITY_FLAGS};
 use indiv_spec::reader::Decoder;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl};
-use indiv_spec::record::{decode_line_fast, decode_line_serde};
+use indiv_spec::record::{decode_line, decode_line_fast, decode_line_serde, write_line};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
 
@@ -127,32 +127,54 @@ pub fn engine_scenario(data: &[u8]) {
     assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{text}", outcome.violations);
 }
 
-/// `roundtrip`: record → JSON → record is the identity (and the JSON is what
-/// serde_json writes for the record, byte for byte), and JSON → record →
-/// JSON is stable.
+/// `roundtrip`: record → JSON → record is the identity, and JSON → record →
+/// JSON is stable. Lines are written by the writer every trace goes through
+/// ([`write_line`]) and read back as `indiv check` reads them
+/// ([`decode_line`]: the fast decoder, serde_json for what it leaves); each
+/// is held to serde_json by a target of its own (`writer_agree`,
+/// `reader_agree`).
 pub fn roundtrip(data: &[u8]) {
-    let mut u = Unstructured::new(data);
-    if let Ok(trace) = FuzzTrace::arbitrary(&mut u) {
-        for record in trace.records() {
-            let json = record.to_string();
-            // The writer writes what serde_json writes, byte for byte.
-            assert_eq!(json, line_serde(&record));
-            let back: Record<'_> = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
-            assert_eq!(back, record, "{json}");
-        }
-    }
+    for_each_written(data, |record, json| {
+        let back = decode_line(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        assert_eq!(&back, record, "{json}");
+    });
     // Whatever the bytes are, a line that reads as a record writes back to
     // JSON that reads as the same record and writes the same JSON again.
-    let Some(line) = data.split(|b| *b == b'\n').next().and_then(|l| std::str::from_utf8(l).ok()) else {
-        return;
-    };
-    if let Ok(record) = serde_json::from_str::<Record<'_>>(line) {
+    if let Some(record) = first_line_record(data) {
         let once = record.to_string();
-        assert_eq!(once, line_serde(&record), "{line}");
-        let again: Record<'_> = serde_json::from_str(&once).unwrap_or_else(|e| panic!("{e}: {once}"));
-        assert_eq!(again, record, "{line}");
+        let again = decode_line(&once).unwrap_or_else(|e| panic!("{e}: {once}"));
+        assert_eq!(again, record, "{once}");
         assert_eq!(again.to_string(), once);
     }
+}
+
+/// `writer_agree`: the writer ([`write_line`]) writes what serde_json writes
+/// for a record (the reference, [`line_serde`]), byte for byte: for
+/// structured records as `roundtrip` draws them, and for the record the
+/// first line of the bytes holds, if any.
+pub fn writer_agree(data: &[u8]) {
+    for_each_written(data, |record, json| assert_eq!(json, line_serde(record), "{record:?}"));
+    if let Some(record) = first_line_record(data) {
+        assert_eq!(record.to_string(), line_serde(&record), "{record:?}");
+    }
+}
+
+/// Calls `f` with each record of the [`FuzzTrace`] `data` stands for, if
+/// any, and its line as [`write_line`] writes it.
+fn for_each_written(data: &[u8], mut f: impl FnMut(&Record<'_>, &str)) {
+    let Ok(trace) = FuzzTrace::arbitrary(&mut Unstructured::new(data)) else { return };
+    let mut json = String::new();
+    for record in trace.records() {
+        json.clear();
+        write_line(&mut json, &record);
+        f(&record, &json);
+    }
+}
+
+/// The record the first line of `data` holds, read as `indiv check` reads it.
+fn first_line_record(data: &[u8]) -> Option<Record<'_>> {
+    let line = data.split(|b| *b == b'\n').next().and_then(|l| std::str::from_utf8(l).ok())?;
+    decode_line(line).ok()
 }
 
 /// `check_records`: a structured sequence of records into the streaming
@@ -184,7 +206,8 @@ pub fn compare_with_oracle(records: &[Record<'static>], partial: bool) {
 }
 
 /// The fuzz targets, by name.
-pub const TARGETS: [&str; 5] = ["parse_trace", "check_records", "engine_scenario", "roundtrip", "reader_agree"];
+pub const TARGETS: [&str; 6] =
+    ["parse_trace", "check_records", "engine_scenario", "roundtrip", "reader_agree", "writer_agree"];
 
 /// Why a fuzz input could not be handled.
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +225,7 @@ pub fn run_target(target: &str, input: &[u8]) -> Result<(), FuzzError> {
         "engine_scenario" => engine_scenario(input),
         "roundtrip" => roundtrip(input),
         "reader_agree" => reader_agree(input),
+        "writer_agree" => writer_agree(input),
         other => return Err(FuzzError::UnknownTarget(other.to_string())),
     }
     Ok(())

@@ -95,3 +95,54 @@ fn fuzz_build_flags_belong_to_targets_and_are_flags_cargo_fuzz_knows() {
     }
     assert!(files > 0, "no build flags: the structured targets run without comparison tracing");
 }
+
+/// The fuzz targets each place lists, against [`TARGETS`]: the names it
+/// lacks and the names it has that are no target.
+fn listing_differs(listed: &BTreeSet<String>) -> (Vec<&'static str>, Vec<String>) {
+    let missing = TARGETS.iter().copied().filter(|t| !listed.contains(*t)).collect();
+    let unknown = listed.iter().filter(|t| !TARGETS.contains(&t.as_str())).cloned().collect();
+    (missing, unknown)
+}
+
+#[test]
+fn every_place_that_lists_the_fuzz_targets_lists_them_all() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let stems = |dir: &str, ext: &str| -> BTreeSet<String> {
+        std::fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|entry| entry.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .map(|p| p.file_stem().and_then(|s| s.to_str()).expect("a name").to_string())
+            .collect()
+    };
+    let manifest: toml::Table = read("fuzz/Cargo.toml").parse().expect("fuzz/Cargo.toml is TOML");
+    let bins: BTreeSet<String> = manifest["bin"]
+        .as_array()
+        .expect("[[bin]] tables")
+        .iter()
+        .map(|bin| bin["name"].as_str().expect("a bin name").to_string())
+        .collect();
+    // The nightly workflow's matrix, `target: [a, b, …]` on one line.
+    let workflow = read(".github/workflows/nightly-fuzz.yml");
+    let matrix = workflow.lines().find_map(|l| l.trim().strip_prefix("target: [")).expect("a target matrix");
+    let matrix: BTreeSet<String> = matrix.trim_end_matches(']').split(',').map(|t| t.trim().to_string()).collect();
+    let seeds: BTreeSet<String> = std::fs::read_dir(root.join("fuzz/seeds"))
+        .expect("fuzz/seeds")
+        .map(|entry| entry.expect("dir entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    for (place, listed) in [
+        ("fuzz/Cargo.toml [[bin]]", bins),
+        ("fuzz/fuzz_targets/*.rs", stems("fuzz/fuzz_targets", "rs")),
+        ("fuzz/options/*.options", stems("fuzz/options", "options")),
+        ("fuzz/seeds/*", seeds),
+        (".github/workflows/nightly-fuzz.yml", matrix.clone()),
+    ] {
+        assert_eq!(listing_differs(&listed), (vec![], vec![]), "{place} (missing, unknown)");
+    }
+    // The comparison fires: a list without one target, or with one more.
+    let mut doctored = matrix;
+    doctored.remove("writer_agree");
+    doctored.insert("write_agree".to_string());
+    assert_eq!(listing_differs(&doctored), (vec!["writer_agree"], vec!["write_agree".to_string()]));
+}
