@@ -211,4 +211,20 @@ fn the_writer_writes_what_serde_json_writes() {
     let escapes = r#"{"kind":"call","api":"GetSecurityVersion","version":"\"\\\/\b\f\n\r\t\u0000\u001f\u007f é 😀","hr":"0x80004005","ts":1.5}"#;
     let record: Record<'_> = serde_json::from_str(escapes).expect("a record");
     check(&[record], "escapes");
+    // Long strings, which the writer searches a block at a time: each
+    // character that needs escaping at each place of a 300-byte version,
+    // alone and every few bytes.
+    for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+        for at in 0..300 {
+            let mut text: Vec<char> = "a".repeat(300).chars().collect();
+            text[at] = special;
+            let lone: String = text.iter().collect();
+            let dense: String = (0..300).map(|i| if i % 7 == at % 7 { special } else { 'é' }).collect();
+            for version in [lone, dense] {
+                let call = indiv_spec::record::Call::GetSecurityVersion { version: Some(version.into()) };
+                let body = indiv_spec::record::Body::Call { call, hr: indiv_spec::vocab::Hresult::S_OK };
+                check(&[Record::new(body)], "a long string");
+            }
+        }
+    }
 }

@@ -38,7 +38,7 @@ use crate::vocab::{
 use cancellation::CancelMark;
 use http::Snapshot;
 use reader::OpenWindow;
-use url::{CompactUrl, UrlRef};
+use url::{CompactUrl, Digests, UrlRef};
 
 pub use values::url_is_well_formed;
 
@@ -306,6 +306,8 @@ pub struct Monitor<'s> {
     /// WMT_NO_RIGHTS_EX, its line and quote.
     no_rights_due: Option<(usize, Option<Box<str>>)>,
     held: VecDeque<Held>,
+    /// The digest of the last long URL read.
+    digests: Digests,
 }
 
 impl<'s> Monitor<'s> {
@@ -337,6 +339,7 @@ impl<'s> Monitor<'s> {
             success_since_needs: false,
             no_rights_due: None,
             held: VecDeque::new(),
+            digests: Digests::default(),
         }
     }
 
@@ -356,7 +359,7 @@ impl<'s> Monitor<'s> {
                     self.release_strays();
                 }
                 if begin || !self.held.is_empty() {
-                    let url = v.url.as_deref().map(CompactUrl::new);
+                    let url = v.url.as_deref().map(|url| self.digests.of(url).to_compact());
                     let value = IndividualizeStatus { url: None, ..v.clone() }.into_owned();
                     self.hold(Held { line, ts: record.ts.clone(), channel, value, url, quote: None });
                     return;
@@ -380,12 +383,14 @@ impl<'s> Monitor<'s> {
                 self.call(call, *hr);
             }
             Body::Status { status: Status::Individualize(value), .. } => {
-                self.status(Path::Reader, value, value.url.as_deref().map(UrlRef::Live));
+                let url = value.url.as_deref().map(|url| self.digests.of(url));
+                self.status(Path::Reader, value, url);
             }
             Body::Status { status: Status::NeedsIndividualization, .. } => self.needs_individualization(),
             Body::Status { status: Status::NoRightsEx, .. } => self.no_rights(),
             Body::Event { event: Event::Progress(value), .. } => {
-                self.status(Path::Security, value, value.url.as_deref().map(UrlRef::Live));
+                let url = value.url.as_deref().map(|url| self.digests.of(url));
+                self.status(Path::Security, value, url);
             }
             Body::Event { event: Event::Completed, hr } => self.completed(*hr),
             Body::Event { event: Event::RevocationCompleted, .. } => self.revocation_completed(),

@@ -4,7 +4,10 @@
 //! [`INLINE_BYTES`] bytes, or, for a longer one, its length, its SHA-256
 //! digest, whether it is well formed (STATUS-URL-FORM) and its first
 //! [`VALUE_CHARS`] characters for messages. Two URLs compare equal exactly
-//! when they are equal, but for a SHA-256 collision.
+//! when they are equal, but for a SHA-256 collision. Consecutive statuses
+//! carry the same URL, so the monitor keeps the digest of the last long URL
+//! with the URL itself ([`Digests`]: one, not one per session) and digests a
+//! URL again only when it changed.
 
 use sha2::{Digest as _, Sha256};
 
@@ -34,18 +37,27 @@ pub(super) struct LongUrl {
     short: Box<str>,
 }
 
-impl CompactUrl {
-    pub(super) fn new(url: &str) -> CompactUrl {
+/// The SHA-256 digest of the last long URL digested, with that URL: the one
+/// copy of a URL the monitor keeps whole, whatever its length (at most a
+/// trace line, 1 MiB), and whatever the number of sessions.
+#[derive(Debug, Default)]
+pub(super) struct Digests {
+    url: Vec<u8>,
+    sha256: [u8; 32],
+}
+
+impl Digests {
+    /// `url` to judge: whole when it is short, with its digest when long.
+    pub(super) fn of<'a>(&mut self, url: &'a str) -> UrlRef<'a> {
         if url.len() <= INLINE_BYTES {
-            CompactUrl::Inline(url.into())
-        } else {
-            CompactUrl::Digest(Box::new(LongUrl {
-                len: url.len(),
-                sha256: Sha256::digest(url.as_bytes()).into(),
-                well_formed: url_is_well_formed(url),
-                short: shorten(url, VALUE_CHARS).into(),
-            }))
+            return UrlRef::Live(url);
         }
+        if self.url != url.as_bytes() {
+            self.sha256 = Sha256::digest(url.as_bytes()).into();
+            self.url.clear();
+            self.url.extend_from_slice(url.as_bytes());
+        }
+        UrlRef::LiveLong(url, self.sha256)
     }
 }
 
@@ -53,7 +65,10 @@ impl CompactUrl {
 /// held status.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum UrlRef<'a> {
+    /// A URL read from the record (a long one has no digest yet).
     Live(&'a str),
+    /// A long URL read from the record, with its SHA-256 digest.
+    LiveLong(&'a str, [u8; 32]),
     Compact(&'a CompactUrl),
 }
 
@@ -61,7 +76,7 @@ impl<'a> UrlRef<'a> {
     /// The whole URL, unless only its digest was kept.
     fn whole(self) -> Result<&'a str, &'a LongUrl> {
         match self {
-            UrlRef::Live(url) => Ok(url),
+            UrlRef::Live(url) | UrlRef::LiveLong(url, _) => Ok(url),
             UrlRef::Compact(CompactUrl::Inline(url)) => Ok(url),
             UrlRef::Compact(CompactUrl::Digest(long)) => Err(long),
         }
@@ -85,22 +100,43 @@ impl<'a> UrlRef<'a> {
 
     /// What a session keeps of it.
     pub(super) fn to_compact(self) -> CompactUrl {
+        let (url, sha256) = match self {
+            UrlRef::Compact(c) => return c.clone(),
+            UrlRef::Live(url) if url.len() <= INLINE_BYTES => return CompactUrl::Inline(url.into()),
+            UrlRef::Live(url) => (url, Sha256::digest(url.as_bytes()).into()),
+            UrlRef::LiveLong(url, sha256) => (url, sha256),
+        };
+        CompactUrl::Digest(Box::new(LongUrl {
+            len: url.len(),
+            sha256,
+            well_formed: url_is_well_formed(url),
+            short: shorten(url, VALUE_CHARS).into(),
+        }))
+    }
+
+    /// The SHA-256 digest of a URL too long to keep whole.
+    fn sha256(self) -> Option<[u8; 32]> {
         match self {
-            UrlRef::Live(url) => CompactUrl::new(url),
-            UrlRef::Compact(c) => c.clone(),
+            UrlRef::Live(url) => (url.len() > INLINE_BYTES).then(|| Sha256::digest(url.as_bytes()).into()),
+            UrlRef::LiveLong(_, sha256) => Some(sha256),
+            UrlRef::Compact(CompactUrl::Digest(long)) => Some(long.sha256),
+            UrlRef::Compact(CompactUrl::Inline(_)) => None,
         }
     }
 
     /// Whether it is the URL `kept` was made of.
     pub(super) fn is(self, kept: &CompactUrl) -> bool {
-        match (self.whole(), kept) {
-            (Ok(url), CompactUrl::Inline(k)) => url == &**k,
-            (Ok(url), CompactUrl::Digest(k)) => {
-                url.len() == k.len && <[u8; 32]>::from(Sha256::digest(url.as_bytes())) == k.sha256
-            }
-            (Err(u), CompactUrl::Digest(k)) => u.len == k.len && u.sha256 == k.sha256,
+        match kept {
             // A digest is kept only of a URL longer than any kept whole.
-            (Err(_), CompactUrl::Inline(_)) => false,
+            CompactUrl::Inline(k) => self.whole().is_ok_and(|url| url == &**k),
+            CompactUrl::Digest(k) => self.len() == k.len && self.sha256() == Some(k.sha256),
+        }
+    }
+
+    fn len(self) -> usize {
+        match self.whole() {
+            Ok(url) => url.len(),
+            Err(long) => long.len,
         }
     }
 }
@@ -108,6 +144,12 @@ impl<'a> UrlRef<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl CompactUrl {
+        fn new(url: &str) -> CompactUrl {
+            UrlRef::Live(url).to_compact()
+        }
+    }
 
     fn long(tail: &str) -> String {
         format!("https://example.com/{}{tail}", "a".repeat(INLINE_BYTES))
@@ -125,6 +167,28 @@ mod tests {
         let (short, long) = ("http://a/".to_string(), long(""));
         assert!(!UrlRef::Live(&long).is(&CompactUrl::new(&short)));
         assert!(!UrlRef::Live(&short).is(&CompactUrl::new(&long)));
+    }
+
+    #[test]
+    fn a_url_with_its_digest_equals_exactly_the_urls_it_was_made_of() {
+        let mut digests = Digests::default();
+        let (a, b) = (long("x"), long("y"));
+        let (kept_a, kept_b) = (CompactUrl::new(&a), CompactUrl::new(&b));
+        // Each digest computed anew when the URL changes, reused when not.
+        for url in [&a, &a, &b, &a, &b, &b] {
+            let live = digests.of(url);
+            assert!(matches!(live, UrlRef::LiveLong(..)));
+            assert_eq!(live.is(&kept_a), url == &a, "{}", &url[url.len() - 1..]);
+            assert_eq!(live.is(&kept_b), url == &b);
+            assert!(live.is(&live.to_compact()));
+        }
+        // A short URL is judged whole.
+        assert!(matches!(digests.of("http://a/"), UrlRef::Live(_)));
+        // A URL of the same length and first bytes as the last is digested
+        // again: only its last byte differs.
+        let c = long("z");
+        assert!(!digests.of(&c).is(&kept_a) && !digests.of(&c).is(&kept_b));
+        assert!(digests.of(&c).is(&CompactUrl::new(&c)));
     }
 
     #[test]

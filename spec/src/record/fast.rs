@@ -21,6 +21,7 @@
 
 use super::Record;
 use super::de::{Field, Fields, Scalar, empty_value, set_value_field, value_complete, value_field};
+use super::scan::find_special;
 use crate::record::IndividualizeStatus;
 
 /// The error the shared seeds report on this path. It is dropped: a value the
@@ -130,32 +131,14 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
-        let mut i = start;
-        loop {
-            // Eight bytes at a time: on to the first byte that may need a
-            // look, or past all eight.
-            if let Some(chunk) = self.bytes.get(i..i + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                match first_look(u64::from_le_bytes(word)) {
-                    Some(at) => i += at,
-                    None => {
-                        i += 8;
-                        continue;
-                    }
-                }
-            }
-            match *self.bytes.get(i)? {
-                b'"' => {
-                    self.at = i + 1;
-                    // The quotes are ASCII, so both ends are on character
-                    // boundaries: `get` never refuses here.
-                    return self.text.get(start..i);
-                }
-                b'\\' | 0..=0x1F => return None,
-                _ => i += 1,
-            }
+        let end = find_special(self.bytes, start)?;
+        if self.bytes[end] != b'"' {
+            return None;
         }
+        self.at = end + 1;
+        // The quote is ASCII, so both ends are on character boundaries:
+        // `get` never refuses here.
+        self.text.get(start..end)
     }
 
     /// A record key whose opening quote was read, with its closing quote.
@@ -288,43 +271,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The index of the first of the eight bytes of `word` (little-endian) that
-/// may be a quote, a backslash or a control character, or `None` when none
-/// is. Never `None` or too far when one is (a borrow only runs towards higher
-/// bytes, so the lowest flag is a real match); the caller looks at the byte.
-fn first_look(word: u64) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // A byte below `n` (n <= 128) sets its high bit in (x - n) & !x.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
-    let zero = |x: u64| below(x, 1);
-    let flags = below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')));
-    (flags != 0).then(|| flags.trailing_zeros() as usize / 8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_first_quote_backslash_or_control_byte_of_a_word_is_found() {
-        let plain = u64::from_le_bytes(*b"https://");
-        assert_eq!(first_look(plain), None);
-        for special in [b'"', b'\\', 0x00, 0x1F, b'\t'] {
-            for at in 0..8 {
-                let mut word = *b"abcdefgh";
-                word[at] = special;
-                assert_eq!(first_look(u64::from_le_bytes(word)), Some(at), "{special:#x} at {at}");
-                // A later special byte does not hide an earlier one.
-                word[7] = b'"';
-                assert_eq!(first_look(u64::from_le_bytes(word)), Some(at), "{special:#x} at {at}, quote at 7");
-            }
-        }
-        // Bytes of multi-byte characters need no look of their own.
-        let multibyte = [0xC3, 0xA9, 0xE6, 0x97, 0xA5, 0xE6, 0x9C, 0xAC];
-        assert_eq!(&multibyte, "é日本".as_bytes());
-        assert_eq!(first_look(u64::from_le_bytes(multibyte)), None);
-    }
 
     #[test]
     fn the_writers_record_decodes_without_serde_json() {

@@ -5,10 +5,12 @@
 //! This file holds the record types and [`decode_line`], the one reader of a
 //! line's record; `fast` decodes the lines a trace writer produces in one
 //! pass of its own, `de` is the hand-written, borrowing serde deserializer
-//! that reads the rest (and reports every error), and `ser` writes records.
+//! that reads the rest (and reports every error), and `ser` writes records;
+//! `scan` finds where a string's plain text stops, for `fast` and `ser`.
 
 mod de;
 mod fast;
+mod scan;
 mod ser;
 
 pub use ser::{line_serde, write_line};

@@ -7,6 +7,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::scan::find_special;
 use super::{Body, Call, Event, IndividualizeStatus, Record, Status, TRACE_FORMAT};
 use crate::vocab::{Hresult, HttpStatus, IndiStatus, MfEvent, WmtStatus};
 
@@ -271,25 +272,23 @@ fn number(out: &mut String, n: u32) {
 /// short, the others as `\u00xx` in lower-case hex); nothing else.
 fn string(out: &mut String, text: &str) {
     out.push('"');
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0C => "\\f",
-            0x00..=0x1F => "",
-            _ => continue,
-        };
+    while let Some(i) = find_special(bytes, start) {
         // `i` is at an ASCII byte, so a character boundary.
         out.push_str(&text[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
+        let b = bytes[i];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0C => out.push_str("\\f"),
+            _ => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
         }
         start = i + 1;
     }
