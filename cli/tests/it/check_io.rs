@@ -215,3 +215,20 @@ fn memory_stays_within_the_budget_with_thousands_of_held_statuses_quoting_long_u
     std::fs::write(&file, text).expect("write trace");
     assert_within(&file, BUDGET_BYTES);
 }
+
+#[test]
+fn memory_stays_within_the_budget_with_statuses_carrying_urls_as_long_as_a_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("long-urls.jsonl");
+    // 24 statuses before any start call (held, each URL kept as its digest),
+    // each with another URL of about 1 MB: the monitor digests each one and
+    // keeps the last whole (`Digests`), never more than one.
+    let text: String = (0..24)
+        .map(|i| {
+            let url = format!("https://indiv.example/{i}/{}", "u".repeat(1_000_000));
+            format!("{}\n", BEGIN.replace(r#""pszIndiRespUrl":null"#, &format!(r#""pszIndiRespUrl":"{url}""#)))
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write trace");
+    assert_within(&file, BUDGET_BYTES);
+}

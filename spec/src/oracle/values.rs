@@ -32,8 +32,9 @@ pub(super) fn value_rules(t: &Trace<'_, '_>, out: &mut Found) {
 }
 
 /// "absolute means the scheme http:// or https:// (case-insensitive) followed
-/// by a non-empty host; every byte is printable ASCII without spaces". The
-/// host ends at the first `/`, `?` or `#`.
+/// by a non-empty host; every byte is printable ASCII without spaces"; "the
+/// host is the authority (what follows the scheme up to the first /, ? or #)
+/// without its userinfo (up to the last @) and its port (from a :)".
 fn url_is_well_formed(url: &str) -> bool {
     if !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return false;
@@ -42,6 +43,8 @@ fn url_is_well_formed(url: &str) -> bool {
     let Some(rest) = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://")) else {
         return false;
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    !host.is_empty()
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_and_port = authority.rsplit('@').next().unwrap_or("");
+    // (An IP literal, `[::1]`, starts with its bracket: never empty.)
+    !host_and_port.split(':').next().unwrap_or("").is_empty()
 }
