@@ -30,10 +30,10 @@ fn the_reference_engine_passes_every_named_case() {
             .expect("json");
     assert_eq!(report["counts"]["pass"], n);
     assert_eq!(report["testee"]["implementation"]["language"], "Rust");
-    assert_eq!(report["spec"]["version"], "4.0.0");
+    assert_eq!(report["spec"]["version"], "4.0.1");
     assert_eq!(report["spec"]["hash"].as_str().map(str::len), Some(64));
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md");
-    assert!(summary.contains("Spec 4.0.0 (`"), "{summary}");
+    assert!(summary.contains("Spec 4.0.1 (`"), "{summary}");
     let first = &report["cases"][0];
     assert_eq!(first["name"], "reader-happy");
     let trace = dir.path().join(first["trace_file"].as_str().expect("trace file"));

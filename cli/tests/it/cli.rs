@@ -185,7 +185,7 @@ fn the_catalog_lists_every_rule_in_both_formats() {
     assert_eq!(catalog["rules"].as_array().map(Vec::len), Some(indiv_spec::Rule::ALL.len()));
     assert_eq!(catalog["session"]["first"], "INDI_BEGIN");
     assert_eq!(catalog["http"]["order"][4], "HTTP_COMPLETED");
-    assert_eq!(catalog["version"], "4.0.0");
+    assert_eq!(catalog["version"], "4.0.1");
     assert_eq!(catalog["hash"].as_str().map(str::len), Some(64));
 }
 

@@ -105,7 +105,7 @@ fn matrix_json_has_a_format_every_engine_and_every_cell() {
     let (o, dir) = three_engines();
     let m: serde_json::Value = serde_json::from_str(&read(&dir.join("matrix.json"))).expect("matrix.json is JSON");
     assert_eq!(m["format"], "indiv-matrix/1", "{}", output_text(o));
-    assert_eq!(m["spec"]["version"], "4.0.0");
+    assert_eq!(m["spec"]["version"], "4.0.1");
     let names: Vec<&str> =
         m["engines"].as_array().expect("engines").iter().filter_map(|e| e["name"].as_str()).collect();
     assert_eq!(names, ["ref", "py", "bug"]);
