@@ -119,7 +119,7 @@ impl fmt::Display for Record<'_> {
 
 /// Appends `record`'s line (without the newline) to `out`: the bytes its
 /// `Serialize` gives through serde_json (the reference, [`line_serde`]; the
-/// property tests and the `roundtrip` fuzz target hold the two to the same
+/// property tests and the `writer_agree` fuzz target hold the two to the same
 /// bytes), written straight into `out` in one pass, without a serializer,
 /// an allocation per record, or a string per version. Every trace the
 /// project writes goes through here.
