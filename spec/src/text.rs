@@ -14,6 +14,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// `text` cut to at most `max` characters, with `…` after a cut.
 pub fn shorten(text: &str, max: usize) -> String {
+    // The usual line is ASCII: its first `max` bytes are its first `max`
+    // characters, found without walking them one at a time.
+    if text.len() <= max {
+        return text.to_string();
+    }
+    if text.as_bytes()[..max].is_ascii() {
+        return format!("{}…", &text[..max]);
+    }
     match text.char_indices().nth(max) {
         None => text.to_string(),
         Some((end, _)) => format!("{}…", &text[..end]),
@@ -151,6 +159,19 @@ mod tests {
         assert_eq!(shorten("ééé", 3), "ééé");
         assert_eq!(shorten("éééé", 3), "ééé…");
         assert_eq!(shorten("", 0), "");
+    }
+
+    #[test]
+    fn shorten_cuts_ascii_and_mixed_text_where_a_walk_over_its_characters_cuts() {
+        let walk = |text: &str, max: usize| match text.char_indices().nth(max) {
+            None => text.to_string(),
+            Some((end, _)) => format!("{}…", &text[..end]),
+        };
+        for text in ["", "abc", "abcd", "abcé", "aéé", "éab", "abc日本", "a\u{1F600}bc"] {
+            for max in 0..8 {
+                assert_eq!(shorten(text, max), walk(text, max), "{text:?} at {max}");
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,11 @@
 //!
 //! Memory: the queue holds at most 2N chunks, so at most 2N + 2 chunks
 //! (each at most a chunk, one read and the longest line) are in memory, with
-//! their decoded records, whatever the input's length.
+//! their decoded records, whatever the input's length. A chunk's buffers
+//! (its bytes, its lines) go back to the threads that fill them once the
+//! monitor is done with it ([`Spares`]), so a long input costs no
+//! allocation, page fault or growing copy per chunk; the spares are
+//! buffers that held a chunk before, so they never add to that bound.
 //!
 //! Output is flushed where the single-threaded reader flushes it, before each
 //! of its reads ([`ParallelConfig::flush_every`] bytes, and the end), so a
@@ -27,6 +31,7 @@
 //!
 //! [`TraceReader`]: indiv_spec::reader::TraceReader
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,6 +64,54 @@ pub struct ParallelConfig {
     pub flush_every: usize,
 }
 
+/// Buffers of chunks the monitor is done with, for the next chunks: bytes
+/// for the reader thread, lines for the parsing threads.
+#[derive(Default)]
+struct Spares {
+    bytes: Mutex<Vec<Vec<u8>>>,
+    lines: Mutex<Vec<VecDeque<ParsedLine>>>,
+}
+
+/// Spare buffers kept of each kind: enough for the chunks in flight.
+const MAX_SPARES: usize = 64;
+
+impl Spares {
+    /// An empty byte buffer, reused if one is spare.
+    fn bytes(&self) -> Vec<u8> {
+        take_spare(&self.bytes)
+    }
+
+    /// An empty line buffer, reused if one is spare.
+    fn lines(&self) -> VecDeque<ParsedLine> {
+        take_spare(&self.lines)
+    }
+
+    /// Keeps a finished chunk's buffers, unless one grew past a chunk's
+    /// usual size (a long line): that one is freed.
+    fn give(&self, text: String, lines: VecDeque<ParsedLine>, chunk: usize) {
+        let mut bytes = text.into_bytes();
+        if bytes.capacity() <= 2 * chunk {
+            bytes.clear();
+            give_spare(&self.bytes, bytes);
+        }
+        if lines.capacity() <= chunk {
+            give_spare(&self.lines, lines);
+        }
+    }
+}
+
+fn take_spare<T: Default>(pool: &Mutex<Vec<T>>) -> T {
+    // A thread that panicked holding the lock left the pool whole.
+    pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop().unwrap_or_default()
+}
+
+fn give_spare<T>(pool: &Mutex<Vec<T>>, spare: T) {
+    let mut pool = pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if pool.len() < MAX_SPARES {
+        pool.push(spare);
+    }
+}
+
 /// What the reader thread hands over, in input order.
 enum Next {
     /// Lines starting at byte `base` of the input, parsed by a parsing thread.
@@ -85,7 +138,7 @@ struct Job {
 /// A chunk parsed: its text up to its first bad line, and its records.
 struct Parsed {
     text: String,
-    lines: Vec<ParsedLine>,
+    lines: VecDeque<ParsedLine>,
     /// The chunk's first bad line, after `lines`.
     error: Option<BadLine>,
     /// The text was not UTF-8 after all (never: each line was validated).
@@ -113,7 +166,7 @@ struct Current {
     base: u64,
     last_of_read: bool,
     text: String,
-    lines: std::vec::IntoIter<ParsedLine>,
+    lines: VecDeque<ParsedLine>,
     error: Option<BadLine>,
 }
 
@@ -121,6 +174,9 @@ struct Current {
 pub struct ParallelReader<'f> {
     next: Receiver<Next>,
     stop: Arc<AtomicBool>,
+    spares: Arc<Spares>,
+    /// Bytes per chunk.
+    chunk: usize,
     threads: Vec<JoinHandle<()>>,
     /// Flushes the output; false when it failed.
     flush: &'f mut dyn FnMut() -> bool,
@@ -144,6 +200,7 @@ impl<'f> ParallelReader<'f> {
         let chunk = config.chunk.clamp(1, MAX_CHUNK_BYTES);
         let flush_every = config.flush_every.max(1);
         let stop = Arc::new(AtomicBool::new(false));
+        let spares = Arc::new(Spares::default());
         let (next_tx, next) = mpsc::sync_channel(2 * jobs);
         let (work_tx, work_rx) = mpsc::channel::<Job>();
         let work_rx = Arc::new(Mutex::new(work_rx));
@@ -151,6 +208,8 @@ impl<'f> ParallelReader<'f> {
         let mut reader = ParallelReader {
             next,
             stop: stop.clone(),
+            spares: spares.clone(),
+            chunk,
             threads: Vec::new(),
             flush,
             flush_every: flush_every as u64,
@@ -162,15 +221,17 @@ impl<'f> ParallelReader<'f> {
         };
         for _ in 0..jobs {
             let work = work_rx.clone();
-            let spawned =
-                std::thread::Builder::new().name("indiv-check-parse".into()).spawn(move || parse_chunks(&work));
+            let spares = spares.clone();
+            let spawned = std::thread::Builder::new()
+                .name("indiv-check-parse".into())
+                .spawn(move || parse_chunks(&work, &spares));
             // On failure, the threads started so far end when `work_tx` drops.
             threads.push(spawned?);
         }
         let reading = ReadConfig { chunk, align: flush_every };
         let spawned = std::thread::Builder::new()
             .name("indiv-check-read".into())
-            .spawn(move || read_chunks(input, reading, &next_tx, &work_tx, &stop));
+            .spawn(move || read_chunks(input, reading, &next_tx, &work_tx, &stop, &spares));
         threads.push(spawned?);
         reader.threads = threads;
         Ok(reader)
@@ -207,13 +268,7 @@ impl<'f> ParallelReader<'f> {
                 if parsed.broken {
                     return Err(internal(self.line + 1));
                 }
-                Ok(Some(Current {
-                    base,
-                    last_of_read,
-                    text: parsed.text,
-                    lines: parsed.lines.into_iter(),
-                    error: parsed.error,
-                }))
+                Ok(Some(Current { base, last_of_read, text: parsed.text, lines: parsed.lines, error: parsed.error }))
             }
             Ok(Next::End) => {
                 self.flush()?;
@@ -241,7 +296,7 @@ impl Lines for ParallelReader<'_> {
     fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
         let parsed = loop {
             if let Some(current) = &mut self.current {
-                if let Some(line) = current.lines.next() {
+                if let Some(line) = current.lines.pop_front() {
                     break line;
                 }
                 let base = current.base;
@@ -250,7 +305,9 @@ impl Lines for ParallelReader<'_> {
                     self.flush_before(base + u64::from(bad.end), bad.terminated)?;
                     return Err(bad.error.at(self.line + 1));
                 }
-                self.current = None;
+                if let Some(done) = self.current.take() {
+                    self.spares.give(done.text, done.lines, self.chunk);
+                }
                 if last_of_read {
                     // The next line waits for a read: show what was found.
                     self.flush()?;
@@ -306,83 +363,88 @@ fn read_chunks(
     next: &SyncSender<Next>,
     work: &Sender<Job>,
     stop: &AtomicBool,
+    spares: &Spares,
 ) {
     let per_read = (config.chunk / config.align).max(1) * config.align;
-    // `buf` holds the input from `base` on: a line not yet ended.
+    // `buf[..held]` holds the input from `base` on: a line not yet ended.
+    // The buffer is read into again and again; its bytes past `held` are
+    // stale, never read, and not cleared (clearing would cost a pass).
     let mut buf: Vec<u8> = Vec::new();
+    let mut held = 0;
     let mut base: u64 = 0;
-    let send = |bytes: Vec<u8>, base: u64, last_of_read: bool| -> bool {
+    let send = |bytes: &[u8], base: u64, last_of_read: bool| -> bool {
+        let mut copy = spares.bytes();
+        copy.extend_from_slice(bytes);
         let (reply, parsed) = mpsc::sync_channel(1);
         // The place in line first: it blocks while 2N chunks are in flight.
         next.send(Next::Chunk { base, last_of_read, parsed }).is_ok()
-            && work.send(Job { bytes, first: base == 0, reply }).is_ok()
+            && work.send(Job { bytes: copy, first: base == 0, reply }).is_ok()
     };
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let held = buf.len();
         let offset = base + held as u64;
         // Reads end where the single-threaded reader's end (a multiple of
         // `align`), unless the input gives less.
         let want = per_read - (offset % config.align as u64) as usize;
-        buf.resize(held + want, 0);
-        let n = match input.read(&mut buf[held..]) {
+        if buf.len() < held + want {
+            buf.resize(held + want, 0);
+        }
+        let n = match input.read(&mut buf[held..held + want]) {
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                buf.truncate(held);
-                continue;
-            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 let _ = next.send(Next::Failed(e));
                 return;
             }
         };
-        buf.truncate(held + n);
+        let filled = held + n;
         if n == 0 {
             // The end: a last line without a line end, then the end.
-            if !buf.is_empty() && !send(buf, base, true) {
+            if held > 0 && !send(&buf[..held], base, true) {
                 return;
             }
             let _ = next.send(Next::End);
             return;
         }
-        if let Some(at) = memchr::memrchr(b'\n', &buf[held..]) {
+        if let Some(at) = memchr::memrchr(b'\n', &buf[held..filled]) {
             let ended = held + at + 1;
-            let tail = buf.split_off(ended);
             let mut from = 0;
-            while buf.len() - from > config.chunk {
+            while ended - from > config.chunk {
                 let cut = match memchr::memrchr(b'\n', &buf[from..from + config.chunk]) {
                     Some(at) => from + at + 1,
-                    None => memchr::memchr(b'\n', &buf[from + config.chunk..])
-                        .map_or(buf.len(), |at| from + config.chunk + at + 1),
+                    None => memchr::memchr(b'\n', &buf[from + config.chunk..ended])
+                        .map_or(ended, |at| from + config.chunk + at + 1),
                 };
-                if cut == buf.len() {
+                if cut == ended {
                     break;
                 }
-                if !send(buf[from..cut].to_vec(), base + from as u64, false) {
+                if !send(&buf[from..cut], base + from as u64, false) {
                     return;
                 }
                 from = cut;
             }
-            buf.drain(..from);
-            if !send(buf, base + from as u64, true) {
+            if !send(&buf[from..ended], base + from as u64, true) {
                 return;
             }
+            // The line not yet ended moves to the front.
+            buf.copy_within(ended..filled, 0);
+            held = filled - ended;
             base += ended as u64;
-            buf = tail;
+        } else {
+            held = filled;
         }
-        if buf.len() > MAX_LINE_HELD {
+        if held > MAX_LINE_HELD {
             // Too long, whatever follows: the line is the input's last.
-            buf.truncate(MAX_LINE_HELD + 1);
-            let _ = send(buf, base, true);
+            let _ = send(&buf[..=MAX_LINE_HELD], base, true);
             return;
         }
     }
 }
 
 /// A parsing thread: parses chunks until the reader thread has ended.
-fn parse_chunks(work: &Mutex<Receiver<Job>>) {
+fn parse_chunks(work: &Mutex<Receiver<Job>>, spares: &Spares) {
     loop {
         // A thread that panicked holding the lock left the receiver whole.
         let job = work.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
@@ -390,13 +452,12 @@ fn parse_chunks(work: &Mutex<Receiver<Job>>) {
             return;
         };
         // The calling thread may have stopped; then nobody waits for this.
-        let _ = job.reply.send(parse(job.bytes, job.first));
+        let _ = job.reply.send(parse(job.bytes, job.first, spares.lines()));
     }
 }
 
-/// Parses a chunk's lines, up to its first bad line.
-fn parse(mut bytes: Vec<u8>, first: bool) -> Parsed {
-    let mut lines = Vec::new();
+/// Parses a chunk's lines into `lines` (empty), up to its first bad line.
+fn parse(mut bytes: Vec<u8>, first: bool, mut lines: VecDeque<ParsedLine>) -> Parsed {
     let mut error = None;
     let mut start = 0;
     let offset = |n: usize| n as u32; // chunks are at most MAX_CHUNK_BYTES plus a line and a read
@@ -407,7 +468,7 @@ fn parse(mut bytes: Vec<u8>, first: bool) -> Parsed {
         match decode_line_bytes(line, first && start == 0, Decoder::Fast) {
             Ok((text, record)) => {
                 let at = (text.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
-                lines.push(ParsedLine {
+                lines.push_back(ParsedLine {
                     text: offset(at)..offset(at + text.len()),
                     end: offset(end),
                     terminated,
@@ -424,6 +485,6 @@ fn parse(mut bytes: Vec<u8>, first: bool) -> Parsed {
     bytes.truncate(start);
     match String::from_utf8(bytes) {
         Ok(text) => Parsed { text, lines, error, broken: false },
-        Err(_) => Parsed { text: String::new(), lines: Vec::new(), error: None, broken: true },
+        Err(_) => Parsed { text: String::new(), lines: VecDeque::new(), error: None, broken: true },
     }
 }
