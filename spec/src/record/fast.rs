@@ -230,14 +230,18 @@ impl<'a> Cursor<'a> {
         // Up to eight digits at once, without a branch per digit: a
         // number's length varies from record to record, so a loop's exit
         // would be mispredicted about once a number.
-        let mut value = 0u64;
-        if let Some(word) = self.bytes.get(start..start + 8) {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            let (digits, leading) = leading_digits(u64::from_le_bytes(bytes));
-            value = leading;
-            self.at += digits;
+        // Fewer than eight bytes left (a `ts` ends most lines) are padded
+        // with a byte that is no digit.
+        let mut bytes = [b' '; 8];
+        match self.bytes.get(start..start + 8) {
+            Some(word) => bytes.copy_from_slice(word),
+            None => {
+                let rest = self.bytes.get(start..).unwrap_or_default();
+                bytes[..rest.len()].copy_from_slice(rest);
+            }
         }
+        let (digits, mut value) = leading_digits(u64::from_le_bytes(bytes));
+        self.at += digits;
         while let Some(b @ b'0'..=b'9') = self.peek() {
             value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
             self.at += 1;
@@ -377,6 +381,10 @@ mod tests {
             ("12345678e3}", None),
             ("}", None),
             ("42", Some(42)),
+            ("1234567", Some(1_234_567)),
+            ("12345678", Some(12_345_678)),
+            ("", None),
+            ("-", None),
         ] {
             let mut c = Cursor { text, bytes: text.as_bytes(), at: 0 };
             assert_eq!(c.integer(), expect, "{text}");
