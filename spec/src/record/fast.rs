@@ -227,21 +227,7 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     fn integer(&mut self) -> Option<u64> {
         let start = self.at;
-        // Up to eight digits at once, without a branch per digit: a
-        // number's length varies from record to record, so a loop's exit
-        // would be mispredicted about once a number.
-        // Fewer than eight bytes left (a `ts` ends most lines) are padded
-        // with a byte that is no digit.
-        let mut bytes = [b' '; 8];
-        match self.bytes.get(start..start + 8) {
-            Some(word) => bytes.copy_from_slice(word),
-            None => {
-                let rest = self.bytes.get(start..).unwrap_or_default();
-                bytes[..rest.len()].copy_from_slice(rest);
-            }
-        }
-        let (digits, mut value) = leading_digits(u64::from_le_bytes(bytes));
-        self.at += digits;
+        let mut value = 0u64;
         while let Some(b @ b'0'..=b'9') = self.peek() {
             value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
             self.at += 1;
@@ -285,32 +271,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// How many of the eight bytes of `word` (little-endian: the first byte
-/// lowest) are ASCII digits before the first that is not, and their value.
-#[inline(always)]
-fn leading_digits(word: u64) -> (usize, u64) {
-    const LOW_NIBBLES: u64 = 0x0F0F_0F0F_0F0F_0F0F;
-    const BIT_4: u64 = 0x1010_1010_1010_1010;
-    // A byte is a digit when its high nibble is 3 and its low one at most
-    // 9. Each test sets bit 4 of a byte that fails it; no sum carries out
-    // of its byte (at most 0x0F + 0x0F).
-    let high_not_3 = (((word >> 4) & LOW_NIBBLES) ^ 0x0303_0303_0303_0303).wrapping_add(0x0F0F_0F0F_0F0F_0F0F) & BIT_4;
-    let low_past_9 = ((word & LOW_NIBBLES) + 0x0606_0606_0606_0606) & BIT_4;
-    let digits = ((high_not_3 | low_past_9).trailing_zeros() / 8) as usize;
-    if digits == 0 {
-        return (0, 0);
-    }
-    // The digits' values, moved to the top bytes: the bytes below are zero,
-    // read as leading zeros by the eight-digit sum that follows.
-    let values = (word & LOW_NIBBLES) << (8 * (8 - digits));
-    // Pairs, then fours, then all eight: each step sums neighbours weighted
-    // by 10, 100 and 10,000 (the first byte is the most significant digit).
-    let pairs = (values.wrapping_mul(10) + (values >> 8)) & 0x00FF_00FF_00FF_00FF;
-    let fours = (pairs.wrapping_mul(100) + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
-    let all = (fours.wrapping_mul(10_000) + (fours >> 32)) & 0xFFFF_FFFF;
-    (digits, all)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,49 +281,6 @@ mod tests {
         let fast = decode(line);
         assert!(fast.is_some());
         assert_eq!(fast, serde_json::from_str::<Record<'_>>(line).ok());
-    }
-
-    #[test]
-    fn leading_digits_reads_what_a_digit_loop_reads() {
-        let reference = |bytes: &[u8; 8]| {
-            let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-            let value = bytes[..digits].iter().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
-            (digits, value)
-        };
-        // Every digit count, with each kind of byte after the digits:
-        // neighbours of '0' and '9', and bytes with the digits' low nibbles.
-        let followers = [
-            b'/',
-            b':',
-            b' ',
-            b'"',
-            b',',
-            b'}',
-            b'.',
-            b'e',
-            0x00,
-            0x3A,
-            0x3F,
-            0x20,
-            0x40,
-            0x70,
-            0xB0,
-            0xF9,
-            0x39 ^ 0x80,
-        ];
-        for digits in 0..=8 {
-            for &after in &followers {
-                for seed in 0..20u64 {
-                    let mut bytes = [after; 8];
-                    for (k, b) in bytes.iter_mut().take(digits).enumerate() {
-                        *b = b'0' + ((seed * 7 + k as u64 * 3) % 10) as u8;
-                    }
-                    assert_eq!(leading_digits(u64::from_le_bytes(bytes)), reference(&bytes), "{bytes:?}");
-                }
-            }
-        }
-        assert_eq!(leading_digits(u64::from_le_bytes(*b"99999999")), (8, 99_999_999));
-        assert_eq!(leading_digits(u64::from_le_bytes(*b"00000000")), (8, 0));
     }
 
     #[test]
