@@ -41,6 +41,14 @@ pub struct Simulation {
     statuses: u64,
     /// How many of those statuses were of each phase.
     phases: PhaseCounts,
+    /// The transport events of the service's answer to the package
+    /// request, once planned: `service` fixes them, so every download of a
+    /// run gets the same ones, and planning builds the package's bytes (up
+    /// to [`crate::boundary::MAX_WHOLE_PACKAGE`]) only to count them.
+    /// Forgotten when the service is replaced. (The answer to the
+    /// individualize request is planned anew for each session: planning it
+    /// is small, and it writes and reads the offer's JSON each time.)
+    package_events: Option<Vec<NetEvent>>,
 }
 
 impl Simulation {
@@ -57,6 +65,7 @@ impl Simulation {
             trace: vec![header],
             statuses: 0,
             phases: PhaseCounts::default(),
+            package_events: None,
         }
     }
 
@@ -122,6 +131,7 @@ impl Simulation {
     /// do once the service is healthy again.
     pub fn replace_service(&mut self, service: ServiceBehavior) {
         self.service = service;
+        self.package_events = None;
     }
 
     /// The trace so far, header first.
@@ -162,15 +172,16 @@ impl Simulation {
     fn transmit(&mut self, t: Transmit) {
         match t {
             Transmit::Request { exchange, request } => {
-                let plan = match request {
+                let service = &self.service;
+                let events = match request {
                     Request::Individualize { .. } => {
-                        self.service.plan_query(&self.service.offer(SIM_BASE_URL), SIM_BASE_URL)
+                        &plan_events(service.plan_query(&service.offer(SIM_BASE_URL), SIM_BASE_URL))
                     }
-                    Request::Package { .. } => self.service.plan_package(0),
+                    Request::Package { .. } => {
+                        &*self.package_events.get_or_insert_with(|| plan_events(service.plan_package(0)))
+                    }
                 };
-                for event in plan_events(plan) {
-                    self.queue.push_back(Input::Net { exchange, event });
-                }
+                self.queue.extend(events.iter().map(|event| Input::Net { exchange, event: event.clone() }));
             }
             Transmit::Abort { exchange } => {
                 self.queue.retain(|i| !matches!(i, Input::Net { exchange: e, .. } if *e == exchange));

@@ -44,6 +44,8 @@ pub(super) struct LongUrl {
 pub(super) struct Digests {
     url: Vec<u8>,
     sha256: [u8; 32],
+    /// Whether `url` is well formed (STATUS-URL-FORM), judged with its digest.
+    well_formed: bool,
 }
 
 impl Digests {
@@ -54,10 +56,11 @@ impl Digests {
         }
         if self.url != url.as_bytes() {
             self.sha256 = Sha256::digest(url.as_bytes()).into();
+            self.well_formed = url_is_well_formed(url);
             self.url.clear();
             self.url.extend_from_slice(url.as_bytes());
         }
-        UrlRef::LiveLong(url, self.sha256)
+        UrlRef::LiveLong(url, self.sha256, self.well_formed)
     }
 }
 
@@ -67,8 +70,10 @@ impl Digests {
 pub(super) enum UrlRef<'a> {
     /// A URL read from the record (a long one has no digest yet).
     Live(&'a str),
-    /// A long URL read from the record, with its SHA-256 digest.
-    LiveLong(&'a str, [u8; 32]),
+    /// A long URL read from the record, with its SHA-256 digest and
+    /// whether it is well formed ([`url_is_well_formed`]), which are the
+    /// same for every status that carries the same URL.
+    LiveLong(&'a str, [u8; 32], bool),
     Compact(&'a CompactUrl),
 }
 
@@ -76,7 +81,7 @@ impl<'a> UrlRef<'a> {
     /// The whole URL, unless only its digest was kept.
     fn whole(self) -> Result<&'a str, &'a LongUrl> {
         match self {
-            UrlRef::Live(url) | UrlRef::LiveLong(url, _) => Ok(url),
+            UrlRef::Live(url) | UrlRef::LiveLong(url, ..) => Ok(url),
             UrlRef::Compact(CompactUrl::Inline(url)) => Ok(url),
             UrlRef::Compact(CompactUrl::Digest(long)) => Err(long),
         }
@@ -84,6 +89,9 @@ impl<'a> UrlRef<'a> {
 
     /// STATUS-URL-FORM's reading: [`url_is_well_formed`].
     pub(super) fn is_well_formed(self) -> bool {
+        if let UrlRef::LiveLong(_, _, well_formed) = self {
+            return well_formed;
+        }
         match self.whole() {
             Ok(url) => url_is_well_formed(url),
             Err(long) => long.well_formed,
@@ -100,16 +108,16 @@ impl<'a> UrlRef<'a> {
 
     /// What a session keeps of it.
     pub(super) fn to_compact(self) -> CompactUrl {
-        let (url, sha256) = match self {
+        let (url, sha256, well_formed) = match self {
             UrlRef::Compact(c) => return c.clone(),
             UrlRef::Live(url) if url.len() <= INLINE_BYTES => return CompactUrl::Inline(url.into()),
-            UrlRef::Live(url) => (url, Sha256::digest(url.as_bytes()).into()),
-            UrlRef::LiveLong(url, sha256) => (url, sha256),
+            UrlRef::Live(url) => (url, Sha256::digest(url.as_bytes()).into(), url_is_well_formed(url)),
+            UrlRef::LiveLong(url, sha256, well_formed) => (url, sha256, well_formed),
         };
         CompactUrl::Digest(Box::new(LongUrl {
             len: url.len(),
             sha256,
-            well_formed: url_is_well_formed(url),
+            well_formed,
             short: shorten(url, VALUE_CHARS).into(),
         }))
     }
@@ -118,7 +126,7 @@ impl<'a> UrlRef<'a> {
     fn sha256(self) -> Option<[u8; 32]> {
         match self {
             UrlRef::Live(url) => (url.len() > INLINE_BYTES).then(|| Sha256::digest(url.as_bytes()).into()),
-            UrlRef::LiveLong(_, sha256) => Some(sha256),
+            UrlRef::LiveLong(_, sha256, _) => Some(sha256),
             UrlRef::Compact(CompactUrl::Digest(long)) => Some(long.sha256),
             UrlRef::Compact(CompactUrl::Inline(_)) => None,
         }
@@ -181,6 +189,7 @@ mod tests {
             assert_eq!(live.is(&kept_a), url == &a, "{}", &url[url.len() - 1..]);
             assert_eq!(live.is(&kept_b), url == &b);
             assert!(live.is(&live.to_compact()));
+            assert_eq!(live.is_well_formed(), url_is_well_formed(url));
         }
         // A short URL is judged whole.
         assert!(matches!(digests.of("http://a/"), UrlRef::Live(_)));
@@ -193,8 +202,12 @@ mod tests {
 
     #[test]
     fn a_kept_long_url_judges_and_quotes_like_the_url() {
-        for url in [long(""), format!("ftp://x/{}", "é".repeat(300))] {
+        let mut digests = Digests::default();
+        for url in [long(""), format!("ftp://x/{}", "é".repeat(300)), long(""), long(" ")] {
             let kept = CompactUrl::new(&url);
+            // Judged with its digest, once per URL, alike.
+            assert_eq!(digests.of(&url).is_well_formed(), url_is_well_formed(&url));
+            assert_eq!(UrlRef::Compact(&digests.of(&url).to_compact()).is_well_formed(), url_is_well_formed(&url));
             assert_eq!(UrlRef::Compact(&kept).is_well_formed(), url_is_well_formed(&url));
             assert_eq!(UrlRef::Compact(&kept).short(), UrlRef::Live(&url).short());
             assert!(UrlRef::Live(&url).short().chars().count() <= VALUE_CHARS + 1);

@@ -11,6 +11,13 @@ use super::scan::find_special;
 use super::{Body, Call, Event, IndividualizeStatus, Record, Status, TRACE_FORMAT};
 use crate::vocab::{Hresult, HttpStatus, IndiStatus, MfEvent, WmtStatus};
 
+/// `,"key":` for a literal key, as one string.
+macro_rules! key_colon {
+    ($out:expr, $key:literal) => {
+        $out.push_str(concat!(",\"", $key, "\":"))
+    };
+}
+
 /// Writes a raw enumeration value by name when it has one.
 struct NamedValue(u32, fn(u32) -> Option<&'static str>);
 
@@ -132,8 +139,7 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
             for (key, version) in [("component_version", component_version), ("service_version", service_version)] {
                 if let Some(v) = version {
                     key_colon(out, key);
-                    // A version's digits and dots need no escaping.
-                    let _ = write!(out, "\"{v}\"");
+                    self::version(out, &v.0);
                 }
             }
         }
@@ -142,22 +148,22 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
             string(out, call.api().name());
             match call {
                 Call::Open { required_version } => {
-                    key_colon(out, "required_version");
-                    let _ = write!(out, "\"{required_version}\"");
+                    key_colon!(out, "required_version");
+                    version(out, &[required_version.major, required_version.minor]);
                 }
                 Call::Individualize { flags } | Call::PerformSecurityUpdate { flags } => {
-                    key_colon(out, "flags");
+                    key_colon!(out, "flags");
                     number(out, *flags);
                 }
                 Call::GetSecurityVersion { version: Some(v) } => {
-                    key_colon(out, "version");
+                    key_colon!(out, "version");
                     string(out, v);
                 }
                 Call::GetSecurityVersion { version: None }
                 | Call::CancelIndividualization
                 | Call::CancelAsyncOperation => {}
             }
-            key_colon(out, "hr");
+            key_colon!(out, "hr");
             hresult(out, *hr);
         }
         Body::Status { status, hr } => {
@@ -178,7 +184,7 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
         }
     }
     if let Some(ts) = &record.ts {
-        key_colon(out, "ts");
+        key_colon!(out, "ts");
         // A Number displays as serde_json writes it (an integer's digits, a
         // float's shortest round-trip form); timestamps are rare.
         let _ = write!(out, "{ts}");
@@ -198,10 +204,10 @@ pub fn line_serde(record: &Record<'_>) -> String {
 fn notification(out: &mut String, head: &str, name: &str, hr: Hresult, value: Option<&IndividualizeStatus<'_>>) {
     out.push_str(head);
     string(out, name);
-    key_colon(out, "hr");
+    key_colon!(out, "hr");
     hresult(out, hr);
     if let Some(v) = value {
-        key_colon(out, "value");
+        key_colon!(out, "value");
         status_value(out, v);
     }
 }
@@ -209,20 +215,20 @@ fn notification(out: &mut String, head: &str, name: &str, hr: Hresult, value: Op
 fn status_value(out: &mut String, v: &IndividualizeStatus<'_>) {
     out.push_str(r#"{"hr":"#);
     hresult(out, v.hr);
-    key_colon(out, "enIndiStatus");
+    key_colon!(out, "enIndiStatus");
     named(out, v.indi, IndiStatus::from_value(v.indi).map(IndiStatus::name));
-    key_colon(out, "pszIndiRespUrl");
+    key_colon!(out, "pszIndiRespUrl");
     match &v.url {
         Some(url) => string(out, url),
         None => out.push_str("null"),
     }
-    key_colon(out, "dwHTTPRequest");
+    key_colon!(out, "dwHTTPRequest");
     number(out, v.http_request);
-    key_colon(out, "enHTTPStatus");
+    key_colon!(out, "enHTTPStatus");
     named(out, v.http, HttpStatus::from_value(v.http).map(HttpStatus::name));
-    key_colon(out, "dwHTTPReadProgress");
+    key_colon!(out, "dwHTTPReadProgress");
     number(out, v.progress);
-    key_colon(out, "dwHTTPReadTotal");
+    key_colon!(out, "dwHTTPReadTotal");
     number(out, v.total);
     out.push('}');
 }
@@ -245,7 +251,19 @@ fn named(out: &mut String, value: u32, name: Option<&str>) {
 /// An HRESULT as it displays (its name, or `0x` and eight hex digits),
 /// which needs no escaping.
 fn hresult(out: &mut String, hr: Hresult) {
-    let _ = write!(out, "\"{hr}\"");
+    // As `Hresult`'s Display: the name of a known code, else `0x` and eight
+    // upper-case hex digits; without the formatting machinery for the
+    // common case.
+    match hr.known() {
+        Some(k) => {
+            out.push('"');
+            out.push_str(k.name());
+            out.push('"');
+        }
+        None => {
+            let _ = write!(out, "\"{hr}\"");
+        }
+    }
 }
 
 /// A `u32` in decimal.
@@ -262,9 +280,22 @@ fn number(out: &mut String, n: u32) {
             break;
         }
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
+    // ASCII digits, so UTF-8.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+/// A version's numbers joined by dots, in quotes: what
+/// `format!("\"{v}\"")` writes for a `SecurityVersion` or a
+/// `RequiredVersion` (their Display), which needs no escaping.
+fn version(out: &mut String, parts: &[u32]) {
+    out.push('"');
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        number(out, *part);
     }
+    out.push('"');
 }
 
 /// `text` as a JSON string, escaped as serde_json escapes: `"` and `\\`,
