@@ -18,7 +18,7 @@
 //! (each at most a chunk, one read and the longest line) are in memory, with
 //! their decoded records, whatever the input's length. A chunk's buffers
 //! (its bytes, its lines) go back to the threads that fill them once the
-//! monitor is done with it ([`Spares`]), so a long input costs no
+//! monitor is done with it (`Spares`), so a long input costs no
 //! allocation, page fault or growing copy per chunk; the spares are
 //! buffers that held a chunk before, so they never add to that bound.
 //!
