@@ -5,7 +5,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use indiv_engine::boundary::{self, INDIVIDUALIZE_FLAGS, MINORS, SECURITY_FLAGS};
 use indiv_spec::reader::Decoder;
-use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl};
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl, write_jsonl};
 use indiv_spec::record::{decode_line, decode_line_fast, decode_line_serde, write_line};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
@@ -128,11 +128,7 @@ pub fn engine_scenario(data: &[u8]) {
     let trace = indiv_engine::simulate(&scenario);
     TEXT.with_borrow_mut(|text| {
         text.clear();
-        // What `to_jsonl` writes.
-        for record in &trace {
-            write_line(text, record);
-            text.push('\n');
-        }
+        write_jsonl(text, &trace);
         let spec = builtin();
         let outcome = check_reader(spec, text.as_bytes(), CheckOptions::default()).expect("engine traces read");
         assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{text}", outcome.violations);

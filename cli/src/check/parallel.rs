@@ -88,13 +88,14 @@ impl Spares {
 
     /// Keeps a finished chunk's buffers, unless one grew past a chunk's
     /// usual size (a long line): that one is freed.
-    fn give(&self, text: String, lines: VecDeque<ParsedLine>, chunk: usize) {
+    fn give(&self, text: String, mut lines: VecDeque<ParsedLine>, chunk: usize) {
         let mut bytes = text.into_bytes();
         if bytes.capacity() <= 2 * chunk {
             bytes.clear();
             give_spare(&self.bytes, bytes);
         }
         if lines.capacity() <= chunk {
+            lines.clear();
             give_spare(&self.lines, lines);
         }
     }

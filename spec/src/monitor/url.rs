@@ -88,13 +88,13 @@ impl<'a> UrlRef<'a> {
     }
 
     /// STATUS-URL-FORM's reading: [`url_is_well_formed`].
+    /// A long URL was judged once, with its digest.
     pub(super) fn is_well_formed(self) -> bool {
-        if let UrlRef::LiveLong(_, _, well_formed) = self {
-            return well_formed;
-        }
-        match self.whole() {
-            Ok(url) => url_is_well_formed(url),
-            Err(long) => long.well_formed,
+        match self {
+            UrlRef::Live(url) => url_is_well_formed(url),
+            UrlRef::Compact(CompactUrl::Inline(url)) => url_is_well_formed(url),
+            UrlRef::LiveLong(_, _, well_formed) => well_formed,
+            UrlRef::Compact(CompactUrl::Digest(long)) => long.well_formed,
         }
     }
 

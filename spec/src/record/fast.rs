@@ -290,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn integers_read_as_serde_json_reads_them() {
+    fn integer_reads_plain_integers_and_leaves_every_other_form_to_serde_json() {
         for (text, expect) in [
             ("0}", Some(0)),
             ("7,", Some(7)),

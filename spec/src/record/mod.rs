@@ -297,9 +297,14 @@ pub fn decode_line_fast(text: &str) -> Option<Record<'_>> {
 /// writer writes each record with the same serializer and a newline).
 pub fn to_jsonl(records: &[Record<'_>]) -> String {
     let mut out = String::new();
+    write_jsonl(&mut out, records);
+    out
+}
+
+/// [`to_jsonl`], appended to `out` (a buffer reused from trace to trace).
+pub fn write_jsonl(out: &mut String, records: &[Record<'_>]) {
     for record in records {
-        write_line(&mut out, record);
+        write_line(out, record);
         out.push('\n');
     }
-    out
 }

@@ -136,11 +136,13 @@ pub fn write_line(out: &mut String, record: &Record<'_>) {
         Body::Header { component_version, service_version } => {
             out.push_str(r#""kind":"header","format":"#);
             string(out, TRACE_FORMAT);
-            for (key, version) in [("component_version", component_version), ("service_version", service_version)] {
-                if let Some(v) = version {
-                    key_colon(out, key);
-                    self::version(out, &v.0);
-                }
+            if let Some(v) = component_version {
+                key_colon!(out, "component_version");
+                version(out, &v.0);
+            }
+            if let Some(v) = service_version {
+                key_colon!(out, "service_version");
+                version(out, &v.0);
             }
         }
         Body::Call { call, hr } => {
@@ -231,13 +233,6 @@ fn status_value(out: &mut String, v: &IndividualizeStatus<'_>) {
     key_colon!(out, "dwHTTPReadTotal");
     number(out, v.total);
     out.push('}');
-}
-
-/// `,"key":`.
-fn key_colon(out: &mut String, key: &str) {
-    out.push_str(",\"");
-    out.push_str(key);
-    out.push_str("\":");
 }
 
 /// A raw enumeration value by its name when it has one.
