@@ -5,7 +5,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use indiv_engine::boundary::{self, INDIVIDUALIZE_FLAGS, MINORS, SECURITY_FLAGS};
 use indiv_spec::reader::Decoder;
-use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl, write_jsonl};
+use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl};
 use indiv_spec::record::{decode_line, decode_line_fast, decode_line_serde, write_line};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
 use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
@@ -117,22 +117,17 @@ fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
 }
 
 /// `engine_scenario`: an arbitrary scenario into the reference engine; its
-/// trace must conform, must and should.
+/// trace must conform, must and should. The checker judges the records in
+/// memory ([`indiv_spec::check_records`], what `check_reader` finds in their
+/// text): writing and reading traces have targets of their own
+/// (`writer_agree`, `reader_agree`, `roundtrip`), and their code in this
+/// one made each run 2.4 times slower and its corpus grow on inputs new only
+/// to the reader (BENCHMARKS.md, "engine_scenario without the text").
 pub fn engine_scenario(data: &[u8]) {
-    thread_local! {
-        // The text of the last trace: one buffer for every run of a thread,
-        // not an allocation (and its page faults) per run.
-        static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
     let scenario = indiv_engine::Scenario::from_bytes(data);
     let trace = indiv_engine::simulate(&scenario);
-    TEXT.with_borrow_mut(|text| {
-        text.clear();
-        write_jsonl(text, &trace);
-        let spec = builtin();
-        let outcome = check_reader(spec, text.as_bytes(), CheckOptions::default()).expect("engine traces read");
-        assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{text}", outcome.violations);
-    });
+    let outcome = indiv_spec::check_records(builtin(), &trace, CheckOptions::default());
+    assert!(outcome.violations.is_empty(), "{:#?}\n{scenario:#?}\n{}", outcome.violations, to_jsonl(&trace));
 }
 
 /// `roundtrip`: record → JSON → record is the identity, and JSON → record →

@@ -29,6 +29,6 @@ pub mod vocab;
 
 pub use catalog::{Level, Rule, Spec};
 pub use error::Error;
-pub use monitor::{CheckOptions, Monitor, Note, Outcome, Violation, check_reader};
+pub use monitor::{CheckOptions, Monitor, Note, Outcome, Violation, check_reader, check_records};
 pub use reader::TraceReader;
 pub use record::Record;

@@ -11,7 +11,7 @@ use indiv_gen::legal::{SplitMix64, legal_trace, legal_trace_strategy};
 use indiv_gen::mutate::{Mutant, mutate};
 use indiv_spec::catalog::Basis;
 use indiv_spec::record::to_jsonl as jsonl;
-use indiv_spec::{CheckOptions, Monitor, Record, Rule, Spec, Violation, check_reader};
+use indiv_spec::{CheckOptions, Record, Rule, Spec, Violation, check_reader, check_records};
 use proptest::prelude::*;
 
 /// Legal traces per rule in the kill matrix.
@@ -29,18 +29,6 @@ fn check_serialized(records: &[Record<'_>]) -> Vec<Violation> {
     check_reader(spec(), text.as_bytes(), CheckOptions::default())
         .unwrap_or_else(|e| panic!("a generated trace does not read back: {e}\n{text}"))
         .violations
-}
-
-/// What the checker reports when fed the records in memory.
-fn check_in_memory(records: &[Record<'_>]) -> Vec<Violation> {
-    let mut monitor = Monitor::new(spec(), CheckOptions::default());
-    let mut found = Vec::new();
-    for (i, record) in records.iter().enumerate() {
-        monitor.feed(i + 1, record);
-        found.extend(monitor.drain_violations());
-    }
-    found.extend(monitor.finish().0);
-    found
 }
 
 /// The rules a trace alone can break (the harness rules need the service's view).
@@ -168,9 +156,12 @@ fn mutants_survive_a_json_round_trip() {
                     .unwrap_or_else(|e| panic!("{rule} seed {seed}: line {} does not read back: {e}\n{line}", i + 1));
                 assert_eq!(&back.into_owned(), record, "{rule} seed {seed}: line {} changed in a round trip", i + 1);
             }
+            let text = jsonl(&mutant.records);
+            let serialized = check_reader(spec(), text.as_bytes(), CheckOptions::default())
+                .unwrap_or_else(|e| panic!("{rule} seed {seed}: the mutant does not read back: {e}\n{text}"));
             assert_eq!(
-                check_serialized(&mutant.records),
-                check_in_memory(&mutant.records),
+                serialized,
+                check_records(spec(), &mutant.records, CheckOptions::default()),
                 "{rule} seed {seed}: the checker judges the JSONL and the records differently\n{}",
                 jsonl(&mutant.records)
             );

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use indiv_spec::record::Record;
-use indiv_spec::{CheckOptions, Monitor, Rule, Spec, Violation, oracle};
+use indiv_spec::{CheckOptions, Rule, Spec, Violation, check_records, oracle};
 
 /// What the checker and the oracle say about one complete trace.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,14 +47,7 @@ impl Judgement {
 
 /// Every violation of `trace` as a complete trace, as the checker streams them.
 pub fn complete(spec: &Spec, trace: &[Record<'_>]) -> Vec<Violation> {
-    let mut monitor = Monitor::new(spec, CheckOptions { partial: false });
-    let mut found = Vec::new();
-    for (i, record) in trace.iter().enumerate() {
-        monitor.feed(i + 1, record);
-        found.extend(monitor.drain_violations());
-    }
-    found.extend(monitor.finish().0);
-    found
+    check_records(spec, trace, CheckOptions { partial: false }).violations
 }
 
 /// `trace` with its 1-based lines, as the oracle takes it.

@@ -759,6 +759,22 @@ pub struct Outcome {
     pub notes: Vec<Note>,
 }
 
+/// Checks a whole trace of records already in memory (record `i` of
+/// `records` is line `i + 1`), keeping every finding: what [`check_reader`]
+/// finds in the same records written as a trace.
+pub fn check_records(spec: &Spec, records: &[Record<'_>], options: CheckOptions) -> Outcome {
+    let mut monitor = Monitor::new(spec, options);
+    let mut outcome = Outcome { records: records.len() as u64, ..Outcome::default() };
+    for (i, record) in records.iter().enumerate() {
+        monitor.feed(i + 1, record);
+        outcome.violations.extend(monitor.drain_violations());
+    }
+    let (violations, notes) = monitor.finish();
+    outcome.violations.extend(violations);
+    outcome.notes = notes;
+    outcome
+}
+
 /// Reads and checks a whole trace, keeping every finding in memory. For
 /// bounded memory on huge traces drive [`Monitor`] and drain as you go.
 pub fn check_reader<R: std::io::BufRead>(
