@@ -8,7 +8,7 @@ use indiv_spec::reader::Decoder;
 use indiv_spec::record::{Body, Call, Event, IndividualizeStatus, Record, Status, line_serde, to_jsonl};
 use indiv_spec::record::{decode_line, decode_line_fast, decode_line_serde, write_line};
 use indiv_spec::vocab::{Hresult, HttpStatus, IndiStatus, KnownHresult, RequiredVersion, SecurityVersion};
-use indiv_spec::{CheckOptions, Error, Spec, TraceReader, check_reader};
+use indiv_spec::{CheckOptions, Error, Spec, TraceReader};
 
 /// The boundary catalogue's tokens for the byte-level targets' dictionaries
 /// (`fuzz/dicts/parse_trace.dict`, `reader_agree.dict`), each as the JSON
@@ -120,9 +120,8 @@ fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
 /// trace must conform, must and should. The checker judges the records in
 /// memory ([`indiv_spec::check_records`], what `check_reader` finds in their
 /// text): writing and reading traces have targets of their own
-/// (`writer_agree`, `reader_agree`, `roundtrip`), and their code in this
-/// one made each run 2.4 times slower and its corpus grow on inputs new only
-/// to the reader (BENCHMARKS.md, "engine_scenario without the text").
+/// (`writer_agree`, `reader_agree`, `roundtrip`), and doing both here made
+/// each run 2.5 times slower (BENCHMARKS.md, "Issue 13, the night round").
 pub fn engine_scenario(data: &[u8]) {
     let scenario = indiv_engine::Scenario::from_bytes(data);
     let trace = indiv_engine::simulate(&scenario);
@@ -182,7 +181,8 @@ fn first_line_record(data: &[u8]) -> Option<Record<'_>> {
 
 /// `check_records`: a structured sequence of records into the streaming
 /// checker and the independent oracle; both must report the same set of
-/// (rule, line) violations.
+/// (rule, line) violations. Both judge the records in memory, as in
+/// [`engine_scenario`]; `roundtrip` writes and reads the same `FuzzTrace`s.
 pub fn check_records(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(trace) = FuzzTrace::arbitrary(&mut u) else { return };
@@ -200,12 +200,11 @@ pub fn check_records(data: &[u8]) {
 pub fn compare_with_oracle(records: &[Record<'static>], partial: bool) {
     use std::collections::BTreeSet;
     let spec = builtin();
-    let text = to_jsonl(records);
-    let outcome = check_reader(spec, text.as_bytes(), CheckOptions { partial }).expect("generated traces read");
+    let outcome = indiv_spec::check_records(spec, records, CheckOptions { partial });
     let streaming: BTreeSet<_> = outcome.violations.iter().map(|v| (v.rule, v.line)).collect();
     let numbered: Vec<(usize, Record<'_>)> = records.iter().cloned().enumerate().map(|(i, r)| (i + 1, r)).collect();
     let oracle = indiv_spec::oracle::judge(spec, &numbered, partial);
-    assert_eq!(streaming, oracle, "checker and oracle disagree (partial: {partial}) on:\n{text}");
+    assert_eq!(streaming, oracle, "checker and oracle disagree (partial: {partial}) on:\n{}", to_jsonl(records));
 }
 
 /// The fuzz targets, by name.
