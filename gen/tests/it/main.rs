@@ -4,6 +4,7 @@
 //! seed corpora.
 
 mod boundaries;
+mod fuzz_seeds;
 mod oracle;
 mod properties_checker;
 mod regressions;
