@@ -2,8 +2,9 @@
 """Writes the committed seed corpora under fuzz/seeds/ from the rule fixtures
 and example traces, plus fixed pseudo-random inputs for the structured
 targets. Deterministic: running it again gives the same files. It removes
-the seeds it no longer writes, except the boundary catalogue's (`boundary-*`,
-which gen/tests/it/boundaries.rs writes).
+the seeds it no longer writes: files named as it names seeds (16 hex digits),
+never another, such as the boundary catalogue's (`boundary-*`, which
+gen/tests/it/boundaries.rs writes).
 
 With --check it writes nothing and exits with 1, naming each seed that is
 missing, different or stale: gen/tests/it/fuzz_seeds.rs runs it so."""
@@ -11,6 +12,7 @@ import argparse
 import hashlib
 import pathlib
 import random
+import re
 import sys
 import tomllib
 
@@ -30,7 +32,7 @@ def write(target, data):
 
 traces = [p.read_bytes() for p in sorted((root / "examples" / "traces").glob("*.jsonl"))]
 for path in sorted((root / "specdoc" / "tests" / "rules").glob("*.toml")):
-    for example in tomllib.loads(path.read_text())["example"]:
+    for example in tomllib.loads(path.read_text(encoding="utf-8"))["example"]:
         # The SERVICE-* fixtures hold a status and exchanges, not a trace.
         if "trace" in example:
             traces.append(example["trace"].lstrip("\n").encode())
@@ -67,8 +69,8 @@ for target in ("check_records", "engine_scenario"):
 
 
 def owned(path):
-    """A seed file this script is responsible for."""
-    return not path.name.startswith("boundary-")
+    """A seed file this script is responsible for: named as it names seeds."""
+    return path.is_file() and re.fullmatch("[0-9a-f]{16}", path.name) is not None
 
 
 targets = sorted({target for target, _ in wanted})

@@ -119,9 +119,11 @@ fn read_all(data: &[u8], decoder: Decoder) -> ReadAll {
 /// `engine_scenario`: an arbitrary scenario into the reference engine; its
 /// trace must conform, must and should. The checker judges the records in
 /// memory ([`indiv_spec::check_records`], what `check_reader` finds in their
-/// text): writing and reading traces have targets of their own
+/// text): writing and reading records have targets of their own
 /// (`writer_agree`, `reader_agree`, `roundtrip`), and doing both here made
 /// each run 2.5 times slower (BENCHMARKS.md, "Issue 13, the night round").
+/// That the engine's traces read back as written, through `check_reader`,
+/// is the property `every_engine_trace_conforms` (engine tests).
 pub fn engine_scenario(data: &[u8]) {
     let scenario = indiv_engine::Scenario::from_bytes(data);
     let trace = indiv_engine::simulate(&scenario);
@@ -182,7 +184,8 @@ fn first_line_record(data: &[u8]) -> Option<Record<'_>> {
 /// `check_records`: a structured sequence of records into the streaming
 /// checker and the independent oracle; both must report the same set of
 /// (rule, line) violations. Both judge the records in memory, as in
-/// [`engine_scenario`]; `roundtrip` writes and reads the same `FuzzTrace`s.
+/// [`engine_scenario`]; `roundtrip` writes and reads `FuzzTrace`s drawn the
+/// same way, record by record.
 pub fn check_records(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(trace) = FuzzTrace::arbitrary(&mut u) else { return };
@@ -285,9 +288,9 @@ fn builtin() -> &'static Spec {
 /// The most records of a [`FuzzTrace`] (after its header): the records the
 /// input describes past these are dropped. Every rule's violations show in a
 /// few records (the longest rule fixture has 19 lines); longer traces only
-/// make each run slower (`check_records` writes, reads and judges the trace
-/// twice), and the fuzz targets' `-max_len` (`fuzz/options/`) keeps inputs
-/// near this size anyway.
+/// make each run slower (`check_records` judges the trace twice, with the
+/// checker and the oracle), and the fuzz targets' `-max_len`
+/// (`fuzz/options/`) keeps inputs near this size anyway.
 pub const MAX_RECORDS: usize = 64;
 
 /// A trace the fuzzer builds record by record; values lean towards the ones

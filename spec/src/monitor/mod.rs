@@ -762,8 +762,8 @@ pub struct Outcome {
 /// Checks a whole trace of records already in memory (record `i` of
 /// `records` is line `i + 1`), keeping every finding: what [`check_reader`]
 /// finds in the same records written as a trace. What that reader refuses
-/// as input (no record at all, a header after line 1) is judged here as
-/// given.
+/// as input (no record at all, a header after line 1, a line over
+/// [`crate::reader::MAX_LINE_BYTES`]) is judged here as given.
 pub fn check_records(spec: &Spec, records: &[Record<'_>], options: CheckOptions) -> Outcome {
     let mut monitor = Monitor::new(spec, options);
     let mut outcome = Outcome { records: records.len() as u64, ..Outcome::default() };
