@@ -130,7 +130,8 @@ pub struct CheckArgs {
     /// Parse on N threads (default: the number of cores; at most 64).
     ///
     /// A reader thread cuts each input at line ends into chunks, N threads
-    /// parse them, and the checker takes them in input order: the output
+    /// parse them (the checker's thread among them), and the checker takes
+    /// them in input order: the output
     /// and exit status are those of --jobs 1, which reads and checks on one
     /// thread. A file no larger than one chunk is read on one thread.
     #[arg(long, value_name = "N")]

@@ -1,6 +1,7 @@
 //! `indiv check --jobs N`: the lines of one input, read by a reader thread,
-//! decoded by N parsing threads, and handed to the monitor (on the calling
-//! thread) in input order, exactly as [`TraceReader`] hands them.
+//! decoded by N threads (N − 1 parsing threads and the calling thread), and
+//! handed to the monitor (on the calling thread) in input order, exactly as
+//! [`TraceReader`] hands them.
 //!
 //! The reader thread reads the input once, at most [`ParallelConfig::chunk`]
 //! bytes a read, and cuts what it read at line ends into chunks of about that
@@ -8,15 +9,21 @@
 //! goes to whichever parsing thread is free, and its place in line goes, in
 //! input order, to a bounded queue that the calling thread takes chunks from:
 //! **the monitor sees the chunks in input order and the lines of a chunk in
-//! their order, whatever thread parsed them and whenever**. A parsing thread
+//! their order, whatever thread parsed them and whenever**. Before the
+//! calling thread waits for the next chunk in line, it parses a chunk no
+//! thread has taken yet, if there is one: it is the N-th parsing thread, so
+//! that N threads share N cores instead of N + 1 (a thread that waits for
+//! its turn while the others are descheduled leaves a core idle; BENCHMARKS.md,
+//! "Issue 13, the night round"). A thread that parses
 //! decodes each line with [`decode_line_bytes`], the reading
 //! [`TraceReader`] uses, and stops at a chunk's first bad line; the calling
 //! thread stops at the first bad line of the input, so the first input error
 //! and everything before it are what `--jobs 1` reports.
 //!
 //! Memory: the queue holds at most 2N chunks, so at most 2N + 2 chunks
-//! (each at most a chunk, one read and the longest line) are in memory, with
-//! their decoded records, whatever the input's length. A chunk's buffers
+//! (each at most a chunk, one read and the longest line; one handed to the
+//! threads waits for its place in the queue) are in memory, with their
+//! decoded records, whatever the input's length. A chunk's buffers
 //! (its bytes, its lines) go back to the threads that fill them once the
 //! monitor is done with it (`Spares`), so a long input costs no
 //! allocation, page fault or growing copy per chunk; the spares are
@@ -55,7 +62,7 @@ pub const MAX_CHUNK_BYTES: usize = 64 << 20;
 /// How to read one input on threads.
 #[derive(Clone, Copy, Debug)]
 pub struct ParallelConfig {
-    /// Parsing threads.
+    /// Threads that parse: the calling thread and `jobs - 1` parsing threads.
     pub jobs: usize,
     /// Bytes per chunk (at least 1, at most [`MAX_CHUNK_BYTES`]).
     pub chunk: usize,
@@ -176,6 +183,9 @@ pub struct ParallelReader<'f> {
     next: Receiver<Next>,
     stop: Arc<AtomicBool>,
     spares: Arc<Spares>,
+    /// The chunks no thread has taken yet, for the calling thread to parse
+    /// while its next chunk is being parsed.
+    work: Arc<Mutex<Receiver<Job>>>,
     /// Bytes per chunk.
     chunk: usize,
     threads: Vec<JoinHandle<()>>,
@@ -205,11 +215,12 @@ impl<'f> ParallelReader<'f> {
         let (next_tx, next) = mpsc::sync_channel(2 * jobs);
         let (work_tx, work_rx) = mpsc::channel::<Job>();
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let mut threads = Vec::with_capacity(jobs + 1);
+        let mut threads = Vec::with_capacity(jobs);
         let mut reader = ParallelReader {
             next,
             stop: stop.clone(),
             spares: spares.clone(),
+            work: work_rx.clone(),
             chunk,
             threads: Vec::new(),
             flush,
@@ -220,7 +231,7 @@ impl<'f> ParallelReader<'f> {
             records: 0,
             ended: false,
         };
-        for _ in 0..jobs {
+        for _ in 1..jobs {
             let work = work_rx.clone();
             let spares = spares.clone();
             let spawned = std::thread::Builder::new()
@@ -260,12 +271,45 @@ impl<'f> ParallelReader<'f> {
         Ok(())
     }
 
+    /// The chunk `parsed` brings, once parsed; `None` if the thread that
+    /// took it stopped. Before waiting for it, the calling thread parses the
+    /// chunks no thread has taken yet. The chunk's job was handed to the
+    /// threads before its place in line, so it is taken by a parsing thread
+    /// or here: the wait always ends.
+    fn parsed_or_help(&self, parsed: &Receiver<Parsed>) -> Option<Parsed> {
+        loop {
+            match parsed.try_recv() {
+                Ok(chunk) => return Some(chunk),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            // Jobs are taken in input order, and this chunk's was handed over
+            // before its place in line: if no thread has taken it, it is the
+            // first in the queue. A parsing thread that holds the lock is
+            // taking the first, so this chunk is being parsed or will be.
+            let work = match self.work.try_lock() {
+                Ok(work) => Some(work),
+                // A thread that panicked holding the lock left the receiver whole.
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            let job = work.and_then(|work| work.try_recv().ok());
+            match job {
+                // The reply waits in its channel (room for one) for its turn.
+                Some(job) => {
+                    let _ = job.reply.send(parse(job.bytes, job.first, self.spares.lines()));
+                }
+                None => return parsed.recv().ok(),
+            }
+        }
+    }
+
     /// The next chunk in input order, or `None` at the end.
     fn take_chunk(&mut self) -> Result<Option<Current>, Error> {
         let internal = |line: usize| Error::Io { line, source: io::Error::other("a parsing thread stopped") };
         match self.next.recv() {
             Ok(Next::Chunk { base, last_of_read, parsed }) => {
-                let parsed = parsed.recv().map_err(|_| internal(self.line + 1))?;
+                let parsed = self.parsed_or_help(&parsed).ok_or_else(|| internal(self.line + 1))?;
                 if parsed.broken {
                     return Err(internal(self.line + 1));
                 }
@@ -377,9 +421,11 @@ fn read_chunks(
         let mut copy = spares.bytes();
         copy.extend_from_slice(bytes);
         let (reply, parsed) = mpsc::sync_channel(1);
-        // The place in line first: it blocks while 2N chunks are in flight.
-        next.send(Next::Chunk { base, last_of_read, parsed }).is_ok()
-            && work.send(Job { bytes: copy, first: base == 0, reply }).is_ok()
+        // The job first, so that the calling thread finds it when it waits
+        // for this chunk; then its place in line, which blocks while 2N
+        // chunks are in flight.
+        work.send(Job { bytes: copy, first: base == 0, reply }).is_ok()
+            && next.send(Next::Chunk { base, last_of_read, parsed }).is_ok()
     };
     loop {
         if stop.load(Ordering::Relaxed) {

@@ -6,7 +6,8 @@
 //! output, standard error and exit status: generated traces, mutants that
 //! break each rule, every kind of input error, BOM, CRLF, lines past the 1 MiB
 //! limit, a last line without a line end, random mixtures of all of these,
-//! standard input, and an output that fails. A live log shows its findings
+//! standard input, and an output that fails; and the threads' reader itself,
+//! line for line, when the calling thread parses every chunk. A live log shows its findings
 //! while its writer waits, and `--jobs 0` or 65 is a usage error.
 
 use std::io::{Read, Write};
@@ -15,11 +16,13 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use indiv_cli::check::Lines;
+use indiv_cli::check::parallel::{ParallelConfig, ParallelReader};
 use indiv_gen::legal::{Choices, SplitMix64, legal_trace};
 use indiv_gen::mutate::mutate;
 use indiv_spec::catalog::Basis;
 use indiv_spec::record::to_jsonl;
-use indiv_spec::{Rule, Spec};
+use indiv_spec::{Rule, Spec, TraceReader};
 
 const FORMATS: [&str; 6] = ["human", "json", "junit", "sarif", "github", "html"];
 
@@ -147,6 +150,43 @@ fn edge_inputs() -> Vec<(&'static str, Vec<u8>)> {
         ("line-just-over-limit-crlf", format!("{START}\n{}\r\n", long((1 << 20) - 40)).into_bytes()),
         ("violations-then-error", [format!("{NEEDS}\n").repeat(5000).as_bytes(), b"{\"kind\"\n"].concat()),
     ]
+}
+
+/// Every line a reader hands over (number, text, record), then how it
+/// stopped (the end, or the error), and the records it counted.
+type ReadAll = (Vec<(usize, String, String)>, Result<(), String>, u64);
+
+fn read_all(lines: &mut dyn Lines) -> ReadAll {
+    let mut read = Vec::new();
+    let end = loop {
+        match lines.next_line() {
+            Ok(Some(line)) => read.push((line.number, line.text.to_string(), format!("{:?}", line.record))),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e.to_string()),
+        }
+    };
+    (read, end, lines.records())
+}
+
+/// The threads' reader hands over what the single-threaded reader reads,
+/// line for line, however the parsing is shared: with `jobs` 1 no parsing
+/// thread runs and the calling thread parses every chunk itself (before it
+/// waits for the next in line), with 2 and 3 it shares them with the
+/// parsing threads.
+#[test]
+fn the_calling_thread_parses_chunks_as_the_single_threaded_reader_reads_them() {
+    let mut inputs = edge_inputs();
+    inputs.push(("legal", legal(9, 6).into_bytes()));
+    for (name, bytes) in &inputs {
+        let expected = read_all(&mut TraceReader::new(bytes.as_slice()));
+        for (jobs, chunk) in [(1, 1), (1, 61), (1, 4096), (1, 64 << 10), (2, 61), (3, 4096)] {
+            let config = ParallelConfig { jobs, chunk, flush_every: 1 << 16 };
+            let mut flush = || true;
+            let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(bytes.clone()));
+            let mut reader = ParallelReader::start(input, config, &mut flush).expect("threads start");
+            assert!(read_all(&mut reader) == expected, "{name}, jobs {jobs}, chunks of {chunk} bytes");
+        }
+    }
 }
 
 #[test]
