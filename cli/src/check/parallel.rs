@@ -6,24 +6,27 @@
 //! The reader thread reads the input once, at most [`ParallelConfig::chunk`]
 //! bytes a read, and cuts what it read at line ends into chunks of about that
 //! size; the part of a line not yet ended waits for the next read. Each chunk
-//! goes to whichever parsing thread is free, and its place in line goes, in
-//! input order, to a bounded queue that the calling thread takes chunks from:
+//! goes to a queue of work, from which whichever thread is free parses it,
+//! and then its place in line goes, in input order, to a bounded queue that
+//! the calling thread takes chunks from:
 //! **the monitor sees the chunks in input order and the lines of a chunk in
 //! their order, whatever thread parsed them and whenever**. Before the
 //! calling thread waits for the next chunk in line, it parses a chunk no
-//! thread has taken yet, if there is one: it is the N-th parsing thread, so
-//! that N threads share N cores instead of N + 1 (a thread that waits for
-//! its turn while the others are descheduled leaves a core idle; BENCHMARKS.md,
-//! "Issue 13, the night round"). A thread that parses
+//! thread has taken yet, if there is one: it is the N-th thread that parses,
+//! so that N busy threads share N cores instead of N + 1 (the reader thread
+//! mostly waits; a thread that waits for its turn while the others are
+//! descheduled leaves a core idle: BENCHMARKS.md, "Issue 13, the night
+//! round"). A thread that parses
 //! decodes each line with [`decode_line_bytes`], the reading
 //! [`TraceReader`] uses, and stops at a chunk's first bad line; the calling
 //! thread stops at the first bad line of the input, so the first input error
 //! and everything before it are what `--jobs 1` reports.
 //!
 //! Memory: the queue holds at most 2N chunks, so at most 2N + 2 chunks
-//! (each at most a chunk, one read and the longest line; one handed to the
-//! threads waits for its place in the queue) are in memory, with their
-//! decoded records, whatever the input's length. A chunk's buffers
+//! (each at most a chunk, one read and the longest line: 2N in line, one
+//! handed over and waiting for its place, one being checked) are in memory,
+//! with their decoded records, besides the reader thread's buffer (a read
+//! and a line not yet ended), whatever the input's length. A chunk's buffers
 //! (its bytes, its lines) go back to the threads that fill them once the
 //! monitor is done with it (`Spares`), so a long input costs no
 //! allocation, page fault or growing copy per chunk; the spares are
@@ -34,7 +37,8 @@
 //! failing output is found after the same findings and before the same input
 //! error as with `--jobs 1`; and after the last line of each read, so a live
 //! log's findings show while the input waits. A failed flush stops the check;
-//! the threads stop at their next step (the reader after the read it is in).
+//! the threads stop at their next step (the reader after the read it is in,
+//! the parsing threads skipping the chunks still queued).
 //!
 //! [`TraceReader`]: indiv_spec::reader::TraceReader
 
@@ -122,7 +126,8 @@ fn give_spare<T>(pool: &Mutex<Vec<T>>, spare: T) {
 
 /// What the reader thread hands over, in input order.
 enum Next {
-    /// Lines starting at byte `base` of the input, parsed by a parsing thread.
+    /// Lines starting at byte `base` of the input, parsed by a parsing thread
+    /// or the calling thread.
     Chunk {
         base: u64,
         /// The chunk ends the lines of one read: the next line waits for a read.
@@ -234,9 +239,10 @@ impl<'f> ParallelReader<'f> {
         for _ in 1..jobs {
             let work = work_rx.clone();
             let spares = spares.clone();
+            let stop = stop.clone();
             let spawned = std::thread::Builder::new()
                 .name("indiv-check-parse".into())
-                .spawn(move || parse_chunks(&work, &spares));
+                .spawn(move || parse_chunks(&work, &spares, &stop));
             // On failure, the threads started so far end when `work_tx` drops.
             threads.push(spawned?);
         }
@@ -271,45 +277,13 @@ impl<'f> ParallelReader<'f> {
         Ok(())
     }
 
-    /// The chunk `parsed` brings, once parsed; `None` if the thread that
-    /// took it stopped. Before waiting for it, the calling thread parses the
-    /// chunks no thread has taken yet. The chunk's job was handed to the
-    /// threads before its place in line, so it is taken by a parsing thread
-    /// or here: the wait always ends.
-    fn parsed_or_help(&self, parsed: &Receiver<Parsed>) -> Option<Parsed> {
-        loop {
-            match parsed.try_recv() {
-                Ok(chunk) => return Some(chunk),
-                Err(mpsc::TryRecvError::Disconnected) => return None,
-                Err(mpsc::TryRecvError::Empty) => {}
-            }
-            // Jobs are taken in input order, and this chunk's was handed over
-            // before its place in line: if no thread has taken it, it is the
-            // first in the queue. A parsing thread that holds the lock is
-            // taking the first, so this chunk is being parsed or will be.
-            let work = match self.work.try_lock() {
-                Ok(work) => Some(work),
-                // A thread that panicked holding the lock left the receiver whole.
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => None,
-            };
-            let job = work.and_then(|work| work.try_recv().ok());
-            match job {
-                // The reply waits in its channel (room for one) for its turn.
-                Some(job) => {
-                    let _ = job.reply.send(parse(job.bytes, job.first, self.spares.lines()));
-                }
-                None => return parsed.recv().ok(),
-            }
-        }
-    }
-
     /// The next chunk in input order, or `None` at the end.
     fn take_chunk(&mut self) -> Result<Option<Current>, Error> {
         let internal = |line: usize| Error::Io { line, source: io::Error::other("a parsing thread stopped") };
         match self.next.recv() {
             Ok(Next::Chunk { base, last_of_read, parsed }) => {
-                let parsed = self.parsed_or_help(&parsed).ok_or_else(|| internal(self.line + 1))?;
+                let parsed =
+                    parsed_or_help(&parsed, &self.work, &self.spares).ok_or_else(|| internal(self.line + 1))?;
                 if parsed.broken {
                     return Err(internal(self.line + 1));
                 }
@@ -490,14 +464,51 @@ fn read_chunks(
     }
 }
 
+/// The chunk `parsed` brings, once parsed; `None` if the thread that took
+/// it stopped. Before waiting for it, the calling thread parses the chunks
+/// no thread has taken yet from `work`. The chunk's job was handed over
+/// before its place in line, so it is taken by a parsing thread or here: the
+/// wait always ends.
+fn parsed_or_help(parsed: &Receiver<Parsed>, work: &Mutex<Receiver<Job>>, spares: &Spares) -> Option<Parsed> {
+    loop {
+        match parsed.try_recv() {
+            Ok(chunk) => return Some(chunk),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        // Jobs are taken in input order, and this chunk's was handed over
+        // before its place in line: if no thread has taken it, it is the
+        // first in the queue. A parsing thread that holds the lock is
+        // taking the first, so this chunk is being parsed or will be.
+        let queue = match work.try_lock() {
+            Ok(queue) => Some(queue),
+            // A thread that panicked holding the lock left the receiver whole.
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        let job = queue.and_then(|queue| queue.try_recv().ok());
+        match job {
+            // The reply waits in its channel (room for one) for its turn.
+            Some(job) => {
+                let _ = job.reply.send(parse(job.bytes, job.first, spares.lines()));
+            }
+            None => return parsed.recv().ok(),
+        }
+    }
+}
+
 /// A parsing thread: parses chunks until the reader thread has ended.
-fn parse_chunks(work: &Mutex<Receiver<Job>>, spares: &Spares) {
+fn parse_chunks(work: &Mutex<Receiver<Job>>, spares: &Spares, stop: &AtomicBool) {
     loop {
         // A thread that panicked holding the lock left the receiver whole.
         let job = work.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
         let Ok(job) = job else {
             return;
         };
+        if stop.load(Ordering::Relaxed) {
+            // Nobody takes chunks any more: the queue is drained unparsed.
+            continue;
+        }
         // The calling thread may have stopped; then nobody waits for this.
         let _ = job.reply.send(parse(job.bytes, job.first, spares.lines()));
     }
@@ -533,5 +544,72 @@ fn parse(mut bytes: Vec<u8>, first: bool, mut lines: VecDeque<ParsedLine>) -> Pa
     match String::from_utf8(bytes) {
         Ok(text) => Parsed { text, lines, error, broken: false },
         Err(_) => Parsed { text: String::new(), lines: VecDeque::new(), error: None, broken: true },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The calling thread's share of the parsing, step by step: which chunk
+    //! it parses while it waits, and which it leaves to a parsing thread.
+    use super::*;
+    use std::time::Duration;
+
+    const LATER: &[u8] = b"{\"kind\":\"call\",\"api\":\"Individualize\",\"flags\":1}\n";
+    const OWN: &[u8] = b"{\"kind\":\"call\",\"api\":\"Open\",\"required_version\":\"2.2\"}\n";
+    /// Longer than any step here takes, however loaded the machine: the
+    /// tests fail after it instead of hanging.
+    const PATIENCE: Duration = Duration::from_secs(120);
+
+    /// A queue of work holding one job for a later chunk, and that job's reply.
+    fn queue_with_later_job() -> (Mutex<Receiver<Job>>, Receiver<Parsed>) {
+        let (work, queue) = mpsc::channel();
+        let (reply, parsed) = mpsc::sync_channel(1);
+        work.send(Job { bytes: LATER.to_vec(), first: false, reply }).expect("the queue is open");
+        (Mutex::new(queue), parsed)
+    }
+
+    #[test]
+    fn the_calling_thread_parses_a_later_chunk_while_its_own_is_being_parsed() {
+        let (queue, later) = queue_with_later_job();
+        let (own_reply, own) = mpsc::sync_channel(1);
+        // The parsing thread that took the calling thread's own chunk: it
+        // answers once the later chunk is parsed, which only the calling
+        // thread can do here.
+        let parsing_thread = std::thread::spawn(move || {
+            let later = later.recv_timeout(PATIENCE);
+            let _ = own_reply.send(parse(OWN.to_vec(), false, VecDeque::new()));
+            later
+        });
+        let spares = Spares::default();
+        let got = parsed_or_help(&own, &queue, &spares).expect("the own chunk comes");
+        assert_eq!(got.text.as_bytes(), OWN);
+        let later = parsing_thread.join().expect("no panic").expect("the calling thread parsed the later chunk");
+        assert_eq!(later.text.as_bytes(), LATER);
+        assert_eq!((later.lines.len(), later.error.is_none()), (1, true));
+    }
+
+    #[test]
+    fn the_calling_thread_leaves_the_queue_to_a_parsing_thread_taking_from_it() {
+        let (queue, _later) = queue_with_later_job();
+        // A parsing thread holds the queue: it is taking the first job.
+        let held = queue.lock().expect("not poisoned");
+        let (own_reply, own) = mpsc::sync_channel(1);
+        let parsing_thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            let _ = own_reply.send(parse(OWN.to_vec(), false, VecDeque::new()));
+        });
+        let got = parsed_or_help(&own, &queue, &Spares::default()).expect("the own chunk comes");
+        assert_eq!(got.text.as_bytes(), OWN);
+        parsing_thread.join().expect("no panic");
+        let job = held.recv_timeout(Duration::ZERO).expect("the later job is still queued");
+        assert_eq!(job.bytes, LATER);
+    }
+
+    #[test]
+    fn a_chunk_whose_parsing_thread_stopped_ends_the_wait_with_none() {
+        let (queue, _later) = queue_with_later_job();
+        let (own_reply, own) = mpsc::sync_channel::<Parsed>(1);
+        drop(own_reply);
+        assert!(parsed_or_help(&own, &queue, &Spares::default()).is_none());
     }
 }

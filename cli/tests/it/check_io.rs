@@ -19,7 +19,7 @@ const NEEDS: &str = r#"{"kind":"status","status":"WMT_NEEDS_INDIVIDUALIZATION"}"
 const BUDGET_BYTES: u64 = 16 << 20;
 /// What each open session may add to it.
 const PER_SESSION_BYTES: u64 = 2 << 10;
-/// What each parsing thread of `--jobs N` (N ≥ 2) may add to it: its stack,
+/// What each job of `--jobs N` (N ≥ 2) may add to it: a thread's stack,
 /// its allocator arena and two chunks with their records.
 const PER_JOB_BYTES: u64 = 8 << 20;
 /// The `--jobs` the bound is checked with, and what each adds.

@@ -180,11 +180,19 @@ fn the_calling_thread_parses_chunks_as_the_single_threaded_reader_reads_them() {
     for (name, bytes) in &inputs {
         let expected = read_all(&mut TraceReader::new(bytes.as_slice()));
         for (jobs, chunk) in [(1, 1), (1, 61), (1, 4096), (1, 64 << 10), (2, 61), (3, 4096)] {
-            let config = ParallelConfig { jobs, chunk, flush_every: 1 << 16 };
-            let mut flush = || true;
+            let what = format!("{name}, jobs {jobs}, chunks of {chunk} bytes");
+            let (done, read) = mpsc::channel();
             let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(bytes.clone()));
-            let mut reader = ParallelReader::start(input, config, &mut flush).expect("threads start");
-            assert!(read_all(&mut reader) == expected, "{name}, jobs {jobs}, chunks of {chunk} bytes");
+            // On a thread, so that a reader that never ends fails the test
+            // after minutes instead of hanging it.
+            std::thread::spawn(move || {
+                let config = ParallelConfig { jobs, chunk, flush_every: 1 << 16 };
+                let mut flush = || true;
+                let mut reader = ParallelReader::start(input, config, &mut flush).expect("threads start");
+                let _ = done.send(read_all(&mut reader));
+            });
+            let read = read.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| panic!("{what}: no end"));
+            assert!(read == expected, "{what}");
         }
     }
 }
