@@ -765,16 +765,13 @@ pub struct Outcome {
 /// as input (no record at all, a header after line 1, a line over
 /// [`crate::reader::MAX_LINE_BYTES`]) is judged here as given.
 pub fn check_records(spec: &Spec, records: &[Record<'_>], options: CheckOptions) -> Outcome {
-    let mut monitor = Monitor::new(spec, options);
-    let mut outcome = Outcome { records: records.len() as u64, ..Outcome::default() };
-    for (i, record) in records.iter().enumerate() {
-        monitor.feed(i + 1, record);
-        outcome.violations.extend(monitor.drain_violations());
-    }
-    let (violations, notes) = monitor.finish();
-    outcome.violations.extend(violations);
-    outcome.notes = notes;
-    outcome
+    let outcome = keep_every_finding(spec, options, |feed| {
+        for (i, record) in records.iter().enumerate() {
+            feed(i + 1, record);
+        }
+        Ok::<_, std::convert::Infallible>(records.len() as u64)
+    });
+    outcome.unwrap_or_else(|never| match never {})
 }
 
 /// Reads and checks a whole trace, keeping every finding in memory. For
@@ -784,16 +781,30 @@ pub fn check_reader<R: std::io::BufRead>(
     input: R,
     options: CheckOptions,
 ) -> Result<Outcome, crate::Error> {
-    let mut reader = crate::TraceReader::new(input);
+    keep_every_finding(spec, options, |feed| {
+        let mut reader = crate::TraceReader::new(input);
+        while let Some((line, record)) = reader.next_record()? {
+            feed(line, &record);
+        }
+        Ok(reader.records())
+    })
+}
+
+/// A check of a whole trace that keeps every finding: `records` hands each
+/// record with its line to the function it is given, and returns how many
+/// it read.
+fn keep_every_finding<E>(
+    spec: &Spec,
+    options: CheckOptions,
+    records: impl FnOnce(&mut dyn FnMut(usize, &Record<'_>)) -> Result<u64, E>,
+) -> Result<Outcome, E> {
     let mut monitor = Monitor::new(spec, options);
-    let mut outcome = Outcome::default();
-    while let Some((line, record)) = reader.next_record()? {
-        monitor.feed(line, &record);
-        outcome.violations.extend(monitor.drain_violations());
-    }
-    outcome.records = reader.records();
-    let (violations, notes) = monitor.finish();
-    outcome.violations.extend(violations);
-    outcome.notes = notes;
-    Ok(outcome)
+    let mut violations = Vec::new();
+    let records = records(&mut |line, record| {
+        monitor.feed(line, record);
+        violations.extend(monitor.drain_violations());
+    })?;
+    let (rest, notes) = monitor.finish();
+    violations.extend(rest);
+    Ok(Outcome { records, violations, notes })
 }
